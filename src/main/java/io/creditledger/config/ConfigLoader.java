@@ -1,0 +1,162 @@
+package io.creditledger.config;
+
+import io.creditledger.money.CentsPerCredit;
+import io.creditledger.time.ResetCycle;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Reads {@code conf/config.json} (from the working directory when present, otherwise the copy packaged in
+ * the jar), lets environment variables of the same names override it, and validates every value. A bad value
+ * throws {@link ConfigException} naming the setting.
+ */
+public final class ConfigLoader {
+  public static final String CONFIG_FILE = "conf/config.json";
+
+  private final Map<String, String> values;
+
+  private ConfigLoader(Map<String, String> values) {
+    this.values = values;
+  }
+
+  /** Defaults from {@code conf/config.json}, overridden by the process environment. */
+  public static LedgerConfig fromEnvironment() {
+    return load(readDefaults(), System.getenv());
+  }
+
+  /** Defaults from {@code conf/config.json}, overridden by {@code overrides} (same names as the environment). */
+  public static LedgerConfig load(Map<String, String> overrides) {
+    return load(readDefaults(), overrides);
+  }
+
+  public static LedgerConfig load(JsonObject defaults, Map<String, String> overrides) {
+    Map<String, String> merged = new HashMap<>();
+    for (Map.Entry<String, Object> e : defaults) {
+      merged.put(e.getKey(), e.getValue() == null ? null : String.valueOf(e.getValue()));
+    }
+    for (String name : defaults.fieldNames()) {
+      String v = overrides.get(name);
+      if (v != null && !v.isBlank()) {
+        merged.put(name, v);
+      }
+    }
+    return new ConfigLoader(merged).build();
+  }
+
+  static JsonObject readDefaults() {
+    Path local = Path.of(CONFIG_FILE);
+    try {
+      if (Files.isRegularFile(local)) {
+        return parse(Files.readString(local, StandardCharsets.UTF_8), local.toAbsolutePath().toString());
+      }
+      try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(CONFIG_FILE)) {
+        if (in == null) {
+          throw new ConfigException("No " + CONFIG_FILE + " in the working directory or in the jar");
+        }
+        return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "classpath:" + CONFIG_FILE);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static JsonObject parse(String text, String where) {
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException e) {
+      throw new ConfigException("Invalid configuration file " + where + ": not a JSON object");
+    }
+  }
+
+  private LedgerConfig build() {
+    LedgerConfig config = new LedgerConfig(
+        required("HTTP_HOST"),
+        integer("HTTP_PORT", 0, 65535),
+        integer("HTTP_BODY_LIMIT_BYTES", 1024, 10 * 1024 * 1024),
+        verticleInstances(),
+        databaseUrl(),
+        integer("DATABASE_POOL_SIZE", 1, 1000),
+        Path.of(required("DATA_DIR")),
+        token("LEDGER_API_TOKEN"),
+        token("LEDGER_ADMIN_TOKEN"),
+        resetCycle(),
+        centsPerCredit("DEFAULT_CENTS_PER_CREDIT"),
+        Clock.systemUTC());
+    if (config.apiToken() != null && config.apiToken().equals(config.adminToken())) {
+      throw ConfigException.invalid("LEDGER_ADMIN_TOKEN", "must differ from LEDGER_API_TOKEN");
+    }
+    return config;
+  }
+
+  private String optional(String name) {
+    String v = values.get(name);
+    return v == null || v.isBlank() ? null : v.trim();
+  }
+
+  private String required(String name) {
+    String v = optional(name);
+    if (v == null) {
+      throw ConfigException.invalid(name, "must be set");
+    }
+    return v;
+  }
+
+  private int integer(String name, int min, int max) {
+    String v = required(name);
+    try {
+      int n = Integer.parseInt(v);
+      if (n < min || n > max) {
+        throw ConfigException.invalid(name, "must be between " + min + " and " + max + ", got " + n);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw ConfigException.invalid(name, "must be an integer, got \"" + v + "\"");
+    }
+  }
+
+  private int verticleInstances() {
+    int n = integer("VERTICLE_INSTANCES", 0, 256);
+    return n == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : n;
+  }
+
+  private DatabaseUrl databaseUrl() {
+    String v = optional("DATABASE_URL");
+    return v == null ? null : DatabaseUrl.parse("DATABASE_URL", v);
+  }
+
+  private String token(String name) {
+    String v = optional(name);
+    if (v != null && (v.length() < 16 || !v.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
+      throw ConfigException.invalid(name, "must be at least 16 printable ASCII characters without spaces");
+    }
+    return v;
+  }
+
+  private ResetCycle resetCycle() {
+    try {
+      return ResetCycle.parse(required("RESET_CYCLE"));
+    } catch (IllegalArgumentException e) {
+      throw ConfigException.invalid("RESET_CYCLE", e.getMessage());
+    }
+  }
+
+  private BigDecimal centsPerCredit(String name) {
+    String v = required(name);
+    try {
+      return CentsPerCredit.parse(v);
+    } catch (IllegalArgumentException e) {
+      throw ConfigException.invalid(name, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.creditledger.config;
+
+import io.creditledger.time.ResetCycle;
+
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Clock;
+
+/**
+ * The validated configuration of one service instance. Built by {@link ConfigLoader} from
+ * {@code conf/config.json} and the environment; a host application may build its own through the loader
+ * with an explicit settings map. Secrets are kept out of {@link #toString()}.
+ *
+ * @param databaseUrl null means: start the embedded PostgreSQL under {@code dataDir}
+ * @param apiToken null means: use (or generate) the token kept under {@code dataDir}
+ * @param adminToken null means: use (or generate) the token kept under {@code dataDir}
+ * @param verticleInstances how many HTTP and ledger verticle instances to deploy
+ */
+public record LedgerConfig(
+    String httpHost,
+    int httpPort,
+    int httpBodyLimitBytes,
+    int verticleInstances,
+    DatabaseUrl databaseUrl,
+    int databasePoolSize,
+    Path dataDir,
+    String apiToken,
+    String adminToken,
+    ResetCycle resetCycle,
+    BigDecimal defaultCentsPerCredit,
+    Clock clock) {
+
+  public boolean embeddedDatabase() {
+    return databaseUrl == null;
+  }
+
+  /** The same configuration reading time from {@code otherClock}: tests use it to move time. */
+  public LedgerConfig withClock(Clock otherClock) {
+    return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
+        databasePoolSize, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, otherClock);
+  }
+
+  @Override
+  public String toString() {
+    return "LedgerConfig[httpHost=" + httpHost + ", httpPort=" + httpPort
+        + ", database=" + (databaseUrl == null ? "embedded under " + dataDir : databaseUrl.redacted())
+        + ", databasePoolSize=" + databasePoolSize + ", verticleInstances=" + verticleInstances
+        + ", resetCycle=" + resetCycle + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
+  }
+}

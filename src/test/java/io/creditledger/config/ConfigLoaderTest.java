@@ -1,0 +1,66 @@
+package io.creditledger.config;
+
+import io.creditledger.time.ResetCycle;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+
+  @Test
+  void defaultsComeFromConfJson() {
+    LedgerConfig c = ConfigLoader.load(Map.of());
+    assertThat(c.httpPort()).isEqualTo(8080);
+    assertThat(c.embeddedDatabase()).isTrue();
+    assertThat(c.dataDir().toString()).isEqualTo("./data");
+    assertThat(c.resetCycle()).isEqualTo(new ResetCycle.Months(1));
+    assertThat(c.defaultCentsPerCredit()).isEqualByComparingTo("1");
+    assertThat(c.verticleInstances()).isPositive();
+  }
+
+  @Test
+  void environmentOverridesByTheSameNames() {
+    LedgerConfig c = ConfigLoader.load(Map.of(
+        "HTTP_PORT", "9090",
+        "DATABASE_URL", "postgresql://ledger:s%40cret@db.internal:6543/credits",
+        "RESET_CYCLE", "PT5S",
+        "LEDGER_API_TOKEN", "service-token-abcdefgh",
+        "LEDGER_ADMIN_TOKEN", "admin-token-abcdefghij",
+        "UNRELATED", "ignored"));
+    assertThat(c.httpPort()).isEqualTo(9090);
+    assertThat(c.databaseUrl()).isEqualTo(new DatabaseUrl("db.internal", 6543, "credits", "ledger", "s@cret"));
+    assertThat(c.resetCycle()).isEqualTo(new ResetCycle.Fixed(Duration.ofSeconds(5)));
+    assertThat(c.toString()).doesNotContain("s@cret", "service-token-abcdefgh", "admin-token-abcdefghij");
+  }
+
+  @Test
+  void badValuesNameTheSetting() {
+    assertInvalid("HTTP_PORT", "eighty", "Invalid setting HTTP_PORT: must be an integer, got \"eighty\"");
+    assertInvalid("HTTP_PORT", "70000", "Invalid setting HTTP_PORT: must be between 0 and 65535, got 70000");
+    assertInvalid("DATABASE_URL", "mysql://x/y", "Invalid setting DATABASE_URL: must start with postgresql://");
+    assertInvalid("DATABASE_URL", "postgresql://host", "Invalid setting DATABASE_URL: must name one database");
+    assertInvalid("RESET_CYCLE", "monthly", "Invalid setting RESET_CYCLE: expected a positive ISO-8601");
+    assertInvalid("RESET_CYCLE", "PT0S", "Invalid setting RESET_CYCLE");
+    assertInvalid("LEDGER_API_TOKEN", "short", "Invalid setting LEDGER_API_TOKEN: must be at least 16");
+    assertInvalid("DEFAULT_CENTS_PER_CREDIT", "0", "Invalid setting DEFAULT_CENTS_PER_CREDIT: must be greater than 0");
+    assertInvalid("DATABASE_POOL_SIZE", "0", "Invalid setting DATABASE_POOL_SIZE");
+  }
+
+  @Test
+  void adminAndServiceTokensMustDiffer() {
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(
+        "LEDGER_API_TOKEN", "same-token-1234567890", "LEDGER_ADMIN_TOKEN", "same-token-1234567890")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("Invalid setting LEDGER_ADMIN_TOKEN: must differ from LEDGER_API_TOKEN");
+  }
+
+  private static void assertInvalid(String name, String value, String messageStart) {
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(name, value)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(messageStart);
+  }
+}
