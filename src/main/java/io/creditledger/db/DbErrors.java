@@ -1,0 +1,50 @@
+package io.creditledger.db;
+
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.util.concurrent.TimeoutException;
+
+/** Classifies database failures: which ones are worth a retry and which mean the database is unreachable. */
+public final class DbErrors {
+  public static final String UNIQUE_VIOLATION = "23505";
+  public static final String SERIALIZATION_FAILURE = "40001";
+  public static final String DEADLOCK_DETECTED = "40P01";
+
+  private DbErrors() {
+  }
+
+  public static String sqlState(Throwable t) {
+    return t instanceof PgException pg ? pg.getSqlState() : null;
+  }
+
+  public static boolean isUniqueViolation(Throwable t) {
+    return UNIQUE_VIOLATION.equals(sqlState(t));
+  }
+
+  /** The database cannot be reached or went away (connection refused, closed, server shutting down). */
+  public static boolean isUnavailable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof ClosedConnectionException || c instanceof ConnectException || c instanceof TimeoutException
+          || (c instanceof IOException && !(c instanceof java.io.UncheckedIOException))) {
+        return true;
+      }
+      String state = sqlState(c);
+      if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300"))) {
+        return true;
+      }
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  /** Failures a retry of the whole transaction can cure: serialization conflicts, deadlocks, lost connections. */
+  public static boolean isTransient(Throwable t) {
+    String state = sqlState(t);
+    return SERIALIZATION_FAILURE.equals(state) || DEADLOCK_DETECTED.equals(state) || isUnavailable(t);
+  }
+}

@@ -1,0 +1,106 @@
+package io.creditledger.db;
+
+import io.creditledger.config.DatabaseUrl;
+import io.creditledger.config.LedgerConfig;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The PostgreSQL server the service uses: the one named by {@code DATABASE_URL}, or an embedded one whose
+ * data lives under {@code DATA_DIR/postgres} and so survives restarts. Blocking: call it off the event loop.
+ */
+public final class PostgresServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PostgresServer.class);
+
+  private final DatabaseUrl url;
+  private final EmbeddedPostgres embedded;
+
+  private PostgresServer(DatabaseUrl url, EmbeddedPostgres embedded) {
+    this.url = url;
+    this.embedded = embedded;
+  }
+
+  public static PostgresServer open(LedgerConfig config) {
+    if (!config.embeddedDatabase()) {
+      return new PostgresServer(config.databaseUrl(), null);
+    }
+    Path dataDirectory = config.dataDir().resolve("postgres").toAbsolutePath();
+    try {
+      Files.createDirectories(dataDirectory);
+      stopOrphanedServer(dataDirectory);
+      EmbeddedPostgres pg = EmbeddedPostgres.builder()
+          .setDataDirectory(dataDirectory)
+          .setCleanDataDirectory(false)
+          .setPGStartupWait(Duration.ofSeconds(60))
+          .setServerConfig("max_connections", "200")
+          .start();
+      DatabaseUrl url = new DatabaseUrl("localhost", pg.getPort(), "postgres", "postgres", null);
+      log.info("Embedded PostgreSQL on port {} with its data in {}", pg.getPort(), dataDirectory);
+      return new PostgresServer(url, pg);
+    } catch (IOException e) {
+      throw new IllegalStateException("Embedded PostgreSQL did not start in " + dataDirectory + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A service killed with SIGKILL leaves its embedded server running on the data directory, which would stop
+   * the next start. Such a server has no clients left, so it is shut down before starting again.
+   */
+  private static void stopOrphanedServer(Path dataDirectory) throws IOException {
+    Path pidFile = dataDirectory.resolve("postmaster.pid");
+    if (!Files.isRegularFile(pidFile)) {
+      return;
+    }
+    List<String> lines = Files.readAllLines(pidFile);
+    if (lines.isEmpty()) {
+      return;
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(lines.get(0).trim());
+    } catch (NumberFormatException e) {
+      return;
+    }
+    Optional<ProcessHandle> process = ProcessHandle.of(pid)
+        .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false));
+    if (process.isEmpty()) {
+      return;
+    }
+    log.warn("Stopping an orphaned embedded PostgreSQL (pid {}) left by an earlier run", pid);
+    process.get().destroy();
+    try {
+      process.get().onExit().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      process.get().destroyForcibly();
+    }
+  }
+
+  public DatabaseUrl url() {
+    return url;
+  }
+
+  public boolean isEmbedded() {
+    return embedded != null;
+  }
+
+  @Override
+  public void close() {
+    if (embedded != null) {
+      try {
+        embedded.close();
+        log.info("Embedded PostgreSQL stopped");
+      } catch (IOException e) {
+        log.warn("Embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
+      }
+    }
+  }
+}

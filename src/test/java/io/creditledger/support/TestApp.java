@@ -1,0 +1,88 @@
+package io.creditledger.support;
+
+import io.creditledger.CreditLedger;
+import io.creditledger.config.ConfigLoader;
+import io.creditledger.config.DatabaseUrl;
+import io.creditledger.config.LedgerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The whole service booted in-process on a random port against a fresh database, the way {@code Main}
+ * boots it, with a clock the test controls.
+ */
+public final class TestApp implements AutoCloseable {
+  public static final String SERVICE_TOKEN = "test-service-token-0123456789";
+  public static final String ADMIN_TOKEN = "test-admin-token-0123456789ab";
+
+  public final Vertx vertx;
+  public final CreditLedger ledger;
+  public final LedgerConfig config;
+  public final DatabaseUrl database;
+  public final MutableClock clock;
+  public final Api api;
+  public final Api admin;
+
+  private TestApp(Vertx vertx, CreditLedger ledger, LedgerConfig config, DatabaseUrl database, MutableClock clock) {
+    this.vertx = vertx;
+    this.ledger = ledger;
+    this.config = config;
+    this.database = database;
+    this.clock = clock;
+    this.api = new Api(ledger.httpPort(), SERVICE_TOKEN);
+    this.admin = new Api(ledger.httpPort(), ADMIN_TOKEN);
+  }
+
+  public static TestApp start() {
+    return start(Map.of());
+  }
+
+  /** Boots with the given settings on top of the test defaults (fresh database, port 0, fixed tokens). */
+  public static TestApp start(Map<String, String> settings) {
+    DatabaseUrl database = TestDatabase.fresh();
+    Map<String, String> env = new HashMap<>();
+    env.put("DATABASE_URL", "postgresql://" + database.user() + "@" + database.host() + ":" + database.port()
+        + "/" + database.database());
+    env.put("HTTP_PORT", "0");
+    env.put("HTTP_HOST", "127.0.0.1");
+    env.put("LEDGER_API_TOKEN", SERVICE_TOKEN);
+    env.put("LEDGER_ADMIN_TOKEN", ADMIN_TOKEN);
+    env.put("DATABASE_POOL_SIZE", "8");
+    env.putAll(settings);
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-15T10:00:00Z"));
+    LedgerConfig config = ConfigLoader.load(env).withClock(clock);
+    Vertx vertx = Vertx.vertx();
+    try {
+      CreditLedger ledger = await(CreditLedger.deploy(vertx, config));
+      return new TestApp(vertx, ledger, config, database, clock);
+    } catch (RuntimeException e) {
+      vertx.close();
+      throw e;
+    }
+  }
+
+  public static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      await(ledger.close());
+    } finally {
+      await(vertx.close());
+    }
+  }
+}
