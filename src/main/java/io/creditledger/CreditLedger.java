@@ -1,0 +1,135 @@
+package io.creditledger;
+
+import io.creditledger.auth.ApiTokens;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.Migrations;
+import io.creditledger.db.PostgresServer;
+import io.creditledger.http.HttpVerticle;
+import io.creditledger.ledger.LedgerVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The service's one entry point: deploys the credit ledger's verticles into a Vert.x instance. The
+ * standalone {@link Main} uses it, and so can a host application that wants to co-deploy the ledger and
+ * call its event-bus addresses (see {@link io.creditledger.api.LedgerClient}) directly.
+ *
+ * <p>Deploying starts the embedded PostgreSQL when no database is configured, applies pending migrations,
+ * resolves the API tokens, creates the pool, then deploys the ledger verticles and the HTTP verticles.
+ */
+public final class CreditLedger {
+  private static final Logger log = LoggerFactory.getLogger(CreditLedger.class);
+
+  private final Vertx vertx;
+  private final PostgresServer postgres;
+  private final Pool pool;
+  private final ApiTokens tokens;
+  private final int httpPort;
+  private final List<String> deployments;
+
+  private CreditLedger(Vertx vertx, PostgresServer postgres, Pool pool, ApiTokens tokens, int httpPort,
+                       List<String> deployments) {
+    this.vertx = vertx;
+    this.postgres = postgres;
+    this.pool = pool;
+    this.tokens = tokens;
+    this.httpPort = httpPort;
+    this.deployments = deployments;
+  }
+
+  private record Prepared(PostgresServer postgres, int changeSets, ApiTokens tokens) {
+  }
+
+  public static Future<CreditLedger> deploy(Vertx vertx, LedgerConfig config) {
+    return vertx.executeBlocking(() -> prepare(config), false).compose(prepared -> {
+      Pool pool = PgBuilder.pool()
+          .with(new PoolOptions().setMaxSize(config.databasePoolSize()))
+          .connectingTo(prepared.postgres().url().connectOptions())
+          .using(vertx)
+          .build();
+      List<String> deployments = Collections.synchronizedList(new ArrayList<>());
+      AtomicInteger port = new AtomicInteger();
+      DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());
+      return vertx.deployVerticle(() -> new LedgerVerticle(pool, config, prepared.changeSets()), instances)
+          .onSuccess(deployments::add)
+          .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config, prepared.tokens(), port::set), instances))
+          .onSuccess(deployments::add)
+          .map(id -> new CreditLedger(vertx, prepared.postgres(), pool, prepared.tokens(), port.get(), deployments))
+          .recover(failure -> undeployAll(vertx, deployments)
+              .eventually(pool::close)
+              .eventually(() -> vertx.executeBlocking(() -> {
+                prepared.postgres().close();
+                return null;
+              }))
+              .transform(ignored -> Future.failedFuture(failure)));
+    });
+  }
+
+  private static Prepared prepare(LedgerConfig config) {
+    PostgresServer postgres = PostgresServer.open(config);
+    try {
+      int changeSets = Migrations.apply(postgres.url());
+      return new Prepared(postgres, changeSets, ApiTokens.resolve(config));
+    } catch (RuntimeException e) {
+      postgres.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Stops in order: HTTP first (no new requests; in-flight ones finish), then the ledger, then the pool,
+   * then the embedded PostgreSQL.
+   */
+  public Future<Void> close() {
+    return undeployAll(vertx, deployments)
+        .eventually(pool::close)
+        .eventually(() -> vertx.executeBlocking(() -> {
+          postgres.close();
+          return null;
+        }))
+        .mapEmpty();
+  }
+
+  private static Future<Void> undeployAll(Vertx vertx, List<String> deployments) {
+    Future<Void> chain = Future.succeededFuture();
+    List<String> newestFirst = new ArrayList<>(deployments);
+    Collections.reverse(newestFirst);
+    for (String id : newestFirst) {
+      chain = chain.eventually(() -> vertx.undeploy(id).otherwise(e -> {
+        log.warn("Undeploying {} failed: {}", id, e.toString());
+        return null;
+      }));
+    }
+    deployments.clear();
+    return chain;
+  }
+
+  /** The port the HTTP API listens on (useful when configured as 0). */
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public ApiTokens tokens() {
+    return tokens;
+  }
+
+  /** Where the data lives; for tests and tools of this project. */
+  public Pool pool() {
+    return pool;
+  }
+
+  public PostgresServer postgres() {
+    return postgres;
+  }
+}

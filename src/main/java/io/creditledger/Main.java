@@ -1,0 +1,104 @@
+package io.creditledger;
+
+import io.creditledger.config.ConfigException;
+import io.creditledger.config.ConfigLoader;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.Migrations;
+import io.creditledger.db.PostgresServer;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The standalone service. {@code java -jar credit-ledger.jar [serve|migrate|migrate-status]}.
+ * Exit codes: 0 done, 1 failed at runtime, 2 bad configuration or usage.
+ */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    String command = args.length == 0 ? "serve" : args[0];
+    LedgerConfig config;
+    try {
+      config = ConfigLoader.fromEnvironment();
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    switch (command) {
+      case "serve" -> serve(config);
+      case "migrate" -> System.exit(migrate(config, false));
+      case "migrate-status" -> System.exit(migrate(config, true));
+      default -> {
+        System.err.println("Usage: java -jar credit-ledger.jar [serve|migrate|migrate-status]");
+        System.exit(2);
+      }
+    }
+  }
+
+  /** Applies pending migrations (or only lists them) and returns the exit code. */
+  static int migrate(LedgerConfig config, boolean statusOnly) {
+    try (PostgresServer postgres = PostgresServer.open(config)) {
+      List<String> pending = Migrations.pending(postgres.url());
+      if (statusOnly) {
+        System.out.println(pending.size() + " pending changeset(s) on " + postgres.url().redacted());
+        pending.forEach(c -> System.out.println("  " + c));
+        return 0;
+      }
+      Migrations.apply(postgres.url());
+      System.out.println("Applied " + pending.size() + " changeset(s) on " + postgres.url().redacted());
+      pending.forEach(c -> System.out.println("  " + c));
+      return 0;
+    } catch (RuntimeException e) {
+      System.err.println(e.getMessage());
+      return 1;
+    }
+  }
+
+  private static void serve(LedgerConfig config) {
+    Vertx vertx = Vertx.vertx();
+    CreditLedger ledger;
+    try {
+      ledger = CreditLedger.deploy(vertx, config).toCompletionStage().toCompletableFuture().get();
+    } catch (Exception e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      System.err.println("Startup failed: " + cause.getMessage());
+      log.debug("Startup failure", cause);
+      vertx.close();
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("Shutting down");
+      try {
+        ledger.close().eventually(vertx::close).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("Shutdown did not complete cleanly: {}", e.toString());
+      }
+    }, "shutdown"));
+    if (ledger.tokens().generated()) {
+      printTokens(config, ledger);
+    }
+    log.info("Credit ledger listening on port {} ({})", ledger.httpPort(), config);
+  }
+
+  /** Shown once, when this start generated tokens; they are kept under DATA_DIR for the next starts. */
+  private static void printTokens(LedgerConfig config, CreditLedger ledger) {
+    String base = "http://localhost:" + ledger.httpPort();
+    System.out.println();
+    System.out.println("Generated API tokens (kept in " + config.dataDir().resolve("tokens.json") + "):");
+    System.out.println("  service token: " + ledger.tokens().service());
+    System.out.println("  admin token:   " + ledger.tokens().admin());
+    System.out.println("Try:");
+    System.out.println("  curl -s -X PUT " + base + "/v1/users/alice -H 'Authorization: Bearer "
+        + ledger.tokens().service() + "' -H 'Content-Type: application/json' -d '{\"email\":\"alice@example.com\"}'");
+    System.out.println();
+  }
+}

@@ -1,0 +1,81 @@
+package io.creditledger.api;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+
+import java.math.BigDecimal;
+
+/**
+ * A typed client of the ledger's event-bus addresses for verticles co-deployed with the ledger. Failures
+ * arrive as {@link LedgerException} with the same status and code the HTTP API would show.
+ */
+public final class LedgerClient {
+  private static final long TIMEOUT_MS = 30_000;
+
+  private final EventBus bus;
+
+  public LedgerClient(Vertx vertx) {
+    this.bus = vertx.eventBus();
+  }
+
+  /** Sends {@code body} to {@code address}; the raw form every typed method goes through. */
+  public Future<Reply> request(String address, JsonObject body) {
+    return bus.<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(TIMEOUT_MS))
+        .transform(ar -> {
+          if (ar.succeeded()) {
+            String status = ar.result().headers().get(Reply.STATUS_HEADER);
+            return Future.succeededFuture(new Reply(status == null ? 200 : Integer.parseInt(status), ar.result().body()));
+          }
+          return Future.failedFuture(translate(ar.cause()));
+        });
+  }
+
+  private static LedgerException translate(Throwable cause) {
+    if (cause instanceof ReplyException re) {
+      switch (re.failureType()) {
+        case RECIPIENT_FAILURE:
+          return LedgerException.fromReply(re.failureCode(), re.getMessage());
+        case TIMEOUT:
+          return LedgerException.unavailable("ledger_timeout", "The ledger did not answer in time");
+        case NO_HANDLERS:
+          return LedgerException.unavailable("ledger_unavailable", "The ledger is not running");
+        default:
+          break;
+      }
+    }
+    return new LedgerException(500, "internal_error", String.valueOf(cause.getMessage()));
+  }
+
+  /** Whether the database answers and the schema is migrated. */
+  public Future<JsonObject> ready() {
+    return request(Addresses.READY, new JsonObject()).map(Reply::body);
+  }
+
+  /**
+   * Creates the user or updates it. {@code stripeCustomerId} and {@code centsPerCredit} may be null: on
+   * creation they take their defaults, on update they keep their current values.
+   */
+  public Future<UserSaved> putUser(String userId, String email, String stripeCustomerId, BigDecimal centsPerCredit) {
+    JsonObject body = new JsonObject().put("userId", userId).put("email", email);
+    if (stripeCustomerId != null) {
+      body.put("stripeCustomerId", stripeCustomerId);
+    }
+    if (centsPerCredit != null) {
+      body.put("centsPerCredit", centsPerCredit.toPlainString());
+    }
+    return request(Addresses.USER_PUT, body)
+        .map(r -> new UserSaved(User.fromJson(r.body()), r.status() == 201));
+  }
+
+  public Future<User> getUser(String userId) {
+    return request(Addresses.USER_GET, new JsonObject().put("userId", userId)).map(r -> User.fromJson(r.body()));
+  }
+
+  /** A saved user and whether this call created it. */
+  public record UserSaved(User user, boolean created) {
+  }
+}

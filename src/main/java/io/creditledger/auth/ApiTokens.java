@@ -1,0 +1,130 @@
+package io.creditledger.auth;
+
+import io.creditledger.config.LedgerConfig;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/**
+ * The bearer tokens of the HTTP API: a service token for normal calls and an admin token for admin
+ * operations. Configured tokens win; missing ones are generated at first start and kept in
+ * {@code DATA_DIR/tokens.json} (owner-only), so a restart keeps them.
+ */
+public final class ApiTokens {
+  public enum Role { SERVICE, ADMIN }
+
+  static final String FILE = "tokens.json";
+
+  private final byte[] serviceDigest;
+  private final byte[] adminDigest;
+  private final String service;
+  private final String admin;
+  private final boolean generated;
+
+  private ApiTokens(String service, String admin, boolean generated) {
+    this.service = service;
+    this.admin = admin;
+    this.serviceDigest = digest(service);
+    this.adminDigest = digest(admin);
+    this.generated = generated;
+  }
+
+  public static ApiTokens of(String service, String admin) {
+    return new ApiTokens(service, admin, false);
+  }
+
+  /** The configured tokens, completed from (or into) {@code DATA_DIR/tokens.json}. Blocking file I/O. */
+  public static ApiTokens resolve(LedgerConfig config) {
+    if (config.apiToken() != null && config.adminToken() != null) {
+      return of(config.apiToken(), config.adminToken());
+    }
+    Path file = config.dataDir().resolve(FILE);
+    try {
+      JsonObject stored = Files.isRegularFile(file)
+          ? new JsonObject(Files.readString(file, StandardCharsets.UTF_8)) : new JsonObject();
+      boolean generated = false;
+      if (stored.getString("service") == null) {
+        stored.put("service", "svc_" + randomToken());
+        generated = true;
+      }
+      if (stored.getString("admin") == null) {
+        stored.put("admin", "adm_" + randomToken());
+        generated = true;
+      }
+      if (generated) {
+        write(file, stored.encodePrettily());
+      }
+      String service = config.apiToken() != null ? config.apiToken() : stored.getString("service");
+      String admin = config.adminToken() != null ? config.adminToken() : stored.getString("admin");
+      return new ApiTokens(service, admin, generated);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read or write " + file, e);
+    }
+  }
+
+  private static void write(Path file, String content) throws IOException {
+    Files.createDirectories(file.getParent());
+    Path tmp = file.resolveSibling(FILE + ".tmp");
+    Files.deleteIfExists(tmp);
+    Files.createFile(tmp);
+    try {
+      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException ignored) {
+      // not a POSIX file system
+    }
+    Files.writeString(tmp, content, StandardCharsets.UTF_8);
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static String randomToken() {
+    byte[] bytes = new byte[32];
+    new SecureRandom().nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  /** The role a presented token grants, or null. Compares digests in constant time. */
+  public Role roleOf(String presented) {
+    if (presented == null) {
+      return null;
+    }
+    byte[] d = digest(presented);
+    boolean isAdmin = MessageDigest.isEqual(d, adminDigest);
+    boolean isService = MessageDigest.isEqual(d, serviceDigest);
+    return isAdmin ? Role.ADMIN : isService ? Role.SERVICE : null;
+  }
+
+  /** True when this start generated a token, which is then shown once. */
+  public boolean generated() {
+    return generated;
+  }
+
+  public String service() {
+    return service;
+  }
+
+  public String admin() {
+    return admin;
+  }
+
+  private static byte[] digest(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ApiTokens[redacted]";
+  }
+}

@@ -1,0 +1,154 @@
+package io.creditledger.http;
+
+import io.creditledger.api.Addresses;
+import io.creditledger.api.LedgerClient;
+import io.creditledger.api.LedgerException;
+import io.creditledger.auth.ApiTokens;
+import io.creditledger.config.LedgerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.IntConsumer;
+
+/**
+ * The HTTP API. It checks tokens, reads JSON and forwards every operation to the ledger's event-bus
+ * addresses; it never touches the database itself.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final long SHUTDOWN_GRACE_SECONDS = 30;
+
+  private final LedgerConfig config;
+  private final ApiTokens tokens;
+  private final IntConsumer boundPort;
+  private LedgerClient ledger;
+  private HttpServer server;
+
+  public HttpVerticle(LedgerConfig config, ApiTokens tokens, IntConsumer boundPort) {
+    this.config = config;
+    this.tokens = tokens;
+    this.boundPort = boundPort;
+  }
+
+  @Override
+  public Future<?> start() {
+    ledger = new LedgerClient(vertx);
+    Router router = Router.router(vertx);
+    router.route().handler(new AccessLog());
+    router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
+    router.get("/ready").handler(this::ready);
+
+    router.route("/v1/*").handler(new BearerAuth(tokens));
+    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.httpBodyLimitBytes()));
+
+    router.put("/v1/users/:userId").handler(withBody(Addresses.USER_PUT, "userId"));
+    router.get("/v1/users/:userId").handler(withPath(Addresses.USER_GET, "userId"));
+
+    router.route().last().handler(ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
+    router.errorHandler(404, ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
+    router.errorHandler(405, ctx -> HttpJson.error(ctx, 405, "method_not_allowed", "Method not allowed here"));
+    router.errorHandler(413, ctx -> HttpJson.error(ctx, 413, "body_too_large",
+        "The body exceeds " + config.httpBodyLimitBytes() + " bytes"));
+    router.errorHandler(400, ctx -> HttpJson.error(ctx, 400, "bad_request", "Malformed request"));
+    router.errorHandler(500, this::internalError);
+
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
+            .setCompressionSupported(false))
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> {
+          server = s;
+          boundPort.accept(s.actualPort());
+        });
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to a grace period), then closes. */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  private void ready(RoutingContext ctx) {
+    ledger.ready()
+        .onSuccess(body -> HttpJson.send(ctx, 200, body))
+        .onFailure(e -> {
+          LedgerException le = e instanceof LedgerException l ? l
+              : LedgerException.unavailable("not_ready", "The ledger is not ready");
+          HttpJson.error(ctx, 503, le.code(), le.getMessage());
+        });
+  }
+
+  /** Forwards a bodiless request: the named path parameters become the message. */
+  private Handler<RoutingContext> withPath(String address, String... pathParams) {
+    return ctx -> forward(ctx, address, c -> pathParams(c, new JsonObject(), pathParams));
+  }
+
+  /** Forwards a JSON body with the named path parameters put into it (the path wins). */
+  private Handler<RoutingContext> withBody(String address, String... pathParams) {
+    return ctx -> forward(ctx, address, c -> pathParams(c, jsonBody(c), pathParams));
+  }
+
+  private static JsonObject pathParams(RoutingContext ctx, JsonObject into, String... names) {
+    for (String name : names) {
+      into.put(name, ctx.pathParam(name));
+    }
+    return into;
+  }
+
+  private void forward(RoutingContext ctx, String address, Function<RoutingContext, JsonObject> message) {
+    JsonObject body;
+    try {
+      body = message.apply(ctx);
+    } catch (LedgerException e) {
+      HttpJson.error(ctx, e.status(), e.code(), e.getMessage());
+      return;
+    }
+    ledger.request(address, body)
+        .onSuccess(reply -> HttpJson.send(ctx, reply.status(), reply.body()))
+        .onFailure(e -> {
+          LedgerException le = e instanceof LedgerException l ? l
+              : new LedgerException(500, "internal_error", "The ledger failed to process the request");
+          HttpJson.error(ctx, le.status(), le.code(), le.getMessage());
+        });
+  }
+
+  private static JsonObject jsonBody(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+      throw new LedgerException(415, "unsupported_media_type", "Send the body as Content-Type: application/json");
+    }
+    if (ctx.body().length() == 0) {
+      throw LedgerException.badRequest("invalid_json", "The body must be a JSON object");
+    }
+    try {
+      JsonObject json = ctx.body().asJsonObject();
+      if (json == null) {
+        throw LedgerException.badRequest("invalid_json", "The body must be a JSON object");
+      }
+      return json;
+    } catch (RuntimeException e) {
+      if (e instanceof LedgerException le) {
+        throw le;
+      }
+      throw LedgerException.badRequest("invalid_json", "The body is not a valid JSON object");
+    }
+  }
+
+  private void internalError(RoutingContext ctx) {
+    if (ctx.failure() != null) {
+      log.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+    }
+    HttpJson.error(ctx, 500, "internal_error", "The request failed");
+  }
+}

@@ -1,0 +1,52 @@
+package io.creditledger.ledger;
+
+import io.creditledger.api.Addresses;
+import io.creditledger.api.Endpoints;
+import io.creditledger.api.LedgerException;
+import io.creditledger.api.Reply;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.users.UserService;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+
+/**
+ * Owns the ledger's data: every event-bus address that reads or changes it is served here, so the HTTP
+ * verticle and co-deployed verticles of a host application go through the same code.
+ */
+public final class LedgerVerticle extends VerticleBase {
+  private final Pool pool;
+  private final LedgerConfig config;
+  private final int expectedChangeSets;
+
+  public LedgerVerticle(Pool pool, LedgerConfig config, int expectedChangeSets) {
+    this.pool = pool;
+    this.config = config;
+    this.expectedChangeSets = expectedChangeSets;
+  }
+
+  @Override
+  public Future<?> start() {
+    EventBus bus = vertx.eventBus();
+    UserService users = new UserService(pool, config);
+    return Future.all(
+        Endpoints.serve(bus, Addresses.READY, body -> ready()),
+        Endpoints.serve(bus, Addresses.USER_PUT, users::put),
+        Endpoints.serve(bus, Addresses.USER_GET, users::get));
+  }
+
+  /** Ready when the database answers and holds every changeset of the changelog this build carries. */
+  private Future<Reply> ready() {
+    return pool.query("SELECT count(*) FROM databasechangelog").execute()
+        .map(rows -> {
+          long applied = rows.iterator().next().getLong(0);
+          if (applied < expectedChangeSets) {
+            throw LedgerException.unavailable("migrations_pending",
+                (expectedChangeSets - applied) + " database migrations are not applied");
+          }
+          return Reply.ok(new JsonObject().put("status", "ready").put("changeSets", applied));
+        });
+  }
+}

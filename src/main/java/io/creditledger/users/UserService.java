@@ -1,0 +1,74 @@
+package io.creditledger.users;
+
+import io.creditledger.api.Input;
+import io.creditledger.api.LedgerException;
+import io.creditledger.api.Reply;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.money.CentsPerCredit;
+import io.creditledger.time.Now;
+import io.creditledger.time.ResetCycle;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Creates, updates and reads users. A new user's first cycle ends one reset cycle after its creation. */
+public final class UserService {
+  private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,190}");
+  private static final Pattern STRIPE_CUSTOMER = Pattern.compile("cus_[A-Za-z0-9]{1,250}");
+  private static final Set<String> PUT_FIELDS = Set.of("userId", "email", "stripeCustomerId", "centsPerCredit");
+
+  private final Pool pool;
+  private final LedgerConfig config;
+  private final UserStore store = new UserStore();
+
+  public UserService(Pool pool, LedgerConfig config) {
+    this.pool = pool;
+    this.config = config;
+  }
+
+  public Future<Reply> put(JsonObject body) {
+    Input in = Input.of(body, PUT_FIELDS);
+    String userId = in.id("userId");
+    String email = in.matching("email", EMAIL, "an email address");
+    boolean clearStripeCustomer = in.has("stripeCustomerId") && body.getValue("stripeCustomerId") == null;
+    String stripeCustomerId = in.optionalMatching("stripeCustomerId", STRIPE_CUSTOMER, "a Stripe customer id (cus_...)");
+    BigDecimal centsPerCredit = centsPerCredit(in);
+    Instant now = Now.of(config.clock());
+    Instant firstReset = config.resetCycle().firstReset(now);
+    UserStore.Upsert upsert = new UserStore.Upsert(userId, email, stripeCustomerId, clearStripeCustomer, centsPerCredit);
+    return pool.withTransaction(conn -> store.upsert(conn, upsert, config.defaultCentsPerCredit(),
+            ResetCycle.anchorDay(now), firstReset, now))
+        .map(saved -> saved.created() ? Reply.created(saved.user().toJson()) : Reply.ok(saved.user().toJson()));
+  }
+
+  public Future<Reply> get(JsonObject body) {
+    String userId = Input.of(body, Set.of("userId")).id("userId");
+    return store.find(pool, userId).map(user -> {
+      if (user == null) {
+        throw notFound(userId);
+      }
+      return Reply.ok(user.toJson());
+    });
+  }
+
+  public static LedgerException notFound(String userId) {
+    return LedgerException.notFound("user_not_found", "No user \"" + userId + "\"");
+  }
+
+  private static BigDecimal centsPerCredit(Input in) {
+    BigDecimal v = in.optionalDecimal("centsPerCredit");
+    if (v == null) {
+      return null;
+    }
+    try {
+      return CentsPerCredit.validate(v);
+    } catch (IllegalArgumentException e) {
+      throw Input.invalid("centsPerCredit", e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package io.creditledger.http;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.creditledger.support.TestApp;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class AccessLogTest {
+  static TestApp app;
+  static Logger access;
+  static ListAppender<ILoggingEvent> captured;
+  static Level previous;
+
+  @BeforeAll
+  static void boot() {
+    app = TestApp.start();
+    access = (Logger) LoggerFactory.getLogger("http.access");
+    previous = access.getLevel();
+    access.setLevel(Level.INFO);
+    captured = new ListAppender<>();
+    captured.start();
+    access.addAppender(captured);
+  }
+
+  @AfterAll
+  static void stop() {
+    access.detachAppender(captured);
+    access.setLevel(previous);
+    app.close();
+  }
+
+  @Test
+  void oneLinePerRequestWithoutBodiesOrTokens() throws Exception {
+    app.api.put("/v1/users/logged?secret=query", new JsonObject().put("email", "private@example.com"));
+    app.api.withToken("wrong-token-for-the-log").get("/v1/users/logged");
+    Thread.sleep(200);
+    List<String> lines = captured.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).matches("PUT /v1/users/logged 201 \\d+\\.\\d{3}ms");
+    assertThat(lines.get(1)).matches("GET /v1/users/logged 401 \\d+\\.\\d{3}ms");
+    assertThat(String.join("\n", lines)).doesNotContain("private@example.com", "secret", TestApp.SERVICE_TOKEN,
+        "wrong-token-for-the-log");
+  }
+}
