@@ -8,6 +8,13 @@ public final class Addresses {
   public static final String READY = "ledger.ready";
   public static final String USER_PUT = "ledger.users.put";
   public static final String USER_GET = "ledger.users.get";
+  public static final String GRANT_CREATE = "ledger.grants.create";
+  public static final String GRANT_LIST = "ledger.grants.list";
+  public static final String GRANT_REVOKE = "ledger.grants.revoke";
+  public static final String CONSUME = "ledger.consume";
+  public static final String BALANCE = "ledger.balance";
+  public static final String JOURNAL = "ledger.journal";
+  public static final String REFERRAL_CREATE = "ledger.referrals.create";
 
   private Addresses() {
   }

@@ -1,6 +1,7 @@
 package io.creditledger.api;
 
 import io.creditledger.db.DbErrors;
+import io.creditledger.db.Transactions;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -32,8 +33,12 @@ public final class Endpoints {
       }
       outcome.onComplete(reply -> {
         if (reply.succeeded()) {
-          message.reply(reply.result().body(),
-              new DeliveryOptions().addHeader(Reply.STATUS_HEADER, Integer.toString(reply.result().status())));
+          DeliveryOptions options = new DeliveryOptions()
+              .addHeader(Reply.STATUS_HEADER, Integer.toString(reply.result().status()));
+          if (reply.result().replayed()) {
+            options.addHeader(Reply.REPLAYED_HEADER, "true");
+          }
+          message.reply(reply.result().body(), options);
         } else {
           fail(address, message, reply.cause());
         }
@@ -50,6 +55,11 @@ public final class Endpoints {
   public static LedgerException asLedgerException(String where, Throwable cause) {
     if (cause instanceof LedgerException e) {
       return e;
+    }
+    if (cause instanceof Transactions.GaveUp gaveUp && !DbErrors.isUnavailable(gaveUp.getCause())) {
+      log.warn("{}: {}", where, gaveUp.getMessage());
+      return LedgerException.unavailable("ledger_busy",
+          "The ledger could not complete the operation after " + gaveUp.attempts() + " attempts; retry later");
     }
     if (DbErrors.isUnavailable(cause)) {
       log.warn("{}: database unavailable: {}", where, cause.toString());

@@ -8,6 +8,8 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
 import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
 
 /**
  * A typed client of the ledger's event-bus addresses for verticles co-deployed with the ledger. Failures
@@ -28,7 +30,8 @@ public final class LedgerClient {
         .transform(ar -> {
           if (ar.succeeded()) {
             String status = ar.result().headers().get(Reply.STATUS_HEADER);
-            return Future.succeededFuture(new Reply(status == null ? 200 : Integer.parseInt(status), ar.result().body()));
+            return Future.succeededFuture(new Reply(status == null ? 200 : Integer.parseInt(status),
+                ar.result().body(), "true".equals(ar.result().headers().get(Reply.REPLAYED_HEADER))));
           }
           return Future.failedFuture(translate(ar.cause()));
         });
@@ -73,6 +76,64 @@ public final class LedgerClient {
 
   public Future<User> getUser(String userId) {
     return request(Addresses.USER_GET, new JsonObject().put("userId", userId)).map(r -> User.fromJson(r.body()));
+  }
+
+  /**
+   * Grants credits. {@code description} and {@code expiresAt} may be null (defaults: a description of the grant;
+   * free and referral grants expire at the user's next reset, the others never).
+   */
+  public Future<GrantView> grant(String userId, String operationId, String type, long amount, String description,
+                                 Instant expiresAt) {
+    JsonObject body = new JsonObject().put("userId", userId).put("operationId", operationId).put("type", type)
+        .put("amount", amount);
+    if (description != null) {
+      body.put("description", description);
+    }
+    if (expiresAt != null) {
+      body.put("expiresAt", expiresAt.toString());
+    }
+    return request(Addresses.GRANT_CREATE, body).map(r -> GrantView.fromJson(r.body()));
+  }
+
+  public Future<Consumption> consume(String userId, String operationId, long amount) {
+    return request(Addresses.CONSUME, new JsonObject().put("userId", userId).put("operationId", operationId)
+        .put("amount", amount)).map(r -> Consumption.fromJson(r.body()));
+  }
+
+  public Future<Balance> balance(String userId) {
+    return request(Addresses.BALANCE, new JsonObject().put("userId", userId)).map(r -> Balance.fromJson(r.body()));
+  }
+
+  /** The user's grants, newest first; {@code before} (a grantId) pages back, null for the first page. */
+  public Future<List<GrantView>> grants(String userId, int limit, Long before) {
+    return request(Addresses.GRANT_LIST, page(userId, limit, before)).map(r -> r.body().getJsonArray("grants")
+        .stream().map(o -> GrantView.fromJson((JsonObject) o)).toList());
+  }
+
+  /** The user's journal entries, newest first; {@code before} (an entryId) pages back, null for the first page. */
+  public Future<List<JsonObject>> journal(String userId, int limit, Long before) {
+    return request(Addresses.JOURNAL, page(userId, limit, before)).map(r -> r.body().getJsonArray("entries")
+        .stream().map(o -> (JsonObject) o).toList());
+  }
+
+  private static JsonObject page(String userId, int limit, Long before) {
+    JsonObject body = new JsonObject().put("userId", userId).put("limit", limit);
+    if (before != null) {
+      body.put("before", before);
+    }
+    return body;
+  }
+
+  /** Revokes what is left of the grant created by {@code operationId}; revoking twice changes nothing. */
+  public Future<GrantView> revoke(String operationId, String reason) {
+    return request(Addresses.GRANT_REVOKE, new JsonObject().put("operationId", operationId).put("reason", reason))
+        .map(r -> GrantView.fromJson(r.body()));
+  }
+
+  /** Credits both users; the reply holds {@code referrerGrant} and {@code referredGrant}. */
+  public Future<JsonObject> refer(String operationId, String referrerId, String referredId, long credits) {
+    return request(Addresses.REFERRAL_CREATE, new JsonObject().put("operationId", operationId)
+        .put("referrerId", referrerId).put("referredId", referredId).put("credits", credits)).map(Reply::body);
   }
 
   /** A saved user and whether this call created it. */

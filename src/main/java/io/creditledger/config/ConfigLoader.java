@@ -1,5 +1,6 @@
 package io.creditledger.config;
 
+import io.creditledger.ledger.GrantType;
 import io.creditledger.money.CentsPerCredit;
 import io.creditledger.time.ResetCycle;
 import io.vertx.core.json.DecodeException;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -92,6 +94,11 @@ public final class ConfigLoader {
         token("LEDGER_ADMIN_TOKEN"),
         resetCycle(),
         centsPerCredit("DEFAULT_CENTS_PER_CREDIT"),
+        longValue("MAX_DEBT", 0, 1_000_000_000_000L),
+        grantPriorities(),
+        longValue("FREE_GRANT_CREDITS", 0, 1_000_000_000_000L),
+        integer("REFERRAL_LIMIT", 0, 1_000_000),
+        longValue("MAX_CREDITS_PER_OPERATION", 1, 1_000_000_000_000_000L),
         Clock.systemUTC());
     if (config.apiToken() != null && config.apiToken().equals(config.adminToken())) {
       throw ConfigException.invalid("LEDGER_ADMIN_TOKEN", "must differ from LEDGER_API_TOKEN");
@@ -123,6 +130,45 @@ public final class ConfigLoader {
     } catch (NumberFormatException e) {
       throw ConfigException.invalid(name, "must be an integer, got \"" + v + "\"");
     }
+  }
+
+  private long longValue(String name, long min, long max) {
+    String v = required(name);
+    try {
+      long n = Long.parseLong(v);
+      if (n < min || n > max) {
+        throw ConfigException.invalid(name, "must be between " + min + " and " + max + ", got " + n);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw ConfigException.invalid(name, "must be an integer, got \"" + v + "\"");
+    }
+  }
+
+  /** A JSON object naming a priority for each grant type, e.g. {"free":20,"referral":40,...}. */
+  private Map<GrantType, Integer> grantPriorities() {
+    String name = "GRANT_PRIORITIES";
+    JsonObject json;
+    try {
+      json = new JsonObject(required(name));
+    } catch (DecodeException | ClassCastException e) {
+      throw ConfigException.invalid(name, "must be a JSON object such as {\"free\":20,\"referral\":40,...}");
+    }
+    Map<GrantType, Integer> priorities = new EnumMap<>(GrantType.class);
+    for (String key : json.fieldNames()) {
+      GrantType type = GrantType.fromWire(key);
+      if (type == null) {
+        throw ConfigException.invalid(name, "unknown grant type \"" + key + "\" (types: " + GrantType.NAMES + ")");
+      }
+      if (!(json.getValue(key) instanceof Integer p) || p < 0) {
+        throw ConfigException.invalid(name, "the priority of " + key + " must be a non-negative integer");
+      }
+      priorities.put(type, p);
+    }
+    if (priorities.size() != GrantType.values().length) {
+      throw ConfigException.invalid(name, "must name a priority for each of " + GrantType.NAMES);
+    }
+    return Map.copyOf(priorities);
   }
 
   private int verticleInstances() {

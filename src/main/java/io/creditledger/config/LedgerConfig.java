@@ -1,10 +1,12 @@
 package io.creditledger.config;
 
+import io.creditledger.ledger.GrantType;
 import io.creditledger.time.ResetCycle;
 
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Map;
 
 /**
  * The validated configuration of one service instance. Built by {@link ConfigLoader} from
@@ -15,6 +17,11 @@ import java.time.Clock;
  * @param apiToken null means: use (or generate) the token kept under {@code dataDir}
  * @param adminToken null means: use (or generate) the token kept under {@code dataDir}
  * @param verticleInstances how many HTTP and ledger verticle instances to deploy
+ * @param maxDebt the most a user may owe after a consumption, in credits
+ * @param grantPriorities consumption priority per grant type (lower is spent first)
+ * @param freeGrantCredits the free grant each cycle (and at sign-up); 0 for none
+ * @param referralLimit how many referrals one referrer may be credited for
+ * @param maxCreditsPerOperation the largest amount a single grant, consumption or referral may move
  */
 public record LedgerConfig(
     String httpHost,
@@ -28,6 +35,11 @@ public record LedgerConfig(
     String adminToken,
     ResetCycle resetCycle,
     BigDecimal defaultCentsPerCredit,
+    long maxDebt,
+    Map<GrantType, Integer> grantPriorities,
+    long freeGrantCredits,
+    int referralLimit,
+    long maxCreditsPerOperation,
     Clock clock) {
 
   public boolean embeddedDatabase() {
@@ -37,7 +49,12 @@ public record LedgerConfig(
   /** The same configuration reading time from {@code otherClock}: tests use it to move time. */
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
-        databasePoolSize, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, otherClock);
+        databasePoolSize, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
+        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, otherClock);
+  }
+
+  public int priorityOf(GrantType type) {
+    return grantPriorities.get(type);
   }
 
   @Override
@@ -45,6 +62,6 @@ public record LedgerConfig(
     return "LedgerConfig[httpHost=" + httpHost + ", httpPort=" + httpPort
         + ", database=" + (databaseUrl == null ? "embedded under " + dataDir : databaseUrl.redacted())
         + ", databasePoolSize=" + databasePoolSize + ", verticleInstances=" + verticleInstances
-        + ", resetCycle=" + resetCycle + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
+        + ", resetCycle=" + resetCycle + ", maxDebt=" + maxDebt + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
   }
 }

@@ -54,6 +54,14 @@ public final class HttpVerticle extends VerticleBase {
 
     router.put("/v1/users/:userId").handler(withBody(Addresses.USER_PUT, "userId"));
     router.get("/v1/users/:userId").handler(withPath(Addresses.USER_GET, "userId"));
+    router.post("/v1/users/:userId/grants").handler(this::createGrant);
+    router.get("/v1/users/:userId/grants").handler(withPage(Addresses.GRANT_LIST));
+    router.post("/v1/users/:userId/consume").handler(withBody(Addresses.CONSUME, "userId"));
+    router.get("/v1/users/:userId/balance").handler(withPath(Addresses.BALANCE, "userId"));
+    router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL));
+    router.post("/v1/grants/:operationId/revoke").handler(BearerAuth::requireAdmin)
+        .handler(withBody(Addresses.GRANT_REVOKE, "operationId"));
+    router.post("/v1/referrals").handler(withBody(Addresses.REFERRAL_CREATE));
 
     router.route().last().handler(ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
     router.errorHandler(404, ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
@@ -99,6 +107,35 @@ public final class HttpVerticle extends VerticleBase {
     return ctx -> forward(ctx, address, c -> pathParams(c, jsonBody(c), pathParams));
   }
 
+  /** Admin grants need the admin token; the other types the service token. */
+  private void createGrant(RoutingContext ctx) {
+    forward(ctx, Addresses.GRANT_CREATE, c -> {
+      JsonObject body = pathParams(c, jsonBody(c), "userId");
+      if ("admin".equals(body.getValue("type")) && c.get(BearerAuth.ROLE) != ApiTokens.Role.ADMIN) {
+        throw new LedgerException(403, "forbidden", "Admin grants need the admin token");
+      }
+      return body;
+    });
+  }
+
+  /** A paginated list of one user: {@code ?limit=&before=} become numbers of the message. */
+  private Handler<RoutingContext> withPage(String address) {
+    return ctx -> forward(ctx, address, c -> {
+      JsonObject message = pathParams(c, new JsonObject(), "userId");
+      for (String name : new String[] {"limit", "before"}) {
+        String v = c.queryParams().get(name);
+        if (v != null) {
+          try {
+            message.put(name, Long.parseLong(v));
+          } catch (NumberFormatException e) {
+            throw LedgerException.badRequest("invalid_field", "Query parameter \"" + name + "\" must be a whole number");
+          }
+        }
+      }
+      return message;
+    });
+  }
+
   private static JsonObject pathParams(RoutingContext ctx, JsonObject into, String... names) {
     for (String name : names) {
       into.put(name, ctx.pathParam(name));
@@ -115,7 +152,12 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     ledger.request(address, body)
-        .onSuccess(reply -> HttpJson.send(ctx, reply.status(), reply.body()))
+        .onSuccess(reply -> {
+          if (reply.replayed()) {
+            ctx.response().putHeader("Idempotent-Replayed", "true");
+          }
+          HttpJson.send(ctx, reply.status(), reply.body());
+        })
         .onFailure(e -> {
           LedgerException le = e instanceof LedgerException l ? l
               : new LedgerException(500, "internal_error", "The ledger failed to process the request");

@@ -5,12 +5,15 @@ import io.creditledger.api.Endpoints;
 import io.creditledger.api.LedgerException;
 import io.creditledger.api.Reply;
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.Transactions;
 import io.creditledger.users.UserService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+
+import java.util.List;
 
 /**
  * Owns the ledger's data: every event-bus address that reads or changes it is served here, so the HTTP
@@ -30,11 +33,23 @@ public final class LedgerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
-    UserService users = new UserService(pool, config);
-    return Future.all(
+    Transactions transactions = new Transactions(vertx, pool, config.clock());
+    LedgerStore store = new LedgerStore();
+    GrantWriter grants = new GrantWriter(config, store);
+    UserService users = new UserService(pool, config, transactions, grants);
+    LedgerService ledger = new LedgerService(pool, config, transactions, store, grants);
+    ReferralService referrals = new ReferralService(config, transactions, store, grants);
+    return Future.all(List.of(
         Endpoints.serve(bus, Addresses.READY, body -> ready()),
         Endpoints.serve(bus, Addresses.USER_PUT, users::put),
-        Endpoints.serve(bus, Addresses.USER_GET, users::get));
+        Endpoints.serve(bus, Addresses.USER_GET, users::get),
+        Endpoints.serve(bus, Addresses.GRANT_CREATE, ledger::grant),
+        Endpoints.serve(bus, Addresses.GRANT_LIST, ledger::listGrants),
+        Endpoints.serve(bus, Addresses.GRANT_REVOKE, ledger::revoke),
+        Endpoints.serve(bus, Addresses.CONSUME, ledger::consume),
+        Endpoints.serve(bus, Addresses.BALANCE, ledger::balance),
+        Endpoints.serve(bus, Addresses.JOURNAL, ledger::journal),
+        Endpoints.serve(bus, Addresses.REFERRAL_CREATE, referrals::refer)));
   }
 
   /** Ready when the database answers and holds every changeset of the changelog this build carries. */

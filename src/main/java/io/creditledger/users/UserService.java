@@ -3,6 +3,10 @@ package io.creditledger.users;
 import io.creditledger.api.Input;
 import io.creditledger.api.LedgerException;
 import io.creditledger.api.Reply;
+import io.creditledger.api.User;
+import io.creditledger.db.Transactions;
+import io.creditledger.ledger.GrantType;
+import io.creditledger.ledger.GrantWriter;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.money.CentsPerCredit;
 import io.creditledger.time.Now;
@@ -10,6 +14,7 @@ import io.creditledger.time.ResetCycle;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -24,11 +29,20 @@ public final class UserService {
 
   private final Pool pool;
   private final LedgerConfig config;
+  private final Transactions transactions;
+  private final GrantWriter grants;
   private final UserStore store = new UserStore();
 
-  public UserService(Pool pool, LedgerConfig config) {
+  public UserService(Pool pool, LedgerConfig config, Transactions transactions, GrantWriter grants) {
     this.pool = pool;
     this.config = config;
+    this.transactions = transactions;
+    this.grants = grants;
+  }
+
+  /** The operationId of a cycle's free grant; the '/' keeps it apart from every operationId a client can send. */
+  public static String freeGrantOperation(String userId, Instant cycleEnd) {
+    return "free/" + userId + "/" + cycleEnd;
   }
 
   public Future<Reply> put(JsonObject body) {
@@ -41,9 +55,20 @@ public final class UserService {
     Instant now = Now.of(config.clock());
     Instant firstReset = config.resetCycle().firstReset(now);
     UserStore.Upsert upsert = new UserStore.Upsert(userId, email, stripeCustomerId, clearStripeCustomer, centsPerCredit);
-    return pool.withTransaction(conn -> store.upsert(conn, upsert, config.defaultCentsPerCredit(),
-            ResetCycle.anchorDay(now), firstReset, now))
+    return transactions.run(new Transactions.Failure(null, userId, body), conn ->
+        store.upsert(conn, upsert, config.defaultCentsPerCredit(), ResetCycle.anchorDay(now), firstReset, now)
+            .compose(saved -> saved.created() ? firstFreeGrant(conn, saved.user(), now).map(saved) : Future.succeededFuture(saved)))
         .map(saved -> saved.created() ? Reply.created(saved.user().toJson()) : Reply.ok(saved.user().toJson()));
+  }
+
+  /** A new user starts with the first cycle's free grant, in the transaction that creates the user. */
+  private Future<Void> firstFreeGrant(SqlConnection conn, User user, Instant now) {
+    if (config.freeGrantCredits() == 0) {
+      return Future.succeededFuture();
+    }
+    GrantWriter.Spec spec = new GrantWriter.Spec(freeGrantOperation(user.userId(), user.nextQuotaReset()),
+        GrantType.FREE, config.freeGrantCredits(), null, null);
+    return grants.write(conn, user, spec, now).mapEmpty();
   }
 
   public Future<Reply> get(JsonObject body) {

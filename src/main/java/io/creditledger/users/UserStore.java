@@ -77,7 +77,7 @@ public final class UserStore {
         .map(rows -> rows.size() == 0 ? null : toUser(rows.iterator().next()));
   }
 
-  static User toUser(Row row) {
+  public static User toUser(Row row) {
     return new User(
         row.getString("user_id"),
         row.getString("email"),

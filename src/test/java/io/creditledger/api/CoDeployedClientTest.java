@@ -79,6 +79,87 @@ class CoDeployedClientTest {
     }
   }
 
+  /** A host verticle running a whole ledger workflow over the event bus. */
+  static final class LedgerWorkflowVerticle extends VerticleBase {
+    final VertxTestContext testContext;
+
+    LedgerWorkflowVerticle(VertxTestContext testContext) {
+      this.testContext = testContext;
+    }
+
+    @Override
+    public Future<?> start() {
+      LedgerClient ledger = new LedgerClient(vertx);
+      ledger.putUser("bus-a", "a@example.com", null, null)
+          .compose(a -> ledger.putUser("bus-b", "b@example.com", null, null))
+          .compose(b -> ledger.grant("bus-a", "bus-a-p", "purchase", 500, "bought", null))
+          .compose(g -> {
+            testContext.verify(() -> {
+              assertThat(g.principal()).isEqualTo(500);
+              assertThat(g.type()).isEqualTo("purchase");
+              assertThat(g.description()).isEqualTo("bought");
+              assertThat(g.expiresAt()).isNull();
+            });
+            return ledger.consume("bus-a", "bus-a-c", 150);
+          })
+          .compose(c -> {
+            testContext.verify(() -> {
+              assertThat(c.consumed()).isEqualTo(150);
+              assertThat(c.fromPurchased()).as("the sign-up free grant goes first").isEqualTo(50);
+              assertThat(c.balance().totalRemaining()).isEqualTo(450);
+            });
+            return ledger.refer("bus-ref", "bus-a", "bus-b", 25);
+          })
+          .compose(ref -> {
+            testContext.verify(() -> assertThat(ref.getJsonObject("referredGrant").getString("userId"))
+                .isEqualTo("bus-b"));
+            return ledger.revoke("bus-a-p", "chargeback");
+          })
+          .compose(revoked -> {
+            testContext.verify(() -> {
+              assertThat(revoked.state()).isEqualTo("revoked");
+              assertThat(revoked.json().getLong("revoked")).isEqualTo(450);
+            });
+            return ledger.balance("bus-a");
+          })
+          .compose(balance -> {
+            testContext.verify(() -> {
+              assertThat(balance.totalRemaining()).isEqualTo(25);
+              assertThat(balance.breakdown()).containsEntry("referral", 25L).containsEntry("purchase", 0L);
+              assertThat(balance.usageThisCycle()).isEqualTo(150);
+            });
+            return ledger.grants("bus-a", 10, null);
+          })
+          .compose(grants -> {
+            testContext.verify(() -> assertThat(grants).extracting(GrantView::operationId)
+                .containsExactly("bus-ref-referrer", "bus-a-p", "free/bus-a/" + grants.get(2).expiresAt()));
+            return ledger.journal("bus-a", 2, null);
+          })
+          .compose(entries -> {
+            testContext.verify(() -> assertThat(entries).extracting(e -> e.getString("kind"))
+                .containsExactly("revoke", "grant"));
+            return ledger.consume("bus-b", "bus-b-c", 100_000);
+          })
+          .onComplete(refused -> testContext.verify(() -> {
+            assertThat(refused.cause()).isInstanceOf(LedgerException.class);
+            assertThat(((LedgerException) refused.cause()).code()).isEqualTo("insufficient_credits");
+            assertThat(((LedgerException) refused.cause()).status()).isEqualTo(402);
+            testContext.completeNow();
+          }));
+      return Future.succeededFuture();
+    }
+  }
+
+  @Test
+  void coDeployedVerticleRunsTheLedgerOperations() throws Exception {
+    VertxTestContext testContext = new VertxTestContext();
+    app.vertx.deployVerticle(new LedgerWorkflowVerticle(testContext)).onFailure(testContext::failNow);
+    assertThat(testContext.awaitCompletion(30, TimeUnit.SECONDS)).isTrue();
+    if (testContext.failed()) {
+      throw new AssertionError(testContext.causeOfFailure());
+    }
+  }
+
   @Test
   void badRequestsOverTheBusGetTheSameCodesAsHttp() {
     LedgerClient ledger = new LedgerClient(app.vertx);

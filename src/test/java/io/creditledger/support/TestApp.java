@@ -6,6 +6,8 @@ import io.creditledger.config.DatabaseUrl;
 import io.creditledger.config.LedgerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.HashMap;
@@ -64,6 +66,46 @@ public final class TestApp implements AutoCloseable {
       vertx.close();
       throw e;
     }
+  }
+
+  /** Creates a user (asserting 201) and returns it. */
+  public JsonObject user(String userId) {
+    return user(userId, new JsonObject().put("email", userId + "@example.com"));
+  }
+
+  public JsonObject user(String userId, JsonObject body) {
+    Api.Response r = api.put("/v1/users/" + userId, body);
+    if (r.status() != 201) {
+      throw new AssertionError("creating " + userId + ": " + r);
+    }
+    return r.json();
+  }
+
+  /** Grants (with the admin token, so every type works) and returns the answer. */
+  public Api.Response grant(String userId, String operationId, String type, long amount) {
+    return admin.post("/v1/users/" + userId + "/grants",
+        new JsonObject().put("operationId", operationId).put("type", type).put("amount", amount));
+  }
+
+  public Api.Response consume(String userId, String operationId, long amount) {
+    return api.post("/v1/users/" + userId + "/consume",
+        new JsonObject().put("operationId", operationId).put("amount", amount));
+  }
+
+  public JsonObject balance(String userId) {
+    Api.Response r = api.get("/v1/users/" + userId + "/balance");
+    if (r.status() != 200) {
+      throw new AssertionError("balance of " + userId + ": " + r);
+    }
+    return r.json();
+  }
+
+  public JsonArray journal(String userId) {
+    return api.get("/v1/users/" + userId + "/ledger?limit=500").json().getJsonArray("entries");
+  }
+
+  public JsonArray grants(String userId) {
+    return api.get("/v1/users/" + userId + "/grants?limit=500").json().getJsonArray("grants");
   }
 
   public static <T> T await(Future<T> future) {

@@ -9,6 +9,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class TestDatabase {
   private static final AtomicInteger COUNTER = new AtomicInteger();
+  private static final List<DatabaseUrl> CREATED = new ArrayList<>();
   private static DatabaseUrl server;
 
   private TestDatabase() {
@@ -34,7 +37,16 @@ public final class TestDatabase {
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot create test database on " + admin, e);
     }
-    return admin.withDatabase(name);
+    DatabaseUrl db = admin.withDatabase(name);
+    CREATED.add(db);
+    return db;
+  }
+
+  /** The databases created since the last call (for checks after each test class). */
+  public static synchronized List<DatabaseUrl> takeCreated() {
+    List<DatabaseUrl> created = new ArrayList<>(CREATED);
+    CREATED.clear();
+    return created;
   }
 
   private static DatabaseUrl server() {

@@ -1,0 +1,110 @@
+package io.creditledger.db;
+
+import io.creditledger.retry.Backoff;
+import io.creditledger.time.Now;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.templates.SqlTemplate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+/**
+ * Runs money-moving transactions, retrying the whole transaction a bounded number of times when the failure
+ * is one a retry can cure: a serialization failure, a deadlock, a lost connection, or a unique-key race with a
+ * concurrent transaction (the retry then sees the winner's row and answers accordingly). Every operation is
+ * idempotent by its operationId, so a retry after an ambiguous commit replays instead of applying twice.
+ */
+public final class Transactions {
+  public static final int MAX_ATTEMPTS = 4;
+  private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(20), Duration.ofMillis(500));
+
+  private static final Logger log = LoggerFactory.getLogger(Transactions.class);
+  private static final String INSERT_FAILURE = "INSERT INTO sync_failure (provider, operation_id, user_id, payload, "
+      + "error, attempts, created_at) VALUES ('internal', #{operationId}, #{userId}, #{payload}, #{error}, "
+      + "#{attempts}, #{now})";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final Clock clock;
+
+  public Transactions(Vertx vertx, Pool pool, Clock clock) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.clock = clock;
+  }
+
+  /** Failed for good after {@code attempts} tries; {@code getCause()} is the last failure. */
+  public static final class GaveUp extends RuntimeException {
+    private final int attempts;
+
+    GaveUp(Throwable cause, int attempts) {
+      super("Gave up after " + attempts + " attempts: " + cause, cause, false, false);
+      this.attempts = attempts;
+    }
+
+    public int attempts() {
+      return attempts;
+    }
+  }
+
+  public <T> Future<T> run(Function<SqlConnection, Future<T>> work) {
+    return attempt(1, work);
+  }
+
+  /**
+   * Like {@link #run(Function)}, and when the retries are exhausted records what failed in
+   * {@code sync_failure} (provider {@code internal}) before failing.
+   */
+  public <T> Future<T> run(Failure what, Function<SqlConnection, Future<T>> work) {
+    return attempt(1, work).recover(failure -> {
+      if (!(failure instanceof GaveUp gaveUp)) {
+        return Future.failedFuture(failure);
+      }
+      return recordFailure(what, gaveUp).transform(ignored -> Future.<T>failedFuture(failure));
+    });
+  }
+
+  /** What an operation was, for the record kept when it fails for good. */
+  public record Failure(String operationId, String userId, JsonObject payload) {
+  }
+
+  private Future<Void> recordFailure(Failure what, GaveUp gaveUp) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("operationId", what.operationId());
+    p.put("userId", what.userId());
+    p.put("payload", what.payload());
+    p.put("error", String.valueOf(gaveUp.getCause()));
+    p.put("attempts", gaveUp.attempts());
+    p.put("now", Now.sql(Now.of(clock)));
+    return SqlTemplate.forUpdate(pool, INSERT_FAILURE).execute(p).<Void>mapEmpty()
+        .onFailure(e -> log.error("Could not record the failure of operation {} ({}): {}", what.operationId(),
+            gaveUp.getCause(), e.toString()));
+  }
+
+  private <T> Future<T> attempt(int n, Function<SqlConnection, Future<T>> work) {
+    return pool.withTransaction(work).recover(failure -> {
+      if (!retryable(failure)) {
+        return Future.failedFuture(failure);
+      }
+      if (n >= MAX_ATTEMPTS) {
+        return Future.failedFuture(new GaveUp(failure, n));
+      }
+      long delay = BACKOFF.delay(n, ThreadLocalRandom.current()::nextDouble).toMillis();
+      return vertx.timer(delay).compose(v -> attempt(n + 1, work));
+    });
+  }
+
+  static boolean retryable(Throwable t) {
+    return DbErrors.isTransient(t) || DbErrors.isUniqueViolation(t);
+  }
+}

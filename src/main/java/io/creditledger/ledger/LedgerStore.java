@@ -1,0 +1,313 @@
+package io.creditledger.ledger;
+
+import io.creditledger.api.User;
+import io.creditledger.users.UserStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlResult;
+import io.vertx.sqlclient.data.Numeric;
+import io.vertx.sqlclient.templates.SqlTemplate;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.creditledger.time.Now.sql;
+
+/** The ledger's SQL, in one place: grants, the journal, operations (idempotency), referrals. */
+public final class LedgerStore {
+  static final String GRANT_COLUMNS = "grant_id, user_id, operation_id, type, priority, principal, balance, cents, "
+      + "cents_per_credit, expires_at, description, created_at, closed_at, closed_by, close_reason";
+
+  private static final String LOCK_USER_WITH_OPERATION = "SELECT u.*, o.kind AS op_kind, o.request AS op_request, "
+      + "o.status AS op_status, o.response AS op_response "
+      + "FROM users u LEFT JOIN operations o ON o.operation_id = #{operationId} "
+      + "WHERE u.user_id = #{userId} FOR UPDATE OF u";
+
+  private static final String FIND_OPERATION =
+      "SELECT kind AS op_kind, request AS op_request, status AS op_status, response AS op_response "
+          + "FROM operations WHERE operation_id = #{operationId}";
+
+  /** Grants that matter for balances and consumption: any with a non-zero balance, and every active one. */
+  private static final String LIVE_GRANTS = "SELECT " + GRANT_COLUMNS + " FROM grants WHERE user_id = #{userId} "
+      + "AND (balance <> 0 OR (closed_at IS NULL AND (expires_at IS NULL OR expires_at > #{now})))";
+
+  private static final String INSERT_GRANT = "WITH g AS ("
+      + "INSERT INTO grants (user_id, operation_id, type, priority, principal, balance, cents, cents_per_credit, "
+      + "expires_at, description, created_at) VALUES (#{userId}, #{operationId}, #{type}, #{priority}, #{amount}, "
+      + "#{amount}, #{cents}, #{centsPerCredit}, #{expiresAt}, #{description}, #{now}) RETURNING " + GRANT_COLUMNS
+      + "), j AS (INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, "
+      + "created_at) SELECT user_id, grant_id, operation_id, #{kind}, principal, principal, description, created_at "
+      + "FROM g) SELECT * FROM g";
+
+  private static final String UPDATE_BALANCES = "UPDATE grants g SET balance = v.new_balance "
+      + "FROM unnest(#{ids}::bigint[], #{olds}::bigint[], #{news}::bigint[]) AS v(grant_id, old_balance, new_balance) "
+      + "WHERE g.grant_id = v.grant_id AND g.balance = v.old_balance AND g.user_id = #{userId}";
+
+  private static final String INSERT_ENTRIES = "INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, "
+      + "balance_after, description, created_at) SELECT #{userId}, v.grant_id, v.operation_id, v.kind, v.delta, "
+      + "v.balance_after, v.description, #{now} FROM unnest(#{grantIds}::bigint[], #{operationIds}::text[], "
+      + "#{kinds}::text[], #{deltas}::bigint[], #{afters}::bigint[], #{descriptions}::text[]) WITH ORDINALITY "
+      + "AS v(grant_id, operation_id, kind, delta, balance_after, description, ord) ORDER BY v.ord";
+
+  private static final String INSERT_OPERATION = "INSERT INTO operations (operation_id, user_id, kind, request, "
+      + "status, response, created_at) VALUES (#{operationId}, #{userId}, #{kind}, #{request}, #{status}, "
+      + "#{response}, #{now})";
+
+  private static final String ADD_USAGE =
+      "UPDATE users SET usage_this_cycle = usage_this_cycle + #{amount} WHERE user_id = #{userId}";
+
+  private static final String GRANT_BY_OPERATION =
+      "SELECT " + GRANT_COLUMNS + " FROM grants WHERE operation_id = #{operationId}";
+
+  private static final String CLOSE_GRANT = "UPDATE grants SET closed_at = #{now}, closed_by = #{closedBy}, "
+      + "close_reason = #{reason}, description = #{description} WHERE grant_id = #{grantId} AND closed_at IS NULL";
+
+  private static final String LIST_GRANTS = "SELECT " + GRANT_COLUMNS + " FROM grants WHERE user_id = #{userId} "
+      + "AND grant_id < #{before} ORDER BY grant_id DESC LIMIT #{limit}";
+
+  private static final String JOURNAL = "SELECT j.entry_id, j.grant_id, g.operation_id AS grant_operation_id, "
+      + "g.type, j.operation_id, j.kind, j.delta, j.balance_after, j.description, j.created_at "
+      + "FROM journal j JOIN grants g ON g.grant_id = j.grant_id "
+      + "WHERE j.user_id = #{userId} AND j.entry_id < #{before} ORDER BY j.entry_id DESC LIMIT #{limit}";
+
+  private static final String REFERRAL_COUNTS = "SELECT "
+      + "count(*) FILTER (WHERE referrer_id = #{referrerId}) AS given, "
+      + "count(*) FILTER (WHERE referred_id = #{referredId}) AS received "
+      + "FROM referrals WHERE referrer_id = #{referrerId} OR referred_id = #{referredId}";
+
+  private static final String INSERT_REFERRAL = "INSERT INTO referrals (operation_id, referrer_id, referred_id, "
+      + "credits, created_at) VALUES (#{operationId}, #{referrerId}, #{referredId}, #{credits}, #{now})";
+
+  /** A stored operation: what was asked (canonical text) and what was answered. */
+  public record StoredOperation(String kind, String request, int status, JsonObject response) {
+  }
+
+  /** A user row locked for this transaction, and the operation already stored under the id, if any. */
+  public record LockedUser(User user, StoredOperation operation) {
+  }
+
+  public record NewGrant(String userId, String operationId, GrantType type, int priority, long amount, long cents,
+                         BigDecimal centsPerCredit, Instant expiresAt, String description) {
+  }
+
+  public Future<LockedUser> lockUserWithOperation(SqlClient conn, String userId, String operationId) {
+    return SqlTemplate.forQuery(conn, LOCK_USER_WITH_OPERATION)
+        .execute(Map.of("userId", userId, "operationId", operationId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return null;
+          }
+          Row row = rows.iterator().next();
+          return new LockedUser(UserStore.toUser(row), operationOf(row));
+        });
+  }
+
+  public Future<StoredOperation> findOperation(SqlClient conn, String operationId) {
+    return SqlTemplate.forQuery(conn, FIND_OPERATION).execute(Map.of("operationId", operationId))
+        .map(rows -> rows.size() == 0 ? null : operationOf(rows.iterator().next()));
+  }
+
+  private static StoredOperation operationOf(Row row) {
+    String kind = row.getString("op_kind");
+    if (kind == null) {
+      return null;
+    }
+    Object response = row.getValue("op_response");
+    return new StoredOperation(kind, row.getString("op_request"), row.getShort("op_status"),
+        response instanceof JsonObject j ? j : new JsonObject(String.valueOf(response)));
+  }
+
+  public Future<List<Grant>> liveGrants(SqlClient conn, String userId, Instant now) {
+    return SqlTemplate.forQuery(conn, LIVE_GRANTS).execute(Map.of("userId", userId, "now", sql(now)))
+        .map(LedgerStore::grants);
+  }
+
+  /** Inserts the grant and its first journal entry ({@code kind} grant or rollover_in, delta = principal). */
+  public Future<Grant> insertGrant(SqlClient conn, NewGrant g, String kind, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("userId", g.userId());
+    p.put("operationId", g.operationId());
+    p.put("type", g.type().wire());
+    p.put("priority", g.priority());
+    p.put("amount", g.amount());
+    p.put("cents", g.cents());
+    p.put("centsPerCredit", Numeric.create(g.centsPerCredit()));
+    p.put("expiresAt", sql(g.expiresAt()));
+    p.put("description", g.description());
+    p.put("kind", kind);
+    p.put("now", sql(now));
+    return SqlTemplate.forQuery(conn, INSERT_GRANT).execute(p).map(rows -> grant(rows.iterator().next()));
+  }
+
+  /**
+   * Writes a batch: the grants' balances (only if they still hold what was read under the lock) and the
+   * journal entries. Both statements are sent at once (pipelined on the connection).
+   */
+  public Future<Void> apply(SqlClient conn, String userId, JournalBatch batch, Instant now) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = batch.balances().size();
+    Long[] ids = new Long[n];
+    Long[] olds = new Long[n];
+    Long[] news = new Long[n];
+    int i = 0;
+    for (Map.Entry<Long, long[]> e : batch.balances().entrySet()) {
+      ids[i] = e.getKey();
+      olds[i] = e.getValue()[0];
+      news[i] = e.getValue()[1];
+      i++;
+    }
+    List<JournalBatch.Entry> entries = batch.entries();
+    int m = entries.size();
+    Long[] grantIds = new Long[m];
+    String[] operationIds = new String[m];
+    String[] kinds = new String[m];
+    Long[] deltas = new Long[m];
+    Long[] afters = new Long[m];
+    String[] descriptions = new String[m];
+    for (int k = 0; k < m; k++) {
+      JournalBatch.Entry e = entries.get(k);
+      grantIds[k] = e.grantId();
+      operationIds[k] = e.operationId();
+      kinds[k] = e.kind();
+      deltas[k] = e.delta();
+      afters[k] = e.balanceAfter();
+      descriptions[k] = e.description();
+    }
+    Future<SqlResult<Void>> update = SqlTemplate.forUpdate(conn, UPDATE_BALANCES)
+        .execute(Map.of("ids", ids, "olds", olds, "news", news, "userId", userId));
+    Map<String, Object> journal = new HashMap<>();
+    journal.put("userId", userId);
+    journal.put("now", sql(now));
+    journal.put("grantIds", grantIds);
+    journal.put("operationIds", operationIds);
+    journal.put("kinds", kinds);
+    journal.put("deltas", deltas);
+    journal.put("afters", afters);
+    journal.put("descriptions", descriptions);
+    Future<SqlResult<Void>> insert = SqlTemplate.forUpdate(conn, INSERT_ENTRIES).execute(journal);
+    return Future.all(update, insert).map(done -> {
+      if (update.result().rowCount() != n) {
+        throw new IllegalStateException("Grant balances of user " + userId + " changed outside its lock");
+      }
+      return null;
+    });
+  }
+
+  public Future<Void> insertOperation(SqlClient conn, String operationId, String userId, String kind,
+                                      String request, int status, JsonObject response, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("operationId", operationId);
+    p.put("userId", userId);
+    p.put("kind", kind);
+    p.put("request", request);
+    p.put("status", (short) status);
+    p.put("response", response);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, INSERT_OPERATION).execute(p).mapEmpty();
+  }
+
+  public Future<Void> addUsage(SqlClient conn, String userId, long amount) {
+    return SqlTemplate.forUpdate(conn, ADD_USAGE).execute(Map.of("userId", userId, "amount", amount)).mapEmpty();
+  }
+
+  public Future<Grant> grantByOperation(SqlClient conn, String operationId) {
+    return SqlTemplate.forQuery(conn, GRANT_BY_OPERATION).execute(Map.of("operationId", operationId))
+        .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
+  }
+
+  public Future<Void> closeGrant(SqlClient conn, Grant grant, String closedBy, String reason, String description,
+                                 Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("grantId", grant.grantId());
+    p.put("closedBy", closedBy);
+    p.put("reason", reason);
+    p.put("description", description);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, CLOSE_GRANT).execute(p).mapEmpty();
+  }
+
+  public Future<List<Grant>> listGrants(SqlClient conn, String userId, long before, int limit) {
+    return SqlTemplate.forQuery(conn, LIST_GRANTS)
+        .execute(Map.of("userId", userId, "before", before, "limit", limit))
+        .map(LedgerStore::grants);
+  }
+
+  public Future<List<JsonObject>> journal(SqlClient conn, String userId, long before, int limit) {
+    return SqlTemplate.forQuery(conn, JOURNAL)
+        .execute(Map.of("userId", userId, "before", before, "limit", limit))
+        .map(rows -> {
+          List<JsonObject> out = new ArrayList<>(rows.size());
+          for (Row r : rows) {
+            out.add(new JsonObject()
+                .put("entryId", r.getLong("entry_id"))
+                .put("grantId", r.getLong("grant_id"))
+                .put("grantOperationId", r.getString("grant_operation_id"))
+                .put("grantType", r.getString("type"))
+                .put("operationId", r.getString("operation_id"))
+                .put("kind", r.getString("kind"))
+                .put("delta", r.getLong("delta"))
+                .put("balanceAfter", r.getLong("balance_after"))
+                .put("description", r.getString("description"))
+                .put("createdAt", r.getOffsetDateTime("created_at").toInstant().toString()));
+          }
+          return out;
+        });
+  }
+
+  /** How many referrals {@code referrerId} has given and whether {@code referredId} was already referred. */
+  public Future<long[]> referralCounts(SqlClient conn, String referrerId, String referredId) {
+    return SqlTemplate.forQuery(conn, REFERRAL_COUNTS)
+        .execute(Map.of("referrerId", referrerId, "referredId", referredId))
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          return new long[] {r.getLong("given"), r.getLong("received")};
+        });
+  }
+
+  public Future<Void> insertReferral(SqlClient conn, String operationId, String referrerId, String referredId,
+                                     long credits, Instant now) {
+    return SqlTemplate.forUpdate(conn, INSERT_REFERRAL).execute(Map.of("operationId", operationId,
+        "referrerId", referrerId, "referredId", referredId, "credits", credits, "now", sql(now))).mapEmpty();
+  }
+
+  static List<Grant> grants(RowSet<Row> rows) {
+    List<Grant> out = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      out.add(grant(r));
+    }
+    return out;
+  }
+
+  static Grant grant(Row r) {
+    return new Grant(
+        r.getLong("grant_id"),
+        r.getString("user_id"),
+        r.getString("operation_id"),
+        GrantType.fromWire(r.getString("type")),
+        r.getInteger("priority"),
+        r.getLong("principal"),
+        r.getLong("balance"),
+        r.getLong("cents"),
+        r.getBigDecimal("cents_per_credit"),
+        instant(r, "expires_at"),
+        r.getString("description"),
+        instant(r, "created_at"),
+        instant(r, "closed_at"),
+        r.getString("closed_by"),
+        r.getString("close_reason"));
+  }
+
+  private static Instant instant(Row r, String column) {
+    var t = r.getOffsetDateTime(column);
+    return t == null ? null : t.toInstant();
+  }
+}

@@ -1,0 +1,119 @@
+package io.creditledger.ledger;
+
+import io.creditledger.api.Input;
+import io.creditledger.api.LedgerException;
+import io.creditledger.api.Reply;
+import io.creditledger.api.User;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.Transactions;
+import io.creditledger.time.Now;
+import io.creditledger.users.UserService;
+import io.creditledger.users.UserStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
+
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * A referral credits both users in one transaction: {@code <operationId>-referrer} to the referrer and
+ * {@code <operationId>-referred} to the referred user, both referral grants expiring at each user's next reset.
+ * A user can be referred once; a referrer is credited for at most {@code REFERRAL_LIMIT} referrals.
+ */
+public final class ReferralService {
+  static final String KIND = "referral";
+
+  private final LedgerConfig config;
+  private final Transactions transactions;
+  private final LedgerStore store;
+  private final GrantWriter grants;
+  private final UserStore users = new UserStore();
+
+  public ReferralService(LedgerConfig config, Transactions transactions, LedgerStore store, GrantWriter grants) {
+    this.config = config;
+    this.transactions = transactions;
+    this.store = store;
+    this.grants = grants;
+  }
+
+  public Future<Reply> refer(JsonObject body) {
+    Input in = Input.of(body, Set.of("operationId", "referrerId", "referredId", "credits"));
+    String operationId = in.id("operationId");
+    String referrerId = in.id("referrerId");
+    String referredId = in.id("referredId");
+    long credits = in.integer("credits", 1, config.maxCreditsPerOperation());
+    if (referrerId.equals(referredId)) {
+      throw Input.invalid("referredId", "must differ from referrerId");
+    }
+    String request = new JsonObject().put("referrerId", referrerId).put("referredId", referredId)
+        .put("credits", credits).encode();
+    Instant now = Now.of(config.clock());
+    return transactions.run(new Transactions.Failure(operationId, referrerId, body), conn ->
+        lockInOrder(conn, referrerId, referredId).compose(pair ->
+            store.findOperation(conn, operationId).compose(stored -> {
+              if (stored != null) {
+                return Future.succeededFuture(Idempotency.replayOrConflict(stored, operationId, KIND, request));
+              }
+              return referLocked(conn, operationId, pair[0], pair[1], credits, request, now);
+            })));
+  }
+
+  /** Locks both users, always in user-id order so two referrals between the same users cannot deadlock. */
+  private Future<User[]> lockInOrder(SqlConnection conn, String referrerId, String referredId) {
+    boolean referrerFirst = referrerId.compareTo(referredId) < 0;
+    String first = referrerFirst ? referrerId : referredId;
+    String second = referrerFirst ? referredId : referrerId;
+    return users.lock(conn, first).compose(a -> users.lock(conn, second).map(b -> {
+      if (a == null) {
+        throw UserService.notFound(first);
+      }
+      if (b == null) {
+        throw UserService.notFound(second);
+      }
+      return referrerFirst ? new User[] {a, b} : new User[] {b, a};
+    }));
+  }
+
+  private Future<Reply> referLocked(SqlConnection conn, String operationId, User referrer, User referred,
+                                    long credits, String request, Instant now) {
+    return store.referralCounts(conn, referrer.userId(), referred.userId()).compose(counts -> {
+      if (counts[1] > 0) {
+        throw LedgerException.conflict("already_referred", "User \"" + referred.userId() + "\" was already referred");
+      }
+      if (counts[0] >= config.referralLimit()) {
+        throw LedgerException.conflict("referral_limit_reached", "User \"" + referrer.userId()
+            + "\" has reached the limit of " + config.referralLimit() + " referrals");
+      }
+      GrantWriter.Spec toReferrer = new GrantWriter.Spec(operationId + "-referrer", GrantType.REFERRAL, credits,
+          "Referral credits for referring " + referred.userId(), null);
+      GrantWriter.Spec toReferred = new GrantWriter.Spec(operationId + "-referred", GrantType.REFERRAL, credits,
+          "Referral credits for joining through " + referrer.userId(), null);
+      return ensureUnused(conn, toReferrer.operationId())
+          .compose(v -> ensureUnused(conn, toReferred.operationId()))
+          .compose(v -> store.insertReferral(conn, operationId, referrer.userId(), referred.userId(), credits, now))
+          .compose(v -> grants.write(conn, referrer, toReferrer, now))
+          .compose(a -> grants.write(conn, referred, toReferred, now).compose(b -> {
+            JsonObject response = new JsonObject()
+                .put("operationId", operationId)
+                .put("referrerId", referrer.userId())
+                .put("referredId", referred.userId())
+                .put("credits", credits)
+                .put("referrerGrant", a.json())
+                .put("referredGrant", b.json());
+            return store.insertOperation(conn, operationId, referrer.userId(), KIND, request, 201, response, now)
+                .map(done -> Reply.created(response));
+          }));
+    });
+  }
+
+  private Future<Void> ensureUnused(SqlConnection conn, String operationId) {
+    return store.findOperation(conn, operationId).map(stored -> {
+      if (stored != null) {
+        throw LedgerException.conflict("operation_conflict", "operationId \"" + operationId
+            + "\" was already used for a different request");
+      }
+      return null;
+    });
+  }
+}
