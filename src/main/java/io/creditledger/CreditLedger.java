@@ -6,6 +6,7 @@ import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
 import io.creditledger.ledger.LedgerVerticle;
+import io.creditledger.outbox.StripeRelayVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -63,6 +64,12 @@ public final class CreditLedger {
       DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());
       return vertx.deployVerticle(() -> new LedgerVerticle(pool, config, prepared.changeSets()), instances)
           .onSuccess(deployments::add)
+          .compose(id -> deployRelay(vertx, config, pool, prepared.postgres()))
+          .onSuccess(id -> {
+            if (id != null) {
+              deployments.add(id);
+            }
+          })
           .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config, prepared.tokens(), port::set), instances))
           .onSuccess(deployments::add)
           .map(id -> new CreditLedger(vertx, prepared.postgres(), pool, prepared.tokens(), port.get(), deployments))
@@ -74,6 +81,15 @@ public final class CreditLedger {
               }))
               .transform(ignored -> Future.failedFuture(failure)));
     });
+  }
+
+  /** One Stripe relay per process; none without STRIPE_API_KEY (outbox rows then wait). */
+  private static Future<String> deployRelay(Vertx vertx, LedgerConfig config, Pool pool, PostgresServer postgres) {
+    if (!config.stripe().relayEnabled()) {
+      log.warn("STRIPE_API_KEY is not set: grants of users with a Stripe customer wait in the outbox");
+      return Future.succeededFuture(null);
+    }
+    return vertx.deployVerticle(new StripeRelayVerticle(pool, config, postgres.url().connectOptions()));
   }
 
   private static Prepared prepare(LedgerConfig config) {

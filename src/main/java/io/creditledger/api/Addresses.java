@@ -15,6 +15,9 @@ public final class Addresses {
   public static final String BALANCE = "ledger.balance";
   public static final String JOURNAL = "ledger.journal";
   public static final String REFERRAL_CREATE = "ledger.referrals.create";
+  public static final String OUTBOX_LIST = "ledger.outbox.list";
+  public static final String OUTBOX_RETRY = "ledger.outbox.retry";
+  public static final String STRIPE_WEBHOOK = "ledger.stripe.webhook";
 
   private Addresses() {
   }

@@ -33,6 +33,10 @@ public final class LedgerException extends RuntimeException {
     return new LedgerException(402, code, message);
   }
 
+  public static LedgerException userNotFound(String userId) {
+    return notFound("user_not_found", "No user \"" + userId + "\"");
+  }
+
   public static LedgerException unavailable(String code, String message) {
     return new LedgerException(503, code, message);
   }

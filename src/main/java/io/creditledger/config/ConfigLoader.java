@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
@@ -99,6 +100,7 @@ public final class ConfigLoader {
         longValue("FREE_GRANT_CREDITS", 0, 1_000_000_000_000L),
         integer("REFERRAL_LIMIT", 0, 1_000_000),
         longValue("MAX_CREDITS_PER_OPERATION", 1, 1_000_000_000_000_000L),
+        stripe(),
         Clock.systemUTC());
     if (config.apiToken() != null && config.apiToken().equals(config.adminToken())) {
       throw ConfigException.invalid("LEDGER_ADMIN_TOKEN", "must differ from LEDGER_API_TOKEN");
@@ -169,6 +171,45 @@ public final class ConfigLoader {
       throw ConfigException.invalid(name, "must name a priority for each of " + GrantType.NAMES);
     }
     return Map.copyOf(priorities);
+  }
+
+  private StripeSettings stripe() {
+    String currency = required("STRIPE_CURRENCY").toLowerCase(java.util.Locale.ROOT);
+    if (!currency.matches("[a-z]{3}")) {
+      throw ConfigException.invalid("STRIPE_CURRENCY", "must be a three-letter ISO currency code such as usd");
+    }
+    String apiBase = required("STRIPE_API_BASE");
+    if (!apiBase.matches("https?://[^\\s/]+(:\\d+)?/?")) {
+      throw ConfigException.invalid("STRIPE_API_BASE", "must be a base URL such as https://api.stripe.com");
+    }
+    return new StripeSettings(
+        optional("STRIPE_API_KEY"),
+        optional("STRIPE_WEBHOOK_SECRET"),
+        apiBase.endsWith("/") ? apiBase.substring(0, apiBase.length() - 1) : apiBase,
+        currency,
+        integer("STRIPE_MAX_REQUESTS_PER_SECOND", 1, 10_000),
+        integer("STRIPE_MAX_ATTEMPTS", 1, 1000),
+        duration("STRIPE_OUTBOX_POLL_INTERVAL"),
+        duration("STRIPE_OUTBOX_LEASE"),
+        duration("STRIPE_OUTBOX_RETENTION"),
+        duration("STRIPE_TIMEOUT"),
+        integer("STRIPE_CONCURRENCY", 1, 256),
+        duration("STRIPE_BACKOFF_BASE"),
+        duration("STRIPE_BACKOFF_MAX"));
+  }
+
+  /** A positive ISO-8601 duration such as PT5S or P7D. */
+  private Duration duration(String name) {
+    String v = required(name);
+    try {
+      Duration d = Duration.parse(v);
+      if (d.isNegative() || d.isZero()) {
+        throw ConfigException.invalid(name, "must be a positive duration, got " + v);
+      }
+      return d;
+    } catch (java.time.format.DateTimeParseException e) {
+      throw ConfigException.invalid(name, "must be an ISO-8601 duration such as PT5S or P7D, got \"" + v + "\"");
+    }
   }
 
   private int verticleInstances() {

@@ -40,6 +40,7 @@ public record LedgerConfig(
     long freeGrantCredits,
     int referralLimit,
     long maxCreditsPerOperation,
+    StripeSettings stripe,
     Clock clock) {
 
   public boolean embeddedDatabase() {
@@ -50,7 +51,7 @@ public record LedgerConfig(
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
         databasePoolSize, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
-        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, otherClock);
+        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, otherClock);
   }
 
   public int priorityOf(GrantType type) {
@@ -62,6 +63,6 @@ public record LedgerConfig(
     return "LedgerConfig[httpHost=" + httpHost + ", httpPort=" + httpPort
         + ", database=" + (databaseUrl == null ? "embedded under " + dataDir : databaseUrl.redacted())
         + ", databasePoolSize=" + databasePoolSize + ", verticleInstances=" + verticleInstances
-        + ", resetCycle=" + resetCycle + ", maxDebt=" + maxDebt + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
+        + ", resetCycle=" + resetCycle + ", maxDebt=" + maxDebt + ", " + stripe + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
   }
 }

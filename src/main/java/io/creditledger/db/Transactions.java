@@ -7,14 +7,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.templates.SqlTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
@@ -29,9 +26,6 @@ public final class Transactions {
   private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(20), Duration.ofMillis(500));
 
   private static final Logger log = LoggerFactory.getLogger(Transactions.class);
-  private static final String INSERT_FAILURE = "INSERT INTO sync_failure (provider, operation_id, user_id, payload, "
-      + "error, attempts, created_at) VALUES ('internal', #{operationId}, #{userId}, #{payload}, #{error}, "
-      + "#{attempts}, #{now})";
 
   private final Vertx vertx;
   private final Pool pool;
@@ -79,14 +73,8 @@ public final class Transactions {
   }
 
   private Future<Void> recordFailure(Failure what, GaveUp gaveUp) {
-    Map<String, Object> p = new HashMap<>();
-    p.put("operationId", what.operationId());
-    p.put("userId", what.userId());
-    p.put("payload", what.payload());
-    p.put("error", String.valueOf(gaveUp.getCause()));
-    p.put("attempts", gaveUp.attempts());
-    p.put("now", Now.sql(Now.of(clock)));
-    return SqlTemplate.forUpdate(pool, INSERT_FAILURE).execute(p).<Void>mapEmpty()
+    return SyncFailures.record(pool, SyncFailures.INTERNAL, what.operationId(), what.userId(), what.payload(),
+            String.valueOf(gaveUp.getCause()), gaveUp.attempts(), Now.of(clock))
         .onFailure(e -> log.error("Could not record the failure of operation {} ({}): {}", what.operationId(),
             gaveUp.getCause(), e.toString()));
   }

@@ -49,6 +49,9 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/ready").handler(this::ready);
 
+    // Stripe's webhook proves itself with its signature, checked on the raw body, instead of a bearer token
+    router.post("/v1/stripe/webhook").handler(BodyHandler.create(false).setBodyLimit(config.httpBodyLimitBytes()))
+        .handler(this::stripeWebhook);
     router.route("/v1/*").handler(new BearerAuth(tokens));
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.httpBodyLimitBytes()));
 
@@ -62,6 +65,8 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/v1/grants/:operationId/revoke").handler(BearerAuth::requireAdmin)
         .handler(withBody(Addresses.GRANT_REVOKE, "operationId"));
     router.post("/v1/referrals").handler(withBody(Addresses.REFERRAL_CREATE));
+    router.get("/v1/admin/outbox").handler(BearerAuth::requireAdmin).handler(this::listOutbox);
+    router.post("/v1/admin/outbox/:outboxId/retry").handler(BearerAuth::requireAdmin).handler(this::retryOutbox);
 
     router.route().last().handler(ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
     router.errorHandler(404, ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
@@ -107,6 +112,27 @@ public final class HttpVerticle extends VerticleBase {
     return ctx -> forward(ctx, address, c -> pathParams(c, jsonBody(c), pathParams));
   }
 
+  private void stripeWebhook(RoutingContext ctx) {
+    forward(ctx, Addresses.STRIPE_WEBHOOK, c -> new JsonObject()
+        .put("payload", c.body().asString("UTF-8") == null ? "" : c.body().asString("UTF-8"))
+        .put("signature", c.request().getHeader("Stripe-Signature")));
+  }
+
+  private void listOutbox(RoutingContext ctx) {
+    forward(ctx, Addresses.OUTBOX_LIST, c -> {
+      JsonObject message = queryNumbers(c, new JsonObject(), "limit", "before");
+      String status = c.queryParams().get("status");
+      if (status != null) {
+        message.put("status", status);
+      }
+      return message;
+    });
+  }
+
+  private void retryOutbox(RoutingContext ctx) {
+    forward(ctx, Addresses.OUTBOX_RETRY, c -> new JsonObject().put("outboxId", number(c.pathParam("outboxId"), "outboxId")));
+  }
+
   /** Admin grants need the admin token; the other types the service token. */
   private void createGrant(RoutingContext ctx) {
     forward(ctx, Addresses.GRANT_CREATE, c -> {
@@ -120,20 +146,25 @@ public final class HttpVerticle extends VerticleBase {
 
   /** A paginated list of one user: {@code ?limit=&before=} become numbers of the message. */
   private Handler<RoutingContext> withPage(String address) {
-    return ctx -> forward(ctx, address, c -> {
-      JsonObject message = pathParams(c, new JsonObject(), "userId");
-      for (String name : new String[] {"limit", "before"}) {
-        String v = c.queryParams().get(name);
-        if (v != null) {
-          try {
-            message.put(name, Long.parseLong(v));
-          } catch (NumberFormatException e) {
-            throw LedgerException.badRequest("invalid_field", "Query parameter \"" + name + "\" must be a whole number");
-          }
-        }
+    return ctx -> forward(ctx, address, c -> queryNumbers(c, pathParams(c, new JsonObject(), "userId"), "limit", "before"));
+  }
+
+  private static JsonObject queryNumbers(RoutingContext ctx, JsonObject into, String... names) {
+    for (String name : names) {
+      String v = ctx.queryParams().get(name);
+      if (v != null) {
+        into.put(name, number(v, name));
       }
-      return message;
-    });
+    }
+    return into;
+  }
+
+  private static long number(String value, String name) {
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw LedgerException.badRequest("invalid_field", "\"" + name + "\" must be a whole number");
+    }
   }
 
   private static JsonObject pathParams(RoutingContext ctx, JsonObject into, String... names) {

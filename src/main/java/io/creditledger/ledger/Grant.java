@@ -22,7 +22,11 @@ public record Grant(
     Instant createdAt,
     Instant closedAt,
     String closedBy,
-    String closeReason) {
+    String closeReason,
+    String stripeCustomerId,
+    String stripeGrantId,
+    Instant stripeVoidedAt,
+    String paymentIntentId) {
 
   public boolean expiredAt(Instant now) {
     return expiresAt != null && !expiresAt.isAfter(now);
@@ -33,8 +37,20 @@ public record Grant(
     return closedAt == null && !expiredAt(now);
   }
 
+  /** Mirrored to Stripe: the user had a Stripe customer when the grant was made. */
+  public boolean mirrored() {
+    return stripeCustomerId != null;
+  }
+
   public Grant withBalance(long newBalance) {
     return new Grant(grantId, userId, operationId, type, priority, principal, newBalance, cents, centsPerCredit,
-        expiresAt, description, createdAt, closedAt, closedBy, closeReason);
+        expiresAt, description, createdAt, closedAt, closedBy, closeReason, stripeCustomerId, stripeGrantId,
+        stripeVoidedAt, paymentIntentId);
+  }
+
+  public Grant closed(Instant at, String by, String reason, String newDescription, long newBalance) {
+    return new Grant(grantId, userId, operationId, type, priority, principal, newBalance, cents, centsPerCredit,
+        expiresAt, newDescription, createdAt, at, by, reason, stripeCustomerId, stripeGrantId, stripeVoidedAt,
+        paymentIntentId);
   }
 }

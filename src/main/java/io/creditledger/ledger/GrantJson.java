@@ -21,7 +21,23 @@ public final class GrantJson {
     return g.expiredAt(now) ? "expired" : "active";
   }
 
+  /** As of {@code now}, for a grant just written (a mirrored one is pending until the relay sends it). */
   public static JsonObject of(Grant g, Instant now) {
+    return of(g, now, g.mirrored() ? Boolean.FALSE : null);
+  }
+
+  /**
+   * @param openRowDead null when the grant has no undelivered outbox rows, else whether one of them is dead
+   */
+  public static JsonObject of(Grant g, Instant now, Boolean openRowDead) {
+    String sync;
+    if (!g.mirrored()) {
+      sync = "not_mirrored";
+    } else if (openRowDead != null) {
+      sync = openRowDead ? "dead" : "pending";
+    } else {
+      sync = g.stripeGrantId() != null ? "synced" : "pending";
+    }
     return new JsonObject()
         .put("grantId", g.grantId())
         .put("operationId", g.operationId())
@@ -37,6 +53,10 @@ public final class GrantJson {
         .put("state", state(g, now))
         .put("createdAt", g.createdAt().toString())
         .put("closedAt", g.closedAt() == null ? null : g.closedAt().toString())
-        .put("closeReason", g.closeReason());
+        .put("closeReason", g.closeReason())
+        .put("stripe", new JsonObject()
+            .put("state", sync)
+            .put("stripeGrantId", g.stripeGrantId())
+            .put("voided", g.stripeVoidedAt() != null));
   }
 }

@@ -6,8 +6,8 @@ import io.creditledger.api.Reply;
 import io.creditledger.api.User;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
+import io.creditledger.outbox.OutboxStore;
 import io.creditledger.time.Now;
-import io.creditledger.users.UserService;
 import io.creditledger.users.UserStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -35,15 +35,19 @@ public final class LedgerService {
   private final Transactions transactions;
   private final LedgerStore store;
   private final GrantWriter grants;
+  private final GrantRevoker revoker;
+  private final OutboxStore outbox;
   private final UserStore users = new UserStore();
 
   public LedgerService(Pool pool, LedgerConfig config, Transactions transactions, LedgerStore store,
-                       GrantWriter grants) {
+                       GrantWriter grants, GrantRevoker revoker, OutboxStore outbox) {
     this.pool = pool;
     this.config = config;
     this.transactions = transactions;
     this.store = store;
     this.grants = grants;
+    this.revoker = revoker;
+    this.outbox = outbox;
   }
 
   private Instant now() {
@@ -69,17 +73,8 @@ public final class LedgerService {
       throw Input.invalid("expiresAt", "must be in the future");
     }
     GrantWriter.Spec spec = new GrantWriter.Spec(operationId, type, amount, description, expiresAt);
-    return transactions.run(new Transactions.Failure(operationId, userId, body), conn ->
-        store.lockUserWithOperation(conn, userId, operationId).compose(locked -> {
-          if (locked == null) {
-            throw UserService.notFound(userId);
-          }
-          if (locked.operation() != null) {
-            return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), operationId,
-                GrantWriter.KIND, spec.canonical(userId)));
-          }
-          return grants.write(conn, locked.user(), spec, now).map(w -> Reply.created(w.json()));
-        }));
+    return transactions.run(new Transactions.Failure(operationId, userId, body),
+        conn -> grants.writeOnce(conn, userId, spec, now));
   }
 
   public Future<Reply> listGrants(JsonObject body) {
@@ -90,11 +85,11 @@ public final class LedgerService {
     Instant now = now();
     return existingUser(userId)
         .compose(user -> store.listGrants(pool, userId, before, limit))
-        .map(list -> {
+        .compose(list -> outbox.openRows(pool, list.stream().map(Grant::grantId).toList()).map(open -> {
           JsonArray out = new JsonArray();
-          list.forEach(g -> out.add(GrantJson.of(g, now)));
+          list.forEach(g -> out.add(GrantJson.of(g, now, open.get(g.grantId()))));
           return Reply.ok(page("grants", out, list.size() == limit ? list.get(list.size() - 1).grantId() : null));
-        });
+        }));
   }
 
   // ---- consumption
@@ -109,7 +104,7 @@ public final class LedgerService {
     return transactions.run(new Transactions.Failure(operationId, userId, body), conn ->
         store.lockUserWithOperation(conn, userId, operationId).compose(locked -> {
           if (locked == null) {
-            throw UserService.notFound(userId);
+            throw LedgerException.userNotFound(userId);
           }
           if (locked.operation() != null) {
             return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), operationId, CONSUME, request));
@@ -169,7 +164,7 @@ public final class LedgerService {
   private Future<User> existingUser(String userId) {
     return users.find(pool, userId).map(user -> {
       if (user == null) {
-        throw UserService.notFound(userId);
+        throw LedgerException.userNotFound(userId);
       }
       return user;
     });
@@ -213,18 +208,7 @@ public final class LedgerService {
       throw LedgerException.conflict("grant_closed", "The grant was " + GrantJson.state(grant, now)
           + "; its credits live on in another grant");
     }
-    JournalBatch batch = new JournalBatch();
-    long revoked = Math.max(grant.balance(), 0);
-    if (revoked > 0) {
-      batch.add(grant, -revoked, "revoke", "revoke/" + grant.operationId(), "Revoked: " + reason);
-    }
-    String description = grant.description() + " [revoked: " + reason + "]";
-    Grant after = new Grant(grant.grantId(), grant.userId(), grant.operationId(), grant.type(), grant.priority(),
-        grant.principal(), batch.balanceOf(grant), grant.cents(), grant.centsPerCredit(), grant.expiresAt(),
-        description, grant.createdAt(), now, "revoke", reason);
-    return Future.all(
-            store.apply(conn, grant.userId(), batch, now),
-            store.closeGrant(conn, grant, "revoke", reason, description, now))
-        .map(done -> Reply.ok(GrantJson.of(after, now).put("revoked", revoked)));
+    return revoker.revoke(conn, grant, Long.MAX_VALUE, true, reason, "revoke/" + grant.operationId(), now)
+        .map(r -> Reply.ok(GrantJson.of(r.grant(), now).put("revoked", r.credits())));
   }
 }

@@ -23,7 +23,8 @@ import static io.creditledger.time.Now.sql;
 /** The ledger's SQL, in one place: grants, the journal, operations (idempotency), referrals. */
 public final class LedgerStore {
   static final String GRANT_COLUMNS = "grant_id, user_id, operation_id, type, priority, principal, balance, cents, "
-      + "cents_per_credit, expires_at, description, created_at, closed_at, closed_by, close_reason";
+      + "cents_per_credit, expires_at, description, created_at, closed_at, closed_by, close_reason, "
+      + "stripe_customer_id, stripe_grant_id, stripe_voided_at, payment_intent_id";
 
   private static final String LOCK_USER_WITH_OPERATION = "SELECT u.*, o.kind AS op_kind, o.request AS op_request, "
       + "o.status AS op_status, o.response AS op_response "
@@ -40,8 +41,9 @@ public final class LedgerStore {
 
   private static final String INSERT_GRANT = "WITH g AS ("
       + "INSERT INTO grants (user_id, operation_id, type, priority, principal, balance, cents, cents_per_credit, "
-      + "expires_at, description, created_at) VALUES (#{userId}, #{operationId}, #{type}, #{priority}, #{amount}, "
-      + "#{amount}, #{cents}, #{centsPerCredit}, #{expiresAt}, #{description}, #{now}) RETURNING " + GRANT_COLUMNS
+      + "expires_at, description, created_at, stripe_customer_id, payment_intent_id) VALUES (#{userId}, "
+      + "#{operationId}, #{type}, #{priority}, #{amount}, #{amount}, #{cents}, #{centsPerCredit}, #{expiresAt}, "
+      + "#{description}, #{now}, #{stripeCustomerId}, #{paymentIntentId}) RETURNING " + GRANT_COLUMNS
       + "), j AS (INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, "
       + "created_at) SELECT user_id, grant_id, operation_id, #{kind}, principal, principal, description, created_at "
       + "FROM g) SELECT * FROM g";
@@ -65,6 +67,12 @@ public final class LedgerStore {
 
   private static final String GRANT_BY_OPERATION =
       "SELECT " + GRANT_COLUMNS + " FROM grants WHERE operation_id = #{operationId}";
+
+  private static final String GRANT_BY_PAYMENT_INTENT = "SELECT " + GRANT_COLUMNS + " FROM grants "
+      + "WHERE payment_intent_id = #{paymentIntentId} AND type = 'purchase' ORDER BY grant_id LIMIT 1";
+
+  private static final String REVOKED_SO_FAR = "SELECT coalesce(-sum(delta), 0) AS revoked FROM journal "
+      + "WHERE grant_id = #{grantId} AND kind = 'revoke'";
 
   private static final String CLOSE_GRANT = "UPDATE grants SET closed_at = #{now}, closed_by = #{closedBy}, "
       + "close_reason = #{reason}, description = #{description} WHERE grant_id = #{grantId} AND closed_at IS NULL";
@@ -94,7 +102,8 @@ public final class LedgerStore {
   }
 
   public record NewGrant(String userId, String operationId, GrantType type, int priority, long amount, long cents,
-                         BigDecimal centsPerCredit, Instant expiresAt, String description) {
+                         BigDecimal centsPerCredit, Instant expiresAt, String description, String stripeCustomerId,
+                         String paymentIntentId) {
   }
 
   public Future<LockedUser> lockUserWithOperation(SqlClient conn, String userId, String operationId) {
@@ -143,6 +152,8 @@ public final class LedgerStore {
     p.put("description", g.description());
     p.put("kind", kind);
     p.put("now", sql(now));
+    p.put("stripeCustomerId", g.stripeCustomerId());
+    p.put("paymentIntentId", g.paymentIntentId());
     return SqlTemplate.forQuery(conn, INSERT_GRANT).execute(p).map(rows -> grant(rows.iterator().next()));
   }
 
@@ -224,6 +235,17 @@ public final class LedgerStore {
         .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
   }
 
+  public Future<Grant> grantByPaymentIntent(SqlClient conn, String paymentIntentId) {
+    return SqlTemplate.forQuery(conn, GRANT_BY_PAYMENT_INTENT).execute(Map.of("paymentIntentId", paymentIntentId))
+        .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
+  }
+
+  /** Credits revoked from the grant so far (refunds are cumulative). */
+  public Future<Long> revokedSoFar(SqlClient conn, long grantId) {
+    return SqlTemplate.forQuery(conn, REVOKED_SO_FAR).execute(Map.of("grantId", grantId))
+        .map(rows -> rows.iterator().next().getLong("revoked"));
+  }
+
   public Future<Void> closeGrant(SqlClient conn, Grant grant, String closedBy, String reason, String description,
                                  Instant now) {
     Map<String, Object> p = new HashMap<>();
@@ -303,7 +325,11 @@ public final class LedgerStore {
         instant(r, "created_at"),
         instant(r, "closed_at"),
         r.getString("closed_by"),
-        r.getString("close_reason"));
+        r.getString("close_reason"),
+        r.getString("stripe_customer_id"),
+        r.getString("stripe_grant_id"),
+        instant(r, "stripe_voided_at"),
+        r.getString("payment_intent_id"));
   }
 
   private static Instant instant(Row r, String column) {

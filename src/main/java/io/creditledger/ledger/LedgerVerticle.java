@@ -6,6 +6,9 @@ import io.creditledger.api.LedgerException;
 import io.creditledger.api.Reply;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
+import io.creditledger.outbox.OutboxAdminService;
+import io.creditledger.outbox.OutboxStore;
+import io.creditledger.stripe.StripeWebhookService;
 import io.creditledger.users.UserService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -35,10 +38,15 @@ public final class LedgerVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     Transactions transactions = new Transactions(vertx, pool, config.clock());
     LedgerStore store = new LedgerStore();
-    GrantWriter grants = new GrantWriter(config, store);
+    OutboxStore outbox = new OutboxStore();
+    GrantWriter grants = new GrantWriter(config, store, outbox);
     UserService users = new UserService(pool, config, transactions, grants);
-    LedgerService ledger = new LedgerService(pool, config, transactions, store, grants);
+    GrantRevoker revoker = new GrantRevoker(store, outbox);
+    LedgerService ledger = new LedgerService(pool, config, transactions, store, grants, revoker, outbox);
     ReferralService referrals = new ReferralService(config, transactions, store, grants);
+    OutboxAdminService outboxAdmin = new OutboxAdminService(pool, config, outbox);
+    StripeWebhookService webhooks = new StripeWebhookService(vertx, pool, config, transactions, store, grants,
+        revoker, outbox);
     return Future.all(List.of(
         Endpoints.serve(bus, Addresses.READY, body -> ready()),
         Endpoints.serve(bus, Addresses.USER_PUT, users::put),
@@ -49,7 +57,10 @@ public final class LedgerVerticle extends VerticleBase {
         Endpoints.serve(bus, Addresses.CONSUME, ledger::consume),
         Endpoints.serve(bus, Addresses.BALANCE, ledger::balance),
         Endpoints.serve(bus, Addresses.JOURNAL, ledger::journal),
-        Endpoints.serve(bus, Addresses.REFERRAL_CREATE, referrals::refer)));
+        Endpoints.serve(bus, Addresses.REFERRAL_CREATE, referrals::refer),
+        Endpoints.serve(bus, Addresses.OUTBOX_LIST, outboxAdmin::list),
+        Endpoints.serve(bus, Addresses.OUTBOX_RETRY, outboxAdmin::retry),
+        Endpoints.serve(bus, Addresses.STRIPE_WEBHOOK, webhooks::handle)));
   }
 
   /** Ready when the database answers and holds every changeset of the changelog this build carries. */

@@ -7,7 +7,6 @@ import io.creditledger.api.User;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
 import io.creditledger.time.Now;
-import io.creditledger.users.UserService;
 import io.creditledger.users.UserStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -66,10 +65,10 @@ public final class ReferralService {
     String second = referrerFirst ? referredId : referrerId;
     return users.lock(conn, first).compose(a -> users.lock(conn, second).map(b -> {
       if (a == null) {
-        throw UserService.notFound(first);
+        throw LedgerException.userNotFound(first);
       }
       if (b == null) {
-        throw UserService.notFound(second);
+        throw LedgerException.userNotFound(second);
       }
       return referrerFirst ? new User[] {a, b} : new User[] {b, a};
     }));

@@ -75,14 +75,10 @@ public final class UserService {
     String userId = Input.of(body, Set.of("userId")).id("userId");
     return store.find(pool, userId).map(user -> {
       if (user == null) {
-        throw notFound(userId);
+        throw LedgerException.userNotFound(userId);
       }
       return Reply.ok(user.toJson());
     });
-  }
-
-  public static LedgerException notFound(String userId) {
-    return LedgerException.notFound("user_not_found", "No user \"" + userId + "\"");
   }
 
   private static BigDecimal centsPerCredit(Input in) {

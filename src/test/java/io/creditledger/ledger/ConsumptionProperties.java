@@ -173,7 +173,7 @@ class ConsumptionProperties {
         Instant expires = g.expiresInMinutes() == null ? null : now.plusSeconds(60L * g.expiresInMinutes());
         int priority = Grants.PRIORITY.get(g.type());
         Grant grant = new Grant(id, "u", "op-" + id, g.type(), priority, g.amount(), g.amount(), g.amount(),
-            BigDecimal.ONE, expires, "", now, null, null, null);
+            BigDecimal.ONE, expires, "", now, null, null, null, null, null, null, null);
         long left = g.amount();
         List<Grant> next = new ArrayList<>();
         List<DebtSettlement.Payment> payments = DebtSettlement.settle(g.amount(), real);

@@ -15,7 +15,7 @@ final class Grants {
 
   static Grant grant(long id, GrantType type, long principal, long balance, Instant expiresAt, Instant createdAt) {
     return new Grant(id, "u", "op-" + id, type, PRIORITY.get(type), principal, balance, principal, BigDecimal.ONE,
-        expiresAt, "g" + id, createdAt, null, null, null);
+        expiresAt, "g" + id, createdAt, null, null, null, null, null, null, null);
   }
 
   static Grant grant(long id, GrantType type, long balance) {
@@ -24,6 +24,7 @@ final class Grants {
 
   static Grant closed(Grant g) {
     return new Grant(g.grantId(), g.userId(), g.operationId(), g.type(), g.priority(), g.principal(), g.balance(),
-        g.cents(), g.centsPerCredit(), g.expiresAt(), g.description(), g.createdAt(), NOW, "revoke", "test");
+        g.cents(), g.centsPerCredit(), g.expiresAt(), g.description(), g.createdAt(), NOW, "revoke", "test", null, null,
+        null, null);
   }
 }

@@ -65,6 +65,16 @@ public final class Api {
     return send(b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : bodyOf(body)));
   }
 
+  /** Like {@link #raw} with one extra header. */
+  public Response rawWithHeader(String method, String path, String contentType, String body, String header,
+                                String value) {
+    HttpRequest.Builder b = request(path).header(header, value);
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    return send(b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : bodyOf(body)));
+  }
+
   private static HttpRequest.BodyPublisher bodyOf(String s) {
     return HttpRequest.BodyPublishers.ofString(s);
   }

@@ -6,25 +6,40 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move by hand, to reach expiry dates and reset boundaries without waiting. */
+/**
+ * A clock tests move by hand, to reach expiry dates and reset boundaries without waiting. A frozen clock stands
+ * still between moves; a ticking one also runs at real speed (for the parts that wait, such as retry backoff).
+ */
 public final class MutableClock extends Clock {
-  private volatile Instant now;
+  private final boolean ticking;
+  private volatile Instant base;
+  private volatile long baseNanos;
+
+  private MutableClock(Instant start, boolean ticking) {
+    this.ticking = ticking;
+    set(start);
+  }
 
   public MutableClock(Instant start) {
-    this.now = start;
+    this(start, false);
   }
 
-  public void set(Instant instant) {
-    now = instant;
+  public static MutableClock ticking(Instant start) {
+    return new MutableClock(start, true);
   }
 
-  public void advance(Duration d) {
-    now = now.plus(d);
+  public synchronized void set(Instant instant) {
+    base = instant;
+    baseNanos = System.nanoTime();
+  }
+
+  public synchronized void advance(Duration d) {
+    set(instant().plus(d));
   }
 
   @Override
   public Instant instant() {
-    return now;
+    return ticking ? base.plusNanos(System.nanoTime() - baseNanos) : base;
   }
 
   @Override

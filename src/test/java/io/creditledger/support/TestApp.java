@@ -46,7 +46,11 @@ public final class TestApp implements AutoCloseable {
 
   /** Boots with the given settings on top of the test defaults (fresh database, port 0, fixed tokens). */
   public static TestApp start(Map<String, String> settings) {
-    DatabaseUrl database = TestDatabase.fresh();
+    return start(settings, TestDatabase.fresh(), new MutableClock(Instant.parse("2026-01-15T10:00:00Z")));
+  }
+
+  /** Boots on {@code database} (a second instance may share it) with {@code clock}. */
+  public static TestApp start(Map<String, String> settings, DatabaseUrl database, MutableClock clock) {
     Map<String, String> env = new HashMap<>();
     env.put("DATABASE_URL", "postgresql://" + database.user() + "@" + database.host() + ":" + database.port()
         + "/" + database.database());
@@ -56,7 +60,6 @@ public final class TestApp implements AutoCloseable {
     env.put("LEDGER_ADMIN_TOKEN", ADMIN_TOKEN);
     env.put("DATABASE_POOL_SIZE", "8");
     env.putAll(settings);
-    MutableClock clock = new MutableClock(Instant.parse("2026-01-15T10:00:00Z"));
     LedgerConfig config = ConfigLoader.load(env).withClock(clock);
     Vertx vertx = Vertx.vertx();
     try {

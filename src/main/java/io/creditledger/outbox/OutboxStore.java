@@ -1,0 +1,230 @@
+package io.creditledger.outbox;
+
+import io.creditledger.ledger.Grant;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.templates.SqlTemplate;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.creditledger.time.Now.sql;
+
+/** The Stripe outbox's SQL, in one place. */
+public final class OutboxStore {
+  private static final String COLUMNS = "o.outbox_id, o.grant_id, o.user_id, o.action, o.idempotency_key, o.payload, "
+      + "o.status, o.attempts, o.next_attempt_at, o.last_error, o.stripe_object_id, o.created_at, o.delivered_at, "
+      + "g.operation_id AS grant_operation_id, g.stripe_grant_id";
+
+  private static final String ENQUEUE = "INSERT INTO stripe_outbox (grant_id, user_id, action, idempotency_key, "
+      + "payload, next_attempt_at, created_at, updated_at) VALUES (#{grantId}, #{userId}, #{action}, #{key}, "
+      + "#{payload}, #{now}, #{now}, #{now}) ON CONFLICT (idempotency_key) DO NOTHING";
+
+  /**
+   * Claims due rows for one relay instance: pending, due, not leased by another instance, and not behind an
+   * undelivered earlier row of the same grant (so a void never overtakes its create). SKIP LOCKED lets several
+   * instances claim side by side without waiting on, or taking, each other's rows.
+   */
+  private static final String CLAIM = "WITH due AS (SELECT c.outbox_id FROM stripe_outbox c "
+      + "WHERE c.status = 'pending' AND c.next_attempt_at <= #{now} "
+      + "AND (c.lease_until IS NULL OR c.lease_until < #{now}) "
+      + "AND NOT EXISTS (SELECT 1 FROM stripe_outbox p WHERE p.grant_id = c.grant_id "
+      + "  AND p.outbox_id < c.outbox_id AND p.status <> 'delivered') "
+      + "ORDER BY c.next_attempt_at, c.outbox_id LIMIT #{limit} FOR UPDATE SKIP LOCKED), "
+      + "claimed AS (UPDATE stripe_outbox o SET lease_owner = #{owner}, lease_until = #{leaseUntil}, "
+      + "updated_at = #{now} FROM due WHERE o.outbox_id = due.outbox_id RETURNING o.*) "
+      + "SELECT " + COLUMNS + " FROM claimed o JOIN grants g ON g.grant_id = o.grant_id ORDER BY o.outbox_id";
+
+  private static final String DELIVERED = "UPDATE stripe_outbox SET status = 'delivered', delivered_at = #{now}, "
+      + "updated_at = #{now}, attempts = attempts + 1, stripe_object_id = #{stripeId}, last_error = NULL, "
+      + "lease_owner = NULL, lease_until = NULL WHERE outbox_id = #{id} AND status <> 'delivered'";
+
+  private static final String GRANT_CREATED = "UPDATE grants SET stripe_grant_id = #{stripeId} "
+      + "WHERE grant_id = #{grantId} AND (stripe_grant_id IS NULL OR stripe_grant_id = #{stripeId})";
+
+  private static final String GRANT_VOIDED = "UPDATE grants SET stripe_voided_at = #{now} "
+      + "WHERE grant_id = #{grantId} AND stripe_voided_at IS NULL";
+
+  private static final String FAILED = "UPDATE stripe_outbox SET attempts = attempts + 1, last_error = #{error}, "
+      + "status = CASE WHEN #{dead}::boolean THEN 'dead' ELSE 'pending' END, next_attempt_at = #{nextAttemptAt}, "
+      + "lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
+      + "WHERE outbox_id = #{id} AND status = 'pending' AND lease_owner = #{owner}";
+
+  private static final String RELEASE = "UPDATE stripe_outbox SET next_attempt_at = #{nextAttemptAt}, "
+      + "lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
+      + "WHERE outbox_id = #{id} AND status = 'pending' AND lease_owner = #{owner}";
+
+  private static final String LIST = "SELECT " + COLUMNS + " FROM stripe_outbox o JOIN grants g ON g.grant_id = o.grant_id "
+      + "WHERE (#{status}::text IS NULL OR o.status = #{status}) AND o.outbox_id < #{before} "
+      + "ORDER BY o.outbox_id DESC LIMIT #{limit}";
+
+  private static final String RETRY = "UPDATE stripe_outbox SET status = 'pending', attempts = 0, "
+      + "next_attempt_at = #{now}, lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
+      + "WHERE outbox_id = #{id} AND status <> 'delivered'";
+
+  private static final String FIND = "SELECT " + COLUMNS + " FROM stripe_outbox o JOIN grants g ON g.grant_id = o.grant_id "
+      + "WHERE o.outbox_id = #{id}";
+
+  private static final String PRUNE = "DELETE FROM stripe_outbox WHERE outbox_id IN (SELECT outbox_id FROM stripe_outbox "
+      + "WHERE status = 'delivered' AND delivered_at < #{cutoff} ORDER BY delivered_at LIMIT #{limit})";
+
+  private static final String OPEN_ROWS = "SELECT grant_id, bool_or(status = 'dead') AS dead "
+      + "FROM stripe_outbox WHERE grant_id = ANY(#{ids}::bigint[]) AND status <> 'delivered' GROUP BY grant_id";
+
+  private static final String CONFIRM_CREATE = "UPDATE stripe_outbox SET status = 'delivered', delivered_at = #{now}, "
+      + "updated_at = #{now}, stripe_object_id = #{stripeId}, last_error = NULL "
+      + "WHERE grant_id = #{grantId} AND action = 'create_credit_grant' AND status <> 'delivered'";
+
+  public Future<Void> enqueueCreate(SqlClient conn, Grant grant, String currency, Instant now) {
+    return enqueue(conn, grant, OutboxRow.CREATE, CreditGrantPayload.createKey(grant),
+        CreditGrantPayload.create(grant, currency), now);
+  }
+
+  public Future<Void> enqueueVoid(SqlClient conn, Grant grant, Instant now) {
+    return enqueue(conn, grant, OutboxRow.VOID, CreditGrantPayload.voidKey(grant),
+        new JsonObject().put("grantOperationId", grant.operationId()), now);
+  }
+
+  private Future<Void> enqueue(SqlClient conn, Grant grant, String action, String key, JsonObject payload,
+                               Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("grantId", grant.grantId());
+    p.put("userId", grant.userId());
+    p.put("action", action);
+    p.put("key", key);
+    p.put("payload", payload);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, ENQUEUE).execute(p).mapEmpty();
+  }
+
+  public Future<List<OutboxRow>> claim(Pool pool, String owner, int limit, Instant leaseUntil, Instant now) {
+    return SqlTemplate.forQuery(pool, CLAIM)
+        .execute(Map.of("owner", owner, "limit", limit, "leaseUntil", sql(leaseUntil), "now", sql(now)))
+        .map(OutboxStore::rows);
+  }
+
+  /** Marks the row delivered and records on the grant what Stripe now holds, in one transaction. */
+  public Future<Void> delivered(Pool pool, OutboxRow row, String stripeId, Instant now) {
+    return pool.withTransaction(conn -> {
+      Future<?> outbox = SqlTemplate.forUpdate(conn, DELIVERED)
+          .execute(Map.of("id", row.outboxId(), "stripeId", stripeId, "now", sql(now)));
+      Future<?> grant = OutboxRow.CREATE.equals(row.action())
+          ? SqlTemplate.forUpdate(conn, GRANT_CREATED).execute(Map.of("grantId", row.grantId(), "stripeId", stripeId))
+          : SqlTemplate.forUpdate(conn, GRANT_VOIDED).execute(Map.of("grantId", row.grantId(), "now", sql(now)));
+      return Future.all(outbox, grant).mapEmpty();
+    });
+  }
+
+  /** Records a failed send: the row waits until {@code nextAttemptAt}, or is dead. Only the lease holder may. */
+  public Future<Void> failed(Pool pool, OutboxRow row, String owner, String error, boolean dead,
+                             Instant nextAttemptAt, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("id", row.outboxId());
+    p.put("owner", owner);
+    p.put("error", error.length() > 1000 ? error.substring(0, 1000) : error);
+    p.put("dead", dead);
+    p.put("nextAttemptAt", sql(nextAttemptAt));
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(pool, FAILED).execute(p).mapEmpty();
+  }
+
+  /** Hands a claimed, unsent row back (Stripe asked us to slow down): no attempt is counted. */
+  public Future<Void> release(Pool pool, OutboxRow row, String owner, Instant nextAttemptAt, Instant now) {
+    return SqlTemplate.forUpdate(pool, RELEASE).execute(Map.of("id", row.outboxId(), "owner", owner,
+        "nextAttemptAt", sql(nextAttemptAt), "now", sql(now))).mapEmpty();
+  }
+
+  public Future<List<OutboxRow>> list(SqlClient client, String status, long before, int limit) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("status", status);
+    p.put("before", before);
+    p.put("limit", limit);
+    return SqlTemplate.forQuery(client, LIST).execute(p).map(OutboxStore::rows);
+  }
+
+  public Future<OutboxRow> find(SqlClient client, long id) {
+    return SqlTemplate.forQuery(client, FIND).execute(Map.of("id", id))
+        .map(rows -> rows.size() == 0 ? null : row(rows.iterator().next()));
+  }
+
+  /**
+   * Puts a dead (or waiting) row back in line now with a fresh attempt budget and wakes the relays; answers
+   * the row as it is afterwards (unchanged when delivered), or null when unknown.
+   */
+  public Future<OutboxRow> retry(Pool pool, long id, Instant now) {
+    return pool.withTransaction(conn -> SqlTemplate.forUpdate(conn, RETRY).execute(Map.of("id", id, "now", sql(now)))
+        .compose(updated -> updated.rowCount() == 0 ? Future.succeededFuture()
+            : conn.query("NOTIFY stripe_outbox").execute().mapEmpty())
+        .compose(v -> find(conn, id)));
+  }
+
+  public Future<Integer> prune(Pool pool, Instant cutoff, int limit) {
+    return SqlTemplate.forUpdate(pool, PRUNE).execute(Map.of("cutoff", sql(cutoff), "limit", limit))
+        .map(r -> r.rowCount());
+  }
+
+  /** For each of the grants that has undelivered rows: true when one of them is dead. */
+  public Future<Map<Long, Boolean>> openRows(SqlClient client, List<Long> grantIds) {
+    if (grantIds.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return SqlTemplate.forQuery(client, OPEN_ROWS).execute(Map.of("ids", grantIds.toArray(new Long[0])))
+        .map(rows -> {
+          Map<Long, Boolean> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getLong("grant_id"), r.getBoolean("dead")));
+          return out;
+        });
+  }
+
+  /** Stripe reported the grant's creation: whatever the relay knows, its create row is done. */
+  public Future<Void> confirmCreate(SqlClient conn, long grantId, String stripeId, Instant now) {
+    return Future.all(
+        SqlTemplate.forUpdate(conn, CONFIRM_CREATE).execute(Map.of("grantId", grantId, "stripeId", stripeId,
+            "now", sql(now))),
+        SqlTemplate.forUpdate(conn, GRANT_CREATED).execute(Map.of("grantId", grantId, "stripeId", stripeId)))
+        .mapEmpty();
+  }
+
+  /** Stripe reported the grant voided. */
+  public Future<Void> confirmVoid(SqlClient conn, long grantId, Instant now) {
+    return SqlTemplate.forUpdate(conn, GRANT_VOIDED).execute(Map.of("grantId", grantId, "now", sql(now))).mapEmpty();
+  }
+
+  private static List<OutboxRow> rows(RowSet<Row> rows) {
+    List<OutboxRow> out = new ArrayList<>(rows.size());
+    rows.forEach(r -> out.add(row(r)));
+    return out;
+  }
+
+  private static OutboxRow row(Row r) {
+    Object payload = r.getValue("payload");
+    return new OutboxRow(
+        r.getLong("outbox_id"),
+        r.getLong("grant_id"),
+        r.getString("grant_operation_id"),
+        r.getString("user_id"),
+        r.getString("action"),
+        r.getString("idempotency_key"),
+        payload instanceof JsonObject j ? j : new JsonObject(String.valueOf(payload)),
+        r.getString("status"),
+        r.getInteger("attempts"),
+        instant(r, "next_attempt_at"),
+        r.getString("last_error"),
+        r.getString("stripe_object_id"),
+        r.getString("stripe_grant_id"),
+        instant(r, "created_at"),
+        instant(r, "delivered_at"));
+  }
+
+  private static Instant instant(Row r, String column) {
+    var t = r.getOffsetDateTime(column);
+    return t == null ? null : t.toInstant();
+  }
+}

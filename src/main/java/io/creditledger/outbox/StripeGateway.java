@@ -1,0 +1,124 @@
+package io.creditledger.outbox;
+
+import com.stripe.StripeClient;
+import com.stripe.exception.ApiConnectionException;
+import com.stripe.exception.ApiException;
+import com.stripe.exception.IdempotencyException;
+import com.stripe.exception.RateLimitException;
+import com.stripe.exception.StripeException;
+import com.stripe.net.RequestOptions;
+import com.stripe.param.billing.CreditGrantCreateParams;
+import com.stripe.param.billing.CreditGrantVoidGrantParams;
+import io.creditledger.config.StripeSettings;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Sends outbox rows to Stripe with stripe-java. Blocking: call it on a worker thread. Each row's outbox key is
+ * its Idempotency-Key, so a resend after a lost answer gets Stripe's stored answer instead of a second grant.
+ * stripe-java's own retries are off: the relay retries with its backoff, rate and attempt budget.
+ */
+public final class StripeGateway {
+  private final StripeClient client;
+
+  public StripeGateway(StripeSettings settings) {
+    int timeoutMs = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis());
+    this.client = StripeClient.builder()
+        .setApiKey(settings.apiKey())
+        .setApiBase(settings.apiBase())
+        .setMaxNetworkRetries(0)
+        .setConnectTimeout(timeoutMs)
+        .setReadTimeout(timeoutMs)
+        .build();
+  }
+
+  /** Why a send failed and what to do about it. */
+  public record Failure(boolean retryable, Duration retryAfter, String message) {
+  }
+
+  /** Sends the row; returns the Stripe object id (the credit grant's id). */
+  public String send(OutboxRow row) throws StripeException {
+    RequestOptions options = RequestOptions.builder().setIdempotencyKey(row.idempotencyKey()).build();
+    if (OutboxRow.CREATE.equals(row.action())) {
+      return client.v1().billing().creditGrants().create(createParams(row.payload()), options).getId();
+    }
+    if (row.stripeGrantId() == null) {
+      throw new IllegalStateException("the grant's Stripe id is not known yet");
+    }
+    return client.v1().billing().creditGrants()
+        .voidGrant(row.stripeGrantId(), CreditGrantVoidGrantParams.builder().build(), options).getId();
+  }
+
+  /** The metadata of a PaymentIntent, read from Stripe. */
+  public Map<String, String> paymentIntentMetadata(String paymentIntentId) throws StripeException {
+    return client.v1().paymentIntents().retrieve(paymentIntentId).getMetadata();
+  }
+
+  static CreditGrantCreateParams createParams(JsonObject p) {
+    CreditGrantCreateParams.Builder b = CreditGrantCreateParams.builder()
+        .setCustomer(p.getString("customer"))
+        .setAmount(CreditGrantCreateParams.Amount.builder()
+            .setType(CreditGrantCreateParams.Amount.Type.MONETARY)
+            .setMonetary(CreditGrantCreateParams.Amount.Monetary.builder()
+                .setCurrency(p.getString("currency"))
+                .setValue(p.getLong("amountCents"))
+                .build())
+            .build())
+        .setApplicabilityConfig(CreditGrantCreateParams.ApplicabilityConfig.builder()
+            .setScope(CreditGrantCreateParams.ApplicabilityConfig.Scope.builder()
+                .setPriceType(CreditGrantCreateParams.ApplicabilityConfig.Scope.PriceType.METERED)
+                .build())
+            .build())
+        .setCategory("paid".equals(p.getString("category"))
+            ? CreditGrantCreateParams.Category.PAID : CreditGrantCreateParams.Category.PROMOTIONAL)
+        .setPriority(p.getLong("priority"))
+        .setName(p.getString("name"));
+    if (p.getValue("expiresAt") != null) {
+      b.setExpiresAt(p.getLong("expiresAt"));
+    }
+    Map<String, String> metadata = new HashMap<>();
+    p.getJsonObject("metadata").forEach(e -> metadata.put(e.getKey(), String.valueOf(e.getValue())));
+    return b.putAllMetadata(metadata).build();
+  }
+
+  /**
+   * Classifies a failure of {@link #send}: connection problems, timeouts, 409, 429 and 5xx are worth a retry;
+   * other 4xx (a missing customer, a bad parameter, a reused key) are not. A 429's Retry-After is read from the
+   * response stripe-java attaches to the parsed error.
+   */
+  public static Failure classify(Throwable e) {
+    String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+    if (e instanceof RateLimitException rate) {
+      String header = rate.getStripeError() == null || rate.getStripeError().getLastResponse() == null ? null
+          : rate.getStripeError().getLastResponse().headers().firstValue("Retry-After").orElse(null);
+      return new Failure(true, parseRetryAfter(header), message);
+    }
+    if (e instanceof ApiConnectionException || e instanceof ApiException) {
+      return new Failure(true, null, message);
+    }
+    if (e instanceof IdempotencyException) {
+      return new Failure(false, null, message);
+    }
+    if (e instanceof StripeException se) {
+      Integer status = se.getStatusCode();
+      boolean retryable = status == null || status == 409 || status >= 500;
+      return new Failure(retryable, null, message);
+    }
+    return new Failure(e instanceof IllegalStateException, null, message);
+  }
+
+  static Duration parseRetryAfter(String header) {
+    if (header == null) {
+      return null;
+    }
+    try {
+      long seconds = Long.parseLong(header.trim());
+      return seconds >= 0 ? Duration.ofSeconds(seconds) : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+}
