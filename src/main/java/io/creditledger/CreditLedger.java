@@ -7,6 +7,7 @@ import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
 import io.creditledger.ledger.LedgerVerticle;
 import io.creditledger.outbox.StripeRelayVerticle;
+import io.creditledger.reset.ResetVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -70,6 +71,8 @@ public final class CreditLedger {
               deployments.add(id);
             }
           })
+          .compose(id -> vertx.deployVerticle(new ResetVerticle(pool, config)))
+          .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config, prepared.tokens(), port::set), instances))
           .onSuccess(deployments::add)
           .map(id -> new CreditLedger(vertx, prepared.postgres(), pool, prepared.tokens(), port.get(), deployments))

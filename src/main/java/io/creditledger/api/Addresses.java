@@ -18,6 +18,8 @@ public final class Addresses {
   public static final String OUTBOX_LIST = "ledger.outbox.list";
   public static final String OUTBOX_RETRY = "ledger.outbox.retry";
   public static final String STRIPE_WEBHOOK = "ledger.stripe.webhook";
+  public static final String RESET_APPLY = "ledger.resets.apply";
+  public static final String RESETS_RUN = "ledger.resets.run";
 
   private Addresses() {
   }

@@ -26,7 +26,12 @@ public final class LedgerClient {
 
   /** Sends {@code body} to {@code address}; the raw form every typed method goes through. */
   public Future<Reply> request(String address, JsonObject body) {
-    return bus.<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(TIMEOUT_MS))
+    return request(address, body, TIMEOUT_MS);
+  }
+
+  /** Like {@link #request(String, JsonObject)}, waiting up to {@code timeoutMs} for the answer. */
+  public Future<Reply> request(String address, JsonObject body, long timeoutMs) {
+    return bus.<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(timeoutMs))
         .transform(ar -> {
           if (ar.succeeded()) {
             String status = ar.result().headers().get(Reply.STATUS_HEADER);
@@ -134,6 +139,14 @@ public final class LedgerClient {
   public Future<JsonObject> refer(String operationId, String referrerId, String referredId, long credits) {
     return request(Addresses.REFERRAL_CREATE, new JsonObject().put("operationId", operationId)
         .put("referrerId", referrerId).put("referredId", referredId).put("credits", credits)).map(Reply::body);
+  }
+
+  /**
+   * Resets every due user now and answers how many were reset. It waits until no user is due, so give it time
+   * in proportion to the backlog.
+   */
+  public Future<Integer> runDueResets(long timeoutMs) {
+    return request(Addresses.RESETS_RUN, new JsonObject(), timeoutMs).map(r -> r.body().getInteger("reset"));
   }
 
   /** A saved user and whether this call created it. */

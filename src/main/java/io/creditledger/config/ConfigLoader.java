@@ -101,6 +101,13 @@ public final class ConfigLoader {
         integer("REFERRAL_LIMIT", 0, 1_000_000),
         longValue("MAX_CREDITS_PER_OPERATION", 1, 1_000_000_000_000_000L),
         stripe(),
+        new ResetSettings(
+            duration("RESET_SCAN_INTERVAL"),
+            integer("RESET_BATCH_SIZE", 1, 100_000),
+            integer("RESET_CONCURRENCY", 1, 256),
+            nonNegativeDuration("RESET_BATCH_PAUSE"),
+            duration("RESET_CLAIM_LEASE"),
+            longValue("REFERRAL_RESET_CREDITS", 0, 1_000_000_000_000L)),
         Clock.systemUTC());
     if (config.apiToken() != null && config.apiToken().equals(config.adminToken())) {
       throw ConfigException.invalid("LEDGER_ADMIN_TOKEN", "must differ from LEDGER_API_TOKEN");
@@ -200,11 +207,19 @@ public final class ConfigLoader {
 
   /** A positive ISO-8601 duration such as PT5S or P7D. */
   private Duration duration(String name) {
+    Duration d = nonNegativeDuration(name);
+    if (d.isZero()) {
+      throw ConfigException.invalid(name, "must be a positive duration, got " + values.get(name));
+    }
+    return d;
+  }
+
+  private Duration nonNegativeDuration(String name) {
     String v = required(name);
     try {
       Duration d = Duration.parse(v);
-      if (d.isNegative() || d.isZero()) {
-        throw ConfigException.invalid(name, "must be a positive duration, got " + v);
+      if (d.isNegative()) {
+        throw ConfigException.invalid(name, "must not be negative, got " + v);
       }
       return d;
     } catch (java.time.format.DateTimeParseException e) {

@@ -41,6 +41,7 @@ public record LedgerConfig(
     int referralLimit,
     long maxCreditsPerOperation,
     StripeSettings stripe,
+    ResetSettings resets,
     Clock clock) {
 
   public boolean embeddedDatabase() {
@@ -51,7 +52,7 @@ public record LedgerConfig(
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
         databasePoolSize, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
-        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, otherClock);
+        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, otherClock);
   }
 
   public int priorityOf(GrantType type) {

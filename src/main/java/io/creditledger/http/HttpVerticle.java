@@ -28,6 +28,7 @@ import java.util.function.IntConsumer;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   private static final long SHUTDOWN_GRACE_SECONDS = 30;
+  private static final long RESET_RUN_TIMEOUT_MS = 15 * 60 * 1000;
 
   private final LedgerConfig config;
   private final ApiTokens tokens;
@@ -65,6 +66,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/v1/grants/:operationId/revoke").handler(BearerAuth::requireAdmin)
         .handler(withBody(Addresses.GRANT_REVOKE, "operationId"));
     router.post("/v1/referrals").handler(withBody(Addresses.REFERRAL_CREATE));
+    router.post("/v1/admin/resets/run").handler(BearerAuth::requireAdmin).handler(this::runResets);
     router.get("/v1/admin/outbox").handler(BearerAuth::requireAdmin).handler(this::listOutbox);
     router.post("/v1/admin/outbox/:outboxId/retry").handler(BearerAuth::requireAdmin).handler(this::retryOutbox);
 
@@ -116,6 +118,13 @@ public final class HttpVerticle extends VerticleBase {
     forward(ctx, Addresses.STRIPE_WEBHOOK, c -> new JsonObject()
         .put("payload", c.body().asString("UTF-8") == null ? "" : c.body().asString("UTF-8"))
         .put("signature", c.request().getHeader("Stripe-Signature")));
+  }
+
+  /** Waits for the whole backlog (up to {@value #RESET_RUN_TIMEOUT_MS} ms) rather than the usual 30 s. */
+  private void runResets(RoutingContext ctx) {
+    ledger.runDueResets(RESET_RUN_TIMEOUT_MS)
+        .onSuccess(n -> HttpJson.send(ctx, 200, new JsonObject().put("reset", n)))
+        .onFailure(e -> fail(ctx, e));
   }
 
   private void listOutbox(RoutingContext ctx) {
@@ -189,11 +198,13 @@ public final class HttpVerticle extends VerticleBase {
           }
           HttpJson.send(ctx, reply.status(), reply.body());
         })
-        .onFailure(e -> {
-          LedgerException le = e instanceof LedgerException l ? l
-              : new LedgerException(500, "internal_error", "The ledger failed to process the request");
-          HttpJson.error(ctx, le.status(), le.code(), le.getMessage());
-        });
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private static void fail(RoutingContext ctx, Throwable e) {
+    LedgerException le = e instanceof LedgerException l ? l
+        : new LedgerException(500, "internal_error", "The ledger failed to process the request");
+    HttpJson.error(ctx, le.status(), le.code(), le.getMessage());
   }
 
   private static JsonObject jsonBody(RoutingContext ctx) {

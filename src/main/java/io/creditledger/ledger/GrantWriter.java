@@ -71,6 +71,11 @@ public final class GrantWriter {
   }
 
   public Future<Written> write(SqlConnection conn, User user, Spec spec, Instant now) {
+    return write(conn, user, spec, "grant", now);
+  }
+
+  /** @param openingEntry the kind of the grant's first journal entry: grant, or rollover_in for a rollover */
+  public Future<Written> write(SqlConnection conn, User user, Spec spec, String openingEntry, Instant now) {
     return store.liveGrants(conn, user.userId(), now).compose(live -> {
       List<DebtSettlement.Payment> payments = DebtSettlement.settle(spec.amount(), live);
       long settled = payments.stream().mapToLong(DebtSettlement.Payment::amount).sum();
@@ -81,7 +86,7 @@ public final class GrantWriter {
       LedgerStore.NewGrant row = new LedgerStore.NewGrant(user.userId(), spec.operationId(), spec.type(),
           config.priorityOf(spec.type()), spec.amount(), CentsPerCredit.centsFor(spec.amount(), user.centsPerCredit()),
           user.centsPerCredit(), expiresAt, description, user.stripeCustomerId(), spec.paymentIntentId());
-      return store.insertGrant(conn, row, KIND, now).compose(grant -> {
+      return store.insertGrant(conn, row, openingEntry, now).compose(grant -> {
         JournalBatch batch = new JournalBatch();
         for (DebtSettlement.Payment p : payments) {
           batch.add(grant, -p.amount(), "debt_settlement", spec.operationId(),

@@ -74,6 +74,14 @@ public final class LedgerStore {
   private static final String REVOKED_SO_FAR = "SELECT coalesce(-sum(delta), 0) AS revoked FROM journal "
       + "WHERE grant_id = #{grantId} AND kind = 'revoke'";
 
+  private static final String CLOSE_ROLLED_OVER = "UPDATE grants SET closed_at = #{now}, closed_by = 'rollover', "
+      + "close_reason = #{reason} WHERE grant_id = ANY(#{ids}::bigint[]) AND closed_at IS NULL";
+
+  private static final String REFERRALS_MADE = "SELECT count(*) FROM referrals WHERE referrer_id = #{userId}";
+
+  private static final String FINISH_RESET = "UPDATE users SET usage_this_cycle = 0, next_quota_reset = #{next}, "
+      + "updated_at = #{now} WHERE user_id = #{userId}";
+
   private static final String CLOSE_GRANT = "UPDATE grants SET closed_at = #{now}, closed_by = #{closedBy}, "
       + "close_reason = #{reason}, description = #{description} WHERE grant_id = #{grantId} AND closed_at IS NULL";
 
@@ -255,6 +263,27 @@ public final class LedgerStore {
     p.put("description", description);
     p.put("now", sql(now));
     return SqlTemplate.forUpdate(conn, CLOSE_GRANT).execute(p).mapEmpty();
+  }
+
+  /** Closes grants whose credits were rolled over into another grant. */
+  public Future<Void> closeRolledOver(SqlClient conn, List<Grant> grants, String reason, Instant now) {
+    if (grants.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Long[] ids = grants.stream().map(Grant::grantId).toArray(Long[]::new);
+    return SqlTemplate.forUpdate(conn, CLOSE_ROLLED_OVER).execute(Map.of("ids", ids, "reason", reason, "now", sql(now)))
+        .mapEmpty();
+  }
+
+  public Future<Long> referralsMade(SqlClient conn, String userId) {
+    return SqlTemplate.forQuery(conn, REFERRALS_MADE).execute(Map.of("userId", userId))
+        .map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /** Starts the user's next cycle: usage back to zero, the next reset. */
+  public Future<Void> finishReset(SqlClient conn, String userId, Instant next, Instant now) {
+    return SqlTemplate.forUpdate(conn, FINISH_RESET)
+        .execute(Map.of("userId", userId, "next", sql(next), "now", sql(now))).mapEmpty();
   }
 
   public Future<List<Grant>> listGrants(SqlClient conn, String userId, long before, int limit) {

@@ -44,6 +44,7 @@ public final class LedgerVerticle extends VerticleBase {
     GrantRevoker revoker = new GrantRevoker(store, outbox);
     LedgerService ledger = new LedgerService(pool, config, transactions, store, grants, revoker, outbox);
     ReferralService referrals = new ReferralService(config, transactions, store, grants);
+    ResetService resets = new ResetService(config, transactions, store, grants, outbox);
     OutboxAdminService outboxAdmin = new OutboxAdminService(pool, config, outbox);
     StripeWebhookService webhooks = new StripeWebhookService(vertx, pool, config, transactions, store, grants,
         revoker, outbox);
@@ -60,7 +61,8 @@ public final class LedgerVerticle extends VerticleBase {
         Endpoints.serve(bus, Addresses.REFERRAL_CREATE, referrals::refer),
         Endpoints.serve(bus, Addresses.OUTBOX_LIST, outboxAdmin::list),
         Endpoints.serve(bus, Addresses.OUTBOX_RETRY, outboxAdmin::retry),
-        Endpoints.serve(bus, Addresses.STRIPE_WEBHOOK, webhooks::handle)));
+        Endpoints.serve(bus, Addresses.STRIPE_WEBHOOK, webhooks::handle),
+        Endpoints.serve(bus, Addresses.RESET_APPLY, resets::apply)));
   }
 
   /** Ready when the database answers and holds every changeset of the changelog this build carries. */

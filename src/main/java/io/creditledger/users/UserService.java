@@ -5,6 +5,7 @@ import io.creditledger.api.LedgerException;
 import io.creditledger.api.Reply;
 import io.creditledger.api.User;
 import io.creditledger.db.Transactions;
+import io.creditledger.ledger.CycleGrants;
 import io.creditledger.ledger.GrantType;
 import io.creditledger.ledger.GrantWriter;
 import io.creditledger.config.LedgerConfig;
@@ -40,10 +41,7 @@ public final class UserService {
     this.grants = grants;
   }
 
-  /** The operationId of a cycle's free grant; the '/' keeps it apart from every operationId a client can send. */
-  public static String freeGrantOperation(String userId, Instant cycleEnd) {
-    return "free/" + userId + "/" + cycleEnd;
-  }
+
 
   public Future<Reply> put(JsonObject body) {
     Input in = Input.of(body, PUT_FIELDS);
@@ -66,7 +64,7 @@ public final class UserService {
     if (config.freeGrantCredits() == 0) {
       return Future.succeededFuture();
     }
-    GrantWriter.Spec spec = new GrantWriter.Spec(freeGrantOperation(user.userId(), user.nextQuotaReset()),
+    GrantWriter.Spec spec = new GrantWriter.Spec(CycleGrants.free(user.userId(), user.nextQuotaReset()),
         GrantType.FREE, config.freeGrantCredits(), null, null);
     return grants.write(conn, user, spec, now).mapEmpty();
   }
