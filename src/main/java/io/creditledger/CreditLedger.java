@@ -1,5 +1,7 @@
 package io.creditledger;
 
+import io.creditledger.apikeys.ApiKeyCrypto;
+import io.creditledger.apikeys.VaultSecret;
 import io.creditledger.auth.ApiTokens;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Migrations;
@@ -50,7 +52,7 @@ public final class CreditLedger {
     this.deployments = deployments;
   }
 
-  private record Prepared(PostgresServer postgres, int changeSets, ApiTokens tokens) {
+  private record Prepared(PostgresServer postgres, int changeSets, ApiTokens tokens, ApiKeyCrypto vault) {
   }
 
   public static Future<CreditLedger> deploy(Vertx vertx, LedgerConfig config) {
@@ -63,7 +65,7 @@ public final class CreditLedger {
       List<String> deployments = Collections.synchronizedList(new ArrayList<>());
       AtomicInteger port = new AtomicInteger();
       DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());
-      return vertx.deployVerticle(() -> new LedgerVerticle(pool, config, prepared.changeSets()), instances)
+      return vertx.deployVerticle(() -> new LedgerVerticle(pool, config, prepared.changeSets(), prepared.vault()), instances)
           .onSuccess(deployments::add)
           .compose(id -> deployRelay(vertx, config, pool, prepared.postgres()))
           .onSuccess(id -> {
@@ -99,7 +101,7 @@ public final class CreditLedger {
     PostgresServer postgres = PostgresServer.open(config);
     try {
       int changeSets = Migrations.apply(postgres.url());
-      return new Prepared(postgres, changeSets, ApiTokens.resolve(config));
+      return new Prepared(postgres, changeSets, ApiTokens.resolve(config), VaultSecret.resolve(config));
     } catch (RuntimeException e) {
       postgres.close();
       throw e;

@@ -20,6 +20,9 @@ public final class Addresses {
   public static final String STRIPE_WEBHOOK = "ledger.stripe.webhook";
   public static final String RESET_APPLY = "ledger.resets.apply";
   public static final String RESETS_RUN = "ledger.resets.run";
+  public static final String API_KEY_PUT = "ledger.apikeys.put";
+  public static final String API_KEY_GET = "ledger.apikeys.get";
+  public static final String API_KEY_DELETE = "ledger.apikeys.delete";
 
   private Addresses() {
   }

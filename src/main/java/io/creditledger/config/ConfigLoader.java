@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -108,6 +109,8 @@ public final class ConfigLoader {
             nonNegativeDuration("RESET_BATCH_PAUSE"),
             duration("RESET_CLAIM_LEASE"),
             longValue("REFERRAL_RESET_CREDITS", 0, 1_000_000_000_000L)),
+        apiKeySecret(),
+        apiKeyTypes(),
         Clock.systemUTC());
     if (config.apiToken() != null && config.apiToken().equals(config.adminToken())) {
       throw ConfigException.invalid("LEDGER_ADMIN_TOKEN", "must differ from LEDGER_API_TOKEN");
@@ -225,6 +228,46 @@ public final class ConfigLoader {
     } catch (java.time.format.DateTimeParseException e) {
       throw ConfigException.invalid(name, "must be an ISO-8601 duration such as PT5S or P7D, got \"" + v + "\"");
     }
+  }
+
+  /**
+   * Exactly 32 bytes: 32 characters (as UTF-8), or {@code base64:} followed by 32 bytes in base64. The value is
+   * never echoed in the message.
+   */
+  private Secret apiKeySecret() {
+    String name = "API_KEY_ENCRYPTION_SECRET";
+    String v = values.get(name);
+    if (v == null || v.isEmpty()) {
+      return null;
+    }
+    byte[] bytes;
+    if (v.startsWith("base64:")) {
+      try {
+        bytes = java.util.Base64.getDecoder().decode(v.substring("base64:".length()).trim());
+      } catch (IllegalArgumentException e) {
+        throw ConfigException.invalid(name, "after base64: must come valid base64");
+      }
+    } else {
+      bytes = v.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    if (bytes.length != 32) {
+      throw ConfigException.invalid(name, "must be exactly 32 bytes (32 characters, or base64:<32 bytes in base64>), got "
+          + bytes.length + " bytes");
+    }
+    return new Secret(bytes);
+  }
+
+  private List<String> apiKeyTypes() {
+    String name = "API_KEY_TYPES";
+    List<String> types = new java.util.ArrayList<>();
+    for (String t : required(name).split(",")) {
+      String type = t.trim();
+      if (!type.matches("[a-z0-9_-]{1,32}")) {
+        throw ConfigException.invalid(name, "must be a comma-separated list of names such as anthropic,gemini,openai");
+      }
+      types.add(type);
+    }
+    return List.copyOf(types);
   }
 
   private int verticleInstances() {

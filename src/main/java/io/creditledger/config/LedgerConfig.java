@@ -6,6 +6,7 @@ import io.creditledger.time.ResetCycle;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,6 +23,9 @@ import java.util.Map;
  * @param freeGrantCredits the free grant each cycle (and at sign-up); 0 for none
  * @param referralLimit how many referrals one referrer may be credited for
  * @param maxCreditsPerOperation the largest amount a single grant, consumption or referral may move
+ * @param apiKeySecret the vault's 32-byte secret; null: generated under {@code dataDir} for the embedded
+ *     database, vault disabled otherwise
+ * @param apiKeyTypes the kinds of API key the vault stores
  */
 public record LedgerConfig(
     String httpHost,
@@ -42,6 +46,8 @@ public record LedgerConfig(
     long maxCreditsPerOperation,
     StripeSettings stripe,
     ResetSettings resets,
+    Secret apiKeySecret,
+    List<String> apiKeyTypes,
     Clock clock) {
 
   public boolean embeddedDatabase() {
@@ -52,7 +58,7 @@ public record LedgerConfig(
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
         databasePoolSize, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
-        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, otherClock);
+        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, apiKeySecret, apiKeyTypes, otherClock);
   }
 
   public int priorityOf(GrantType type) {
@@ -64,6 +70,7 @@ public record LedgerConfig(
     return "LedgerConfig[httpHost=" + httpHost + ", httpPort=" + httpPort
         + ", database=" + (databaseUrl == null ? "embedded under " + dataDir : databaseUrl.redacted())
         + ", databasePoolSize=" + databasePoolSize + ", verticleInstances=" + verticleInstances
-        + ", resetCycle=" + resetCycle + ", maxDebt=" + maxDebt + ", " + stripe + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
+        + ", resetCycle=" + resetCycle + ", maxDebt=" + maxDebt + ", " + stripe + ", apiKeyTypes=" + apiKeyTypes
+        + ", apiKeySecret=" + (apiKeySecret == null ? "unset" : "set") + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
   }
 }

@@ -66,6 +66,9 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/v1/grants/:operationId/revoke").handler(BearerAuth::requireAdmin)
         .handler(withBody(Addresses.GRANT_REVOKE, "operationId"));
     router.post("/v1/referrals").handler(withBody(Addresses.REFERRAL_CREATE));
+    router.put("/v1/users/:userId/api-keys/:type").handler(withBody(Addresses.API_KEY_PUT, "userId", "type"));
+    router.get("/v1/users/:userId/api-keys/:type").handler(withPath(Addresses.API_KEY_GET, "userId", "type"));
+    router.delete("/v1/users/:userId/api-keys/:type").handler(withPath(Addresses.API_KEY_DELETE, "userId", "type"));
     router.post("/v1/admin/resets/run").handler(BearerAuth::requireAdmin).handler(this::runResets);
     router.get("/v1/admin/outbox").handler(BearerAuth::requireAdmin).handler(this::listOutbox);
     router.post("/v1/admin/outbox/:outboxId/retry").handler(BearerAuth::requireAdmin).handler(this::retryOutbox);

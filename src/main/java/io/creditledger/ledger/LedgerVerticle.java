@@ -1,6 +1,8 @@
 package io.creditledger.ledger;
 
 import io.creditledger.api.Addresses;
+import io.creditledger.apikeys.ApiKeyCrypto;
+import io.creditledger.apikeys.ApiKeyVault;
 import io.creditledger.api.Endpoints;
 import io.creditledger.api.LedgerException;
 import io.creditledger.api.Reply;
@@ -26,11 +28,14 @@ public final class LedgerVerticle extends VerticleBase {
   private final Pool pool;
   private final LedgerConfig config;
   private final int expectedChangeSets;
+  private final ApiKeyCrypto vaultCrypto;
 
-  public LedgerVerticle(Pool pool, LedgerConfig config, int expectedChangeSets) {
+  /** @param vaultCrypto null when the API-key vault is off */
+  public LedgerVerticle(Pool pool, LedgerConfig config, int expectedChangeSets, ApiKeyCrypto vaultCrypto) {
     this.pool = pool;
     this.config = config;
     this.expectedChangeSets = expectedChangeSets;
+    this.vaultCrypto = vaultCrypto;
   }
 
   @Override
@@ -45,6 +50,7 @@ public final class LedgerVerticle extends VerticleBase {
     LedgerService ledger = new LedgerService(pool, config, transactions, store, grants, revoker, outbox);
     ReferralService referrals = new ReferralService(config, transactions, store, grants);
     ResetService resets = new ResetService(config, transactions, store, grants, outbox);
+    ApiKeyVault vault = new ApiKeyVault(pool, config, vaultCrypto);
     OutboxAdminService outboxAdmin = new OutboxAdminService(pool, config, outbox);
     StripeWebhookService webhooks = new StripeWebhookService(vertx, pool, config, transactions, store, grants,
         revoker, outbox);
@@ -62,7 +68,10 @@ public final class LedgerVerticle extends VerticleBase {
         Endpoints.serve(bus, Addresses.OUTBOX_LIST, outboxAdmin::list),
         Endpoints.serve(bus, Addresses.OUTBOX_RETRY, outboxAdmin::retry),
         Endpoints.serve(bus, Addresses.STRIPE_WEBHOOK, webhooks::handle),
-        Endpoints.serve(bus, Addresses.RESET_APPLY, resets::apply)));
+        Endpoints.serve(bus, Addresses.RESET_APPLY, resets::apply),
+        Endpoints.serve(bus, Addresses.API_KEY_PUT, vault::encryptAndStoreApiKey),
+        Endpoints.serve(bus, Addresses.API_KEY_GET, vault::retrieveAndDecryptApiKey),
+        Endpoints.serve(bus, Addresses.API_KEY_DELETE, vault::clearApiKey)));
   }
 
   /** Ready when the database answers and holds every changeset of the changelog this build carries. */

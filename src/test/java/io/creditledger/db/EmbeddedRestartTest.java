@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class EmbeddedRestartTest {
 
   @Test
-  void aRestartKeepsACreatedUserAndTheGeneratedTokens(@TempDir Path dataDir) {
+  void aRestartKeepsACreatedUserTheGeneratedTokensAndTheVaultSecret(@TempDir Path dataDir) {
     LedgerConfig config = ConfigLoader.load(Map.of(
         "DATA_DIR", dataDir.toString(), "HTTP_PORT", "0", "HTTP_HOST", "127.0.0.1", "VERTICLE_INSTANCES", "1"));
     assertThat(config.embeddedDatabase()).isTrue();
@@ -33,6 +33,8 @@ class EmbeddedRestartTest {
       Api api = new Api(ledger.httpPort(), token);
       assertThat(api.get("/ready").status()).isEqualTo(200);
       assertThat(api.put("/v1/users/kept", new JsonObject().put("email", "kept@example.com")).status()).isEqualTo(201);
+      assertThat(api.put("/v1/users/kept/api-keys/openai", new JsonObject().put("apiKey", "sk-kept-1")).status())
+          .as("the embedded default generates a vault secret").isEqualTo(201);
       await(ledger.close());
     } finally {
       await(vertx.close());
@@ -46,6 +48,8 @@ class EmbeddedRestartTest {
       Api.Response user = new Api(ledger.httpPort(), token).get("/v1/users/kept");
       assertThat(user.status()).isEqualTo(200);
       assertThat(user.json().getString("email")).isEqualTo("kept@example.com");
+      assertThat(new Api(ledger.httpPort(), token).get("/v1/users/kept/api-keys/openai").json().getString("apiKey"))
+          .as("and keeps it, so stored keys stay readable").isEqualTo("sk-kept-1");
       await(ledger.close());
     } finally {
       await(again.close());
