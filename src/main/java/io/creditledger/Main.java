@@ -1,11 +1,16 @@
 package io.creditledger;
 
+import io.creditledger.audit.LedgerAudit;
 import io.creditledger.config.ConfigException;
 import io.creditledger.config.ConfigLoader;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,8 +41,9 @@ public final class Main {
       case "serve" -> serve(config);
       case "migrate" -> System.exit(migrate(config, false));
       case "migrate-status" -> System.exit(migrate(config, true));
+      case "audit" -> System.exit(audit(config, args.length > 1 ? args[1] : null));
       default -> {
-        System.err.println("Usage: java -jar credit-ledger.jar [serve|migrate|migrate-status]");
+        System.err.println("Usage: java -jar credit-ledger.jar [serve|migrate|migrate-status|audit [userId]]");
         System.exit(2);
       }
     }
@@ -59,6 +65,33 @@ public final class Main {
     } catch (RuntimeException e) {
       System.err.println(e.getMessage());
       return 1;
+    }
+  }
+
+  /** Prints every problem the audit finds; exit code 0 when clean, 1 when not (or when it cannot run). */
+  public static int audit(LedgerConfig config, String userId) {
+    Vertx vertx = Vertx.vertx();
+    try (PostgresServer postgres = PostgresServer.open(config)) {
+      Pool pool = PgBuilder.pool().connectingTo(postgres.url().connectOptions()).using(vertx).build();
+      try {
+        JsonObject report = new LedgerAudit(config).run(pool, userId).toCompletionStage().toCompletableFuture()
+            .get(10, TimeUnit.MINUTES);
+        JsonArray problems = report.getJsonArray("problems");
+        for (int i = 0; i < problems.size(); i++) {
+          JsonObject p = problems.getJsonObject(i);
+          System.out.println(p.getString("check") + ": " + p.getString("problem"));
+        }
+        System.out.println(problems.isEmpty() ? "Audit clean" : "Audit found " + problems.size() + " problem(s)");
+        return problems.isEmpty() ? 0 : 1;
+      } finally {
+        pool.close();
+      }
+    } catch (Exception e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      System.err.println("Audit failed: " + cause.getMessage());
+      return 1;
+    } finally {
+      vertx.close();
     }
   }
 

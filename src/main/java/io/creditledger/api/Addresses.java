@@ -23,6 +23,7 @@ public final class Addresses {
   public static final String API_KEY_PUT = "ledger.apikeys.put";
   public static final String API_KEY_GET = "ledger.apikeys.get";
   public static final String API_KEY_DELETE = "ledger.apikeys.delete";
+  public static final String AUDIT = "ledger.audit";
 
   private Addresses() {
   }

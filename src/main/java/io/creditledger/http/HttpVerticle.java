@@ -70,6 +70,10 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/v1/users/:userId/api-keys/:type").handler(withPath(Addresses.API_KEY_GET, "userId", "type"));
     router.delete("/v1/users/:userId/api-keys/:type").handler(withPath(Addresses.API_KEY_DELETE, "userId", "type"));
     router.post("/v1/admin/resets/run").handler(BearerAuth::requireAdmin).handler(this::runResets);
+    router.get("/v1/admin/audit").handler(BearerAuth::requireAdmin).handler(ctx -> forward(ctx, Addresses.AUDIT, c -> {
+      String userId = c.queryParams().get("userId");
+      return userId == null ? new JsonObject() : new JsonObject().put("userId", userId);
+    }));
     router.get("/v1/admin/outbox").handler(BearerAuth::requireAdmin).handler(this::listOutbox);
     router.post("/v1/admin/outbox/:outboxId/retry").handler(BearerAuth::requireAdmin).handler(this::retryOutbox);
 

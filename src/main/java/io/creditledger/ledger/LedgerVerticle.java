@@ -3,6 +3,7 @@ package io.creditledger.ledger;
 import io.creditledger.api.Addresses;
 import io.creditledger.apikeys.ApiKeyCrypto;
 import io.creditledger.apikeys.ApiKeyVault;
+import io.creditledger.audit.AuditService;
 import io.creditledger.api.Endpoints;
 import io.creditledger.api.LedgerException;
 import io.creditledger.api.Reply;
@@ -71,7 +72,8 @@ public final class LedgerVerticle extends VerticleBase {
         Endpoints.serve(bus, Addresses.RESET_APPLY, resets::apply),
         Endpoints.serve(bus, Addresses.API_KEY_PUT, vault::encryptAndStoreApiKey),
         Endpoints.serve(bus, Addresses.API_KEY_GET, vault::retrieveAndDecryptApiKey),
-        Endpoints.serve(bus, Addresses.API_KEY_DELETE, vault::clearApiKey)));
+        Endpoints.serve(bus, Addresses.API_KEY_DELETE, vault::clearApiKey),
+        Endpoints.serve(bus, Addresses.AUDIT, new AuditService(pool, config)::run)));
   }
 
   /** Ready when the database answers and holds every changeset of the changelog this build carries. */

@@ -38,7 +38,7 @@ class JournalInvariantTest {
     try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery(JournalInvariant.VIOLATIONS)) {
       List<String> out = new ArrayList<>();
       while (rs.next()) {
-        out.add(rs.getString(1));
+        out.add(rs.getString("problem"));
       }
       return out;
     }

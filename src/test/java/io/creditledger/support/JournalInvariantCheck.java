@@ -28,7 +28,7 @@ public final class JournalInvariantCheck implements AfterAllCallback {
         }
         try (ResultSet rs = c.createStatement().executeQuery(JournalInvariant.VIOLATIONS)) {
           while (rs.next()) {
-            problems.add(db.database() + ": " + rs.getString(1));
+            problems.add(db.database() + ": " + rs.getString("problem"));
           }
         }
       }
