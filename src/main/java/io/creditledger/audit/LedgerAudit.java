@@ -30,11 +30,12 @@ import java.util.Map;
  * Read-only; the SQL of every check is here.
  */
 public final class LedgerAudit {
-  private static final String USAGE = "WITH last_reset AS (SELECT user_id, max(created_at) AS at FROM operations "
+  /** Operations are recorded under the user's lock, so their seq orders a user's consumptions and resets. */
+  private static final String USAGE = "WITH last_reset AS (SELECT user_id, max(seq) AS seq FROM operations "
       + "  WHERE kind = 'reset' GROUP BY user_id), "
       + "consumed AS (SELECT o.user_id, sum((o.request::jsonb->>'amount')::bigint) AS amount FROM operations o "
       + "  LEFT JOIN last_reset r ON r.user_id = o.user_id "
-      + "  WHERE o.kind = 'consume' AND (r.at IS NULL OR o.created_at > r.at) GROUP BY o.user_id) "
+      + "  WHERE o.kind = 'consume' AND (r.seq IS NULL OR o.seq > r.seq) GROUP BY o.user_id) "
       + "SELECT 'user ' || u.user_id || ': usage this cycle ' || u.usage_this_cycle || ' but consumptions since the "
       + "last reset ' || coalesce(c.amount, 0) FROM users u LEFT JOIN consumed c ON c.user_id = u.user_id "
       + "WHERE u.usage_this_cycle <> coalesce(c.amount, 0) AND (#{userId}::text IS NULL OR u.user_id = #{userId})";

@@ -1,0 +1,607 @@
+package io.creditledger.drill;
+
+import io.creditledger.config.DatabaseUrl;
+import io.creditledger.support.FakeStripe;
+import io.creditledger.support.StripeFixtures;
+import io.vertx.core.json.JsonObject;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A fault drill: the service runs as a separate process under a mixed concurrent load (grants, consumptions,
+ * revokes, referrals, Stripe webhooks, resets on a short cycle) against the fake Stripe, while the drill kills
+ * it with SIGKILL again and again, makes Stripe fail (5xx, timeouts, 429 bursts, a full outage) and restarts
+ * PostgreSQL once. Clients retry unanswered requests with the same operationId, as real clients do. Afterwards
+ * it checks that every request answered 2xx took effect exactly once, that the audit is clean, that every
+ * mirrored grant reached Stripe exactly once by Idempotency-Key, and that the service rode out the database
+ * restart by itself.
+ *
+ * <p>{@code drill/run.sh [--duration S] [--kills N] [--users N] [--workers N] [--seed N]}; the test suite runs
+ * a short version ({@code DrillTest}).
+ */
+public final class Drill {
+  static final String SERVICE_TOKEN = "drill-service-token-0123456789";
+  static final String ADMIN_TOKEN = "drill-admin-token-0123456789ab";
+  static final String WEBHOOK_SECRET = "whsec_drill_0123456789";
+
+  /** How long and how hard. {@code jar} null runs {@code io.creditledger.Main} from this JVM's classpath. */
+  public record Options(int durationSeconds, int kills, int users, int workers, long seed, String jar, Path workDir) {
+    public static Options parse(String[] args) {
+      Map<String, String> m = new HashMap<>();
+      for (int i = 0; i + 1 < args.length; i += 2) {
+        m.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+      }
+      return new Options(Integer.parseInt(m.getOrDefault("duration", "180")),
+          Integer.parseInt(m.getOrDefault("kills", "15")), Integer.parseInt(m.getOrDefault("users", "40")),
+          Integer.parseInt(m.getOrDefault("workers", "12")), Long.parseLong(m.getOrDefault("seed", "1")),
+          m.getOrDefault("jar", "target/credit-ledger.jar"), Path.of(m.getOrDefault("work-dir", "target/drill")));
+    }
+  }
+
+  /** What a request came to: applied (2xx), refused (4xx), or unknown (never answered despite retries). */
+  enum Outcome { APPLIED, REFUSED, UNKNOWN }
+
+  record Op(String kind, String operationId, String userId, long amount, String extra, Outcome outcome, int status) {
+  }
+
+  /** The drill's findings: {@code problems} empty means it passed. */
+  public record Report(List<String> problems, Map<String, Integer> counts, int kills, boolean databaseRestarted,
+                       int readyDuringOutage) {
+    public String summary() {
+      return "kills=" + kills + ", database restarted=" + databaseRestarted + ", /ready 503s while it was down="
+          + readyDuringOutage + ", requests=" + counts + ", problems=" + problems.size()
+          + (problems.isEmpty() ? "" : "\n  " + String.join("\n  ", problems.subList(0, Math.min(50, problems.size()))));
+    }
+  }
+
+  private final Options options;
+  private final Random random;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private final List<Op> ops = new CopyOnWriteArrayList<>();
+  private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
+  private final List<String> appliedGrants = new CopyOnWriteArrayList<>();
+  private final List<String[]> appliedPurchases = new CopyOnWriteArrayList<>();
+  private final AtomicLong sequence = new AtomicLong();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final AtomicInteger kills = new AtomicInteger();
+  private final AtomicInteger readyDuringOutage = new AtomicInteger();
+  private volatile boolean databaseRestarted;
+  private int port;
+
+  private Drill(Options options) {
+    this.options = options;
+    this.random = new Random(options.seed());
+  }
+
+  public static void main(String[] args) throws Exception {
+    Report report = run(Options.parse(args));
+    System.out.println(report.summary());
+    System.exit(report.problems().isEmpty() ? 0 : 1);
+  }
+
+  public static Report run(Options options) throws Exception {
+    return new Drill(options).drill();
+  }
+
+  private Report drill() throws Exception {
+    Files.createDirectories(options.workDir());
+    Path pgData = Files.createTempDirectory(options.workDir(), "pg");
+    int pgPort = freePort();
+    port = freePort();
+    EmbeddedPostgres pg = startPostgres(pgData, pgPort);
+    DatabaseUrl db = new DatabaseUrl("localhost", pgPort, "postgres", "postgres", null);
+    try (FakeStripe stripe = FakeStripe.start()) {
+      Map<String, String> env = serviceEnvironment(db, stripe);
+      Path log = options.workDir().resolve("service.log");
+      Files.deleteIfExists(log);
+      ServiceProcess service = new ServiceProcess(options.jar(), env, log, port);
+      try {
+        service.start();
+        service.awaitReady(Duration.ofSeconds(90));
+        List<String> users = createUsers();
+        ExecutorService load = Executors.newFixedThreadPool(options.workers());
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.durationSeconds());
+        for (int w = 0; w < options.workers(); w++) {
+          long seed = random.nextLong();
+          load.submit(() -> work(users, new Random(seed), end));
+        }
+        pg = chaos(service, stripe, pg, pgData, pgPort, end);
+        running.set(false);
+        load.shutdown();
+        if (!load.awaitTermination(5, TimeUnit.MINUTES)) {
+          problems.add("load workers did not stop");
+        }
+        stripe.clearFaults();
+        stripe.outage(false);
+        if (!service.alive()) {
+          service.start();
+        }
+        service.awaitReady(Duration.ofSeconds(90));
+        awaitOutboxDrained(db, Duration.ofSeconds(120));
+        verify(db, stripe);
+      } finally {
+        service.close();
+      }
+    } finally {
+      pg.close();
+    }
+    Map<String, Integer> counts = new HashMap<>();
+    for (Op op : ops) {
+      counts.merge(op.kind() + ":" + op.outcome().name().toLowerCase(), 1, Integer::sum);
+    }
+    return new Report(List.copyOf(problems), counts, kills.get(), databaseRestarted, readyDuringOutage.get());
+  }
+
+  private Map<String, String> serviceEnvironment(DatabaseUrl db, FakeStripe stripe) {
+    Map<String, String> env = new HashMap<>();
+    env.put("DATABASE_URL", "postgresql://postgres@localhost:" + db.port() + "/postgres");
+    env.put("HTTP_PORT", Integer.toString(port));
+    env.put("HTTP_HOST", "127.0.0.1");
+    env.put("DATA_DIR", options.workDir().resolve("data").toString());
+    env.put("LEDGER_API_TOKEN", SERVICE_TOKEN);
+    env.put("LEDGER_ADMIN_TOKEN", ADMIN_TOKEN);
+    env.put("STRIPE_API_KEY", "sk_test_drill");
+    env.put("STRIPE_API_BASE", stripe.baseUrl());
+    env.put("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET);
+    env.put("STRIPE_TIMEOUT", "PT1S");
+    env.put("STRIPE_BACKOFF_BASE", "PT0.1S");
+    env.put("STRIPE_BACKOFF_MAX", "PT2S");
+    env.put("STRIPE_MAX_ATTEMPTS", "1000");
+    env.put("STRIPE_OUTBOX_POLL_INTERVAL", "PT0.5S");
+    env.put("STRIPE_OUTBOX_LEASE", "PT3S");
+    env.put("STRIPE_MAX_REQUESTS_PER_SECOND", "200");
+    env.put("RESET_CYCLE", "PT10S");
+    env.put("RESET_SCAN_INTERVAL", "PT1S");
+    env.put("RESET_CLAIM_LEASE", "PT3S");
+    env.put("FREE_GRANT_CREDITS", "100");
+    env.put("VERTICLE_INSTANCES", "2");
+    env.put("DATABASE_POOL_SIZE", "8");
+    env.put("LOG_LEVEL", "WARN");
+    return env;
+  }
+
+  // ---- chaos
+
+  /** Kills, Stripe faults and one database restart, spread over the load; returns the (restarted) database. */
+  private EmbeddedPostgres chaos(ServiceProcess service, FakeStripe stripe, EmbeddedPostgres pg, Path pgData,
+                                 int pgPort, long end) throws Exception {
+    long start = System.nanoTime();
+    long span = end - start;
+    List<Long> killAt = new ArrayList<>();
+    for (int i = 0; i < options.kills(); i++) {
+      killAt.add(start + (long) (span * (0.05 + 0.85 * (i + random.nextDouble() * 0.8) / options.kills())));
+    }
+    long faultsAt = start + span / 5;
+    long outageAt = start + span * 2 / 5;
+    long restartDbAt = start + span * 3 / 5;
+    boolean faultsOn = false;
+    boolean outageDone = false;
+    int nextKill = 0;
+    while (System.nanoTime() < end) {
+      long now = System.nanoTime();
+      if (!faultsOn && now >= faultsAt) {
+        stripe.randomFaults(0.2, 0.1, 1500, options.seed());
+        stripe.rateLimitNext(8, 1);
+        faultsOn = true;
+      }
+      if (!outageDone && now >= outageAt) {
+        stripe.outage(true);
+        Thread.sleep(3000);
+        stripe.outage(false);
+        stripe.rateLimitNext(5, 1);
+        outageDone = true;
+      }
+      if (!databaseRestarted && now >= restartDbAt) {
+        pg = restartDatabase(service, pg, pgData, pgPort);
+      }
+      if (nextKill < killAt.size() && now >= killAt.get(nextKill)) {
+        service.kill();
+        kills.incrementAndGet();
+        Thread.sleep(random.nextInt(300));
+        service.start();
+        service.awaitReady(Duration.ofSeconds(90));
+        nextKill++;
+      }
+      Thread.sleep(50);
+    }
+    while (nextKill < killAt.size()) {
+      service.kill();
+      kills.incrementAndGet();
+      service.start();
+      service.awaitReady(Duration.ofSeconds(90));
+      nextKill++;
+    }
+    return pg;
+  }
+
+  /**
+   * Stops PostgreSQL under the running service for a few seconds. The service must stay up and answer /ready
+   * with 503 meanwhile, then recover by itself when the database is back.
+   */
+  private EmbeddedPostgres restartDatabase(ServiceProcess service, EmbeddedPostgres pg, Path pgData, int pgPort)
+      throws Exception {
+    pg.close();
+    long downUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    while (System.nanoTime() < downUntil) {
+      int status = service.ready();
+      if (status == 503) {
+        readyDuringOutage.incrementAndGet();
+      } else if (status == -1 || status == 200) {
+        problems.add("while the database was down /ready answered " + status + " (expected 503)");
+      }
+      Thread.sleep(200);
+    }
+    EmbeddedPostgres again = startPostgres(pgData, pgPort);
+    databaseRestarted = true;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (service.ready() != 200) {
+      if (!service.alive()) {
+        problems.add("the service died while the database restarted");
+        break;
+      }
+      if (System.nanoTime() > deadline) {
+        problems.add("the service did not recover within 60 s of the database coming back");
+        break;
+      }
+      Thread.sleep(200);
+    }
+    return again;
+  }
+
+  private static EmbeddedPostgres startPostgres(Path dataDir, int port) throws IOException {
+    return EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(false).setPort(port)
+        .setPGStartupWait(Duration.ofSeconds(60)).start();
+  }
+
+  // ---- load
+
+  private List<String> createUsers() {
+    List<String> users = new ArrayList<>();
+    for (int i = 0; i < options.users(); i++) {
+      String userId = "drill-" + i;
+      JsonObject body = new JsonObject().put("email", userId + "@example.com");
+      if (i % 2 == 0) {
+        body.put("stripeCustomerId", "cus_drill" + i);
+      }
+      Answer a = call("PUT", "/v1/users/" + userId, body, SERVICE_TOKEN, null);
+      if (a.status() / 100 != 2) {
+        throw new IllegalStateException("cannot create " + userId + ": " + a);
+      }
+      users.add(userId);
+    }
+    return users;
+  }
+
+  private void work(List<String> users, Random r, long end) {
+    try {
+      while (running.get() && System.nanoTime() < end) {
+        String user = users.get(r.nextInt(users.size()));
+        int dice = r.nextInt(100);
+        if (dice < 30) {
+          consume(user, 1 + r.nextInt(40));
+        } else if (dice < 50) {
+          grant(user, r.nextInt(4) == 0 ? "admin" : "purchase", 10 + r.nextInt(300));
+        } else if (dice < 56) {
+          revoke(r);
+        } else if (dice < 61) {
+          int other = (users.indexOf(user) + 1 + r.nextInt(users.size() - 1)) % users.size();
+          refer(user, users.get(other), 5 + r.nextInt(20));
+        } else if (dice < 76) {
+          purchaseWebhook(user, 10 + r.nextInt(200));
+        } else if (dice < 81) {
+          refundWebhook(r);
+        } else if (dice < 83) {
+          call("POST", "/v1/admin/resets/run", new JsonObject(), ADMIN_TOKEN, null);
+        } else {
+          Answer a = call("GET", "/v1/users/" + user + "/balance", null, SERVICE_TOKEN, null);
+          if (a.status() / 100 != 2 && a.status() != -1 && a.status() != 503) {
+            problems.add("balance read answered " + a);
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      problems.add("load worker failed: " + e);
+    }
+  }
+
+  private String nextId(String prefix) {
+    return prefix + "-" + sequence.incrementAndGet();
+  }
+
+  private void consume(String user, long amount) {
+    String op = nextId("c");
+    Answer a = retrying("POST", "/v1/users/" + user + "/consume",
+        new JsonObject().put("operationId", op).put("amount", amount), SERVICE_TOKEN);
+    record("consume", op, user, amount, null, a);
+  }
+
+  private void grant(String user, String type, long amount) {
+    String op = nextId("g");
+    Answer a = retrying("POST", "/v1/users/" + user + "/grants",
+        new JsonObject().put("operationId", op).put("type", type).put("amount", amount), ADMIN_TOKEN);
+    record("grant", op, user, amount, type, a);
+    if (a.status() / 100 == 2) {
+      appliedGrants.add(op);
+    }
+  }
+
+  private void revoke(Random r) {
+    if (appliedGrants.isEmpty()) {
+      return;
+    }
+    String op = appliedGrants.get(r.nextInt(appliedGrants.size()));
+    Answer a = retrying("POST", "/v1/grants/" + op + "/revoke", new JsonObject().put("reason", "drill"), ADMIN_TOKEN);
+    record("revoke", op, null, 0, null, a);
+  }
+
+  private void refer(String referrer, String referred, long credits) {
+    String op = nextId("r");
+    Answer a = retrying("POST", "/v1/referrals", new JsonObject().put("operationId", op).put("referrerId", referrer)
+        .put("referredId", referred).put("credits", credits), SERVICE_TOKEN);
+    record("referral", op, referrer, credits, referred, a);
+  }
+
+  private void purchaseWebhook(String user, long credits) {
+    String op = nextId("w");
+    String paymentIntent = "pi_" + op.replace("-", "");
+    JsonObject session = StripeFixtures.fixture("checkout.session").put("payment_status", "paid")
+        .put("status", "complete").put("payment_intent", paymentIntent)
+        .put("metadata", new JsonObject().put("userId", user).put("credits", Long.toString(credits))
+            .put("operationId", op));
+    Answer a = webhook(StripeFixtures.event("checkout.session.completed", session, System.currentTimeMillis() / 1000));
+    record("purchase", op, user, credits, paymentIntent, a);
+    if (a.status() / 100 == 2) {
+      appliedPurchases.add(new String[] {op, paymentIntent, Long.toString(credits)});
+    }
+  }
+
+  private void refundWebhook(Random r) {
+    if (appliedPurchases.isEmpty()) {
+      return;
+    }
+    String[] purchase = appliedPurchases.get(r.nextInt(appliedPurchases.size()));
+    JsonObject charge = StripeFixtures.fixture("charge").put("id", "ch_" + purchase[1])
+        .put("payment_intent", purchase[1]).put("amount", 1000).put("amount_refunded", 1000).put("refunded", true);
+    Answer a = webhook(StripeFixtures.event("charge.refunded", charge, System.currentTimeMillis() / 1000));
+    record("refund", purchase[0], null, 0, null, a);
+  }
+
+  /** Delivers one event, retrying it (same event id, fresh signature) like Stripe does until it gets a 2xx. */
+  private Answer webhook(JsonObject event) {
+    Answer last = null;
+    for (int attempt = 0; attempt < 200 && running.get() || attempt == 0; attempt++) {
+      String payload = event.encode();
+      String signature = StripeFixtures.signature(payload, WEBHOOK_SECRET, System.currentTimeMillis() / 1000);
+      last = call("POST", "/v1/stripe/webhook", payload, null, signature);
+      if (last.status() != -1 && last.status() < 500) {
+        return last;
+      }
+      pause();
+    }
+    return last;
+  }
+
+  /** A client's retries: the same request (same operationId) until it gets a 2xx or a 4xx. */
+  private Answer retrying(String method, String path, JsonObject body, String token) {
+    Answer last = null;
+    for (int attempt = 0; attempt < 200; attempt++) {
+      last = call(method, path, body, token, null);
+      if (last.status() != -1 && last.status() < 500) {
+        return last;
+      }
+      pause();
+    }
+    return last;
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(150);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void record(String kind, String op, String user, long amount, String extra, Answer a) {
+    Outcome outcome = a.status() / 100 == 2 ? Outcome.APPLIED
+        : a.status() >= 400 && a.status() < 500 ? Outcome.REFUSED : Outcome.UNKNOWN;
+    if (a.status() == 409 && a.body().contains("operation_conflict")) {
+      problems.add(kind + " " + op + ": a retry with the same content was called a conflict: " + a.body());
+    }
+    if (a.status() == 400 || a.status() == 401 || a.status() == 404 && !kind.equals("referral")) {
+      problems.add(kind + " " + op + " answered " + a);
+    }
+    ops.add(new Op(kind, op, user, amount, extra, outcome, a.status()));
+  }
+
+  record Answer(int status, String body) {
+  }
+
+  private Answer call(String method, String path, Object body, String token, String signature) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(20));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    if (signature != null) {
+      b.header("Stripe-Signature", signature);
+    }
+    if (body == null) {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    } else {
+      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(
+          body instanceof JsonObject j ? j.encode() : body.toString()));
+    }
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return new Answer(r.statusCode(), r.body());
+    } catch (IOException e) {
+      return new Answer(-1, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Answer(-1, "interrupted");
+    }
+  }
+
+  // ---- verification
+
+  private void awaitOutboxDrained(DatabaseUrl db, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (number(db, "SELECT count(*) FROM stripe_outbox WHERE status <> 'delivered'") > 0) {
+      if (System.nanoTime() > deadline) {
+        problems.add("the outbox did not drain: " + number(db, "SELECT count(*) FROM stripe_outbox WHERE status <> 'delivered'")
+            + " rows left");
+        return;
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private void verify(DatabaseUrl db, FakeStripe stripe) throws Exception {
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
+      for (Op op : ops) {
+        if (op.outcome() != Outcome.APPLIED) {
+          continue;
+        }
+        switch (op.kind()) {
+          case "grant", "purchase" -> expectGrant(c, op.operationId(), op.userId(), op.amount());
+          case "consume" -> {
+            long taken = number(c, "SELECT coalesce(-sum(delta), 0) FROM journal WHERE kind = 'consume' AND operation_id = ?",
+                op.operationId());
+            if (taken != op.amount()) {
+              problems.add("consume " + op.operationId() + " answered 2xx for " + op.amount() + " but the journal took "
+                  + taken);
+            }
+            if (number(c, "SELECT count(*) FROM operations WHERE kind = 'consume' AND operation_id = ?", op.operationId()) != 1) {
+              problems.add("consume " + op.operationId() + " answered 2xx but is not recorded once");
+            }
+          }
+          case "referral" -> {
+            expectGrant(c, op.operationId() + "-referrer", op.userId(), op.amount());
+            expectGrant(c, op.operationId() + "-referred", op.extra(), op.amount());
+          }
+          case "revoke", "refund" -> {
+            if (number(c, "SELECT count(*) FROM grants WHERE operation_id = ? AND closed_at IS NOT NULL", op.operationId()) != 1
+                && number(c, "SELECT count(*) FROM grants WHERE operation_id = ?", op.operationId()) != 1) {
+              problems.add(op.kind() + " of " + op.operationId() + " answered 2xx but its grant is missing");
+            }
+          }
+          default -> {
+          }
+        }
+      }
+      // no consumption was applied twice, answered or not
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT o.operation_id, (o.request::jsonb->>'amount')::bigint, "
+          + "coalesce((SELECT -sum(delta) FROM journal j WHERE j.kind = 'consume' AND j.operation_id = o.operation_id), 0) "
+          + "FROM operations o WHERE o.kind = 'consume'")) {
+        while (rs.next()) {
+          if (rs.getLong(2) != rs.getLong(3)) {
+            problems.add("consume " + rs.getString(1) + " of " + rs.getLong(2) + " moved " + rs.getLong(3) + " credits");
+          }
+        }
+      }
+    }
+    Answer audit = call("GET", "/v1/admin/audit", null, ADMIN_TOKEN, null);
+    if (audit.status() != 200 || !new JsonObject(audit.body()).getBoolean("ok")) {
+      problems.add("the audit is not clean: " + audit);
+    }
+    verifyStripe(db, stripe);
+  }
+
+  private void expectGrant(Connection c, String op, String user, long amount) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("SELECT user_id, principal FROM grants WHERE operation_id = ?")) {
+      s.setString(1, op);
+      try (ResultSet rs = s.executeQuery()) {
+        if (!rs.next()) {
+          problems.add("grant " + op + " answered 2xx but does not exist");
+          return;
+        }
+        if (!rs.getString(1).equals(user) || rs.getLong(2) != amount) {
+          problems.add("grant " + op + " is " + rs.getString(1) + "/" + rs.getLong(2) + ", expected " + user + "/" + amount);
+        }
+      }
+    }
+  }
+
+  /** Every mirrored grant reached Stripe exactly once by Idempotency-Key, and Stripe holds nothing else. */
+  private void verifyStripe(DatabaseUrl db, FakeStripe stripe) throws SQLException {
+    Map<String, String> mirrored = new HashMap<>();
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties());
+         ResultSet rs = c.createStatement().executeQuery("SELECT operation_id, stripe_grant_id, stripe_voided_at IS NOT NULL, "
+             + "EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id AND o.action = 'void_credit_grant') "
+             + "FROM grants g WHERE stripe_customer_id IS NOT NULL")) {
+      while (rs.next()) {
+        String op = rs.getString(1);
+        String key = "ledger-create-" + op;
+        mirrored.put(op, rs.getString(2));
+        if (stripe.createCount(key) != 1) {
+          problems.add("mirrored grant " + op + " was created " + stripe.createCount(key) + " times at Stripe");
+        }
+        JsonObject remote = rs.getString(2) == null ? null : stripe.creditGrant(rs.getString(2));
+        if (remote == null) {
+          problems.add("mirrored grant " + op + " has Stripe id " + rs.getString(2) + " that Stripe does not know");
+        } else if (rs.getBoolean(4) && remote.getValue("voided_at") == null) {
+          problems.add("grant " + op + " should be voided at Stripe");
+        }
+      }
+    }
+    for (JsonObject remote : stripe.creditGrants()) {
+      String op = remote.getJsonObject("metadata").getString("operationId");
+      if (!remote.getString("id").equals(mirrored.get(op))) {
+        problems.add("Stripe holds credit grant " + remote.getString("id") + " for " + op + " that the ledger does not");
+      }
+    }
+  }
+
+  private static long number(DatabaseUrl db, String sql) throws SQLException {
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
+      return number(c, sql);
+    }
+  }
+
+  private static long number(Connection c, String sql, String... params) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        s.setString(i + 1, params[i]);
+      }
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
