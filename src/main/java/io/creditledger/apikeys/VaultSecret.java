@@ -1,6 +1,7 @@
 package io.creditledger.apikeys;
 
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.config.PrivateFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,8 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -40,7 +39,7 @@ public final class VaultSecret {
       if (!Files.isRegularFile(file)) {
         byte[] secret = new byte[ApiKeyCrypto.SECRET_BYTES];
         new SecureRandom().nextBytes(secret);
-        write(file, Base64.getEncoder().encodeToString(secret));
+        PrivateFile.write(file, Base64.getEncoder().encodeToString(secret));
         log.warn("API_KEY_ENCRYPTION_SECRET is not set: generated a vault secret in {}; set the variable in "
             + "production and keep it safe, or stored API keys cannot be read", file);
       }
@@ -51,17 +50,4 @@ public final class VaultSecret {
     }
   }
 
-  private static void write(Path file, String content) throws IOException {
-    Files.createDirectories(file.getParent());
-    Path tmp = file.resolveSibling(FILE + ".tmp");
-    Files.deleteIfExists(tmp);
-    Files.createFile(tmp);
-    try {
-      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-    } catch (UnsupportedOperationException ignored) {
-      // not a POSIX file system
-    }
-    Files.writeString(tmp, content, StandardCharsets.UTF_8);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-  }
 }

@@ -1,6 +1,7 @@
 package io.creditledger.auth;
 
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.config.PrivateFile;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -61,7 +61,7 @@ public final class ApiTokens {
         generated = true;
       }
       if (generated) {
-        write(file, stored.encodePrettily());
+        PrivateFile.write(file, stored.encodePrettily());
       }
       String service = config.apiToken() != null ? config.apiToken() : stored.getString("service");
       String admin = config.adminToken() != null ? config.adminToken() : stored.getString("admin");
@@ -71,19 +71,6 @@ public final class ApiTokens {
     }
   }
 
-  private static void write(Path file, String content) throws IOException {
-    Files.createDirectories(file.getParent());
-    Path tmp = file.resolveSibling(FILE + ".tmp");
-    Files.deleteIfExists(tmp);
-    Files.createFile(tmp);
-    try {
-      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-    } catch (UnsupportedOperationException ignored) {
-      // not a POSIX file system
-    }
-    Files.writeString(tmp, content, StandardCharsets.UTF_8);
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-  }
 
   private static String randomToken() {
     byte[] bytes = new byte[32];

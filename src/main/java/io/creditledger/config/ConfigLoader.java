@@ -132,16 +132,7 @@ public final class ConfigLoader {
   }
 
   private int integer(String name, int min, int max) {
-    String v = required(name);
-    try {
-      int n = Integer.parseInt(v);
-      if (n < min || n > max) {
-        throw ConfigException.invalid(name, "must be between " + min + " and " + max + ", got " + n);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw ConfigException.invalid(name, "must be an integer, got \"" + v + "\"");
-    }
+    return (int) longValue(name, min, max);
   }
 
   private long longValue(String name, long min, long max) {

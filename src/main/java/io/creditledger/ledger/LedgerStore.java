@@ -2,6 +2,7 @@ package io.creditledger.ledger;
 
 import io.creditledger.api.User;
 import io.creditledger.users.UserStore;
+import io.creditledger.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -349,20 +350,16 @@ public final class LedgerStore {
         r.getLong("balance"),
         r.getLong("cents"),
         r.getBigDecimal("cents_per_credit"),
-        instant(r, "expires_at"),
+        Rows.instant(r, "expires_at"),
         r.getString("description"),
-        instant(r, "created_at"),
-        instant(r, "closed_at"),
+        Rows.instant(r, "created_at"),
+        Rows.instant(r, "closed_at"),
         r.getString("closed_by"),
         r.getString("close_reason"),
         r.getString("stripe_customer_id"),
         r.getString("stripe_grant_id"),
-        instant(r, "stripe_voided_at"),
+        Rows.instant(r, "stripe_voided_at"),
         r.getString("payment_intent_id"));
   }
 
-  private static Instant instant(Row r, String column) {
-    var t = r.getOffsetDateTime(column);
-    return t == null ? null : t.toInstant();
-  }
 }

@@ -1,6 +1,7 @@
 package io.creditledger.outbox;
 
 import io.creditledger.ledger.Grant;
+import io.creditledger.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -215,16 +216,12 @@ public final class OutboxStore {
         payload instanceof JsonObject j ? j : new JsonObject(String.valueOf(payload)),
         r.getString("status"),
         r.getInteger("attempts"),
-        instant(r, "next_attempt_at"),
+        Rows.instant(r, "next_attempt_at"),
         r.getString("last_error"),
         r.getString("stripe_object_id"),
         r.getString("stripe_grant_id"),
-        instant(r, "created_at"),
-        instant(r, "delivered_at"));
+        Rows.instant(r, "created_at"),
+        Rows.instant(r, "delivered_at"));
   }
 
-  private static Instant instant(Row r, String column) {
-    var t = r.getOffsetDateTime(column);
-    return t == null ? null : t.toInstant();
-  }
 }
