@@ -61,6 +61,11 @@ public final class Endpoints {
       return LedgerException.unavailable("ledger_busy",
           "The ledger could not complete the operation after " + gaveUp.attempts() + " attempts; retry later");
     }
+    if (DbErrors.isDataException(cause)) {
+      // input validation should have caught it; the database's own range and encoding checks are the backstop
+      log.warn("{}: value refused by the database: {}", where, cause.getMessage());
+      return LedgerException.badRequest("invalid_value", "A value is outside what the ledger can store");
+    }
     if (DbErrors.isUnavailable(cause)) {
       log.warn("{}: database unavailable: {}", where, cause.toString());
       return LedgerException.unavailable("database_unavailable", "The database is unavailable; retry later");

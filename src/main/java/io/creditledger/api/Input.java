@@ -61,7 +61,28 @@ public final class Input {
     if (s.length() > maxLength) {
       throw invalid(name, "must be at most " + maxLength + " characters");
     }
+    if (!isCleanText(s)) {
+      throw invalid(name, "must be valid Unicode text without control characters");
+    }
     return s;
+  }
+
+  /** No NUL or other control characters (tab and line breaks aside) and no unpaired UTF-16 surrogates. */
+  static boolean isCleanText(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          return false;
+        }
+        i++;
+      } else if (Character.isLowSurrogate(c)) {
+        return false;
+      } else if (Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r') {
+        return false;
+      }
+    }
+    return true;
   }
 
   public String matching(String name, Pattern pattern, String what) {
@@ -124,16 +145,24 @@ public final class Input {
     throw invalid(name, "must be a decimal number");
   }
 
+  /** The latest instant accepted anywhere (PostgreSQL stores far more, but nothing sensible lies beyond). */
+  public static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
+
   public Instant optionalInstant(String name) {
     String v = optionalString(name, 64);
     if (v == null) {
       return null;
     }
+    Instant t;
     try {
-      return Instant.parse(v);
+      t = Instant.parse(v);
     } catch (DateTimeParseException e) {
       throw invalid(name, "must be an ISO-8601 UTC timestamp such as 2026-01-31T00:00:00Z");
     }
+    if (t.isAfter(LATEST) || t.getEpochSecond() < 0) {
+      throw invalid(name, "must lie between 1970 and 9999");
+    }
+    return t;
   }
 
   public static LedgerException missing(String name) {

@@ -42,6 +42,12 @@ public final class DbErrors {
     return false;
   }
 
+  /** SQLSTATE class 22: a value out of range, badly encoded or of the wrong form for its column. */
+  public static boolean isDataException(Throwable t) {
+    String state = sqlState(t);
+    return state != null && state.startsWith("22");
+  }
+
   /** Failures a retry of the whole transaction can cure: serialization conflicts, deadlocks, lost connections. */
   public static boolean isTransient(Throwable t) {
     String state = sqlState(t);

@@ -11,9 +11,11 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.PlatformHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,33 +53,29 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/ready").handler(this::ready);
 
     // Stripe's webhook proves itself with its signature, checked on the raw body, instead of a bearer token
-    router.post("/v1/stripe/webhook").handler(BodyHandler.create(false).setBodyLimit(config.httpBodyLimitBytes()))
-        .handler(this::stripeWebhook);
+    jsonBody(router.post("/v1/stripe/webhook")).handler(this::stripeWebhook);
     router.route("/v1/*").handler(new BearerAuth(tokens));
-    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.httpBodyLimitBytes()));
 
-    router.put("/v1/users/:userId").handler(withBody(Addresses.USER_PUT, "userId"));
+    jsonBody(router.put("/v1/users/:userId")).handler(withBody(Addresses.USER_PUT, "userId"));
     router.get("/v1/users/:userId").handler(withPath(Addresses.USER_GET, "userId"));
-    router.post("/v1/users/:userId/grants").handler(this::createGrant);
+    jsonBody(router.post("/v1/users/:userId/grants")).handler(this::createGrant);
     router.get("/v1/users/:userId/grants").handler(withPage(Addresses.GRANT_LIST));
-    router.post("/v1/users/:userId/consume").handler(withBody(Addresses.CONSUME, "userId"));
+    jsonBody(router.post("/v1/users/:userId/consume")).handler(withBody(Addresses.CONSUME, "userId"));
     router.get("/v1/users/:userId/balance").handler(withPath(Addresses.BALANCE, "userId"));
     router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL));
-    router.post("/v1/grants/:operationId/revoke").handler(BearerAuth::requireAdmin)
-        .handler(withBody(Addresses.GRANT_REVOKE, "operationId"));
-    router.post("/v1/referrals").handler(withBody(Addresses.REFERRAL_CREATE));
-    router.put("/v1/users/:userId/api-keys/:type").handler(withBody(Addresses.API_KEY_PUT, "userId", "type"));
+    jsonBody(router.post("/v1/grants/:operationId/revoke")).handler(withBody(Addresses.GRANT_REVOKE, "operationId"));
+    jsonBody(router.post("/v1/referrals")).handler(withBody(Addresses.REFERRAL_CREATE));
+    jsonBody(router.put("/v1/users/:userId/api-keys/:type")).handler(withBody(Addresses.API_KEY_PUT, "userId", "type"));
     router.get("/v1/users/:userId/api-keys/:type").handler(withPath(Addresses.API_KEY_GET, "userId", "type"));
     router.delete("/v1/users/:userId/api-keys/:type").handler(withPath(Addresses.API_KEY_DELETE, "userId", "type"));
-    router.post("/v1/admin/resets/run").handler(BearerAuth::requireAdmin).handler(this::runResets);
-    router.get("/v1/admin/audit").handler(BearerAuth::requireAdmin).handler(ctx -> forward(ctx, Addresses.AUDIT, c -> {
+    jsonBody(router.post("/v1/admin/resets/run")).handler(this::runResets);
+    router.get("/v1/admin/audit").handler(ctx -> forward(ctx, Addresses.AUDIT, c -> {
       String userId = c.queryParams().get("userId");
       return userId == null ? new JsonObject() : new JsonObject().put("userId", userId);
     }));
-    router.get("/v1/admin/outbox").handler(BearerAuth::requireAdmin).handler(this::listOutbox);
-    router.post("/v1/admin/outbox/:outboxId/retry").handler(BearerAuth::requireAdmin).handler(this::retryOutbox);
+    router.get("/v1/admin/outbox").handler(this::listOutbox);
+    jsonBody(router.post("/v1/admin/outbox/:outboxId/retry")).handler(this::retryOutbox);
 
-    router.route().last().handler(ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
     router.errorHandler(404, ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
     router.errorHandler(405, ctx -> HttpJson.error(ctx, 405, "method_not_allowed", "Method not allowed here"));
     router.errorHandler(413, ctx -> HttpJson.error(ctx, 413, "body_too_large",
@@ -88,6 +86,7 @@ public final class HttpVerticle extends VerticleBase {
     return vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
             .setCompressionSupported(false))
         .requestHandler(router)
+        .invalidRequestHandler(HttpVerticle::malformed)
         .listen()
         .onSuccess(s -> {
           server = s;
@@ -99,6 +98,36 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** A route that reads a body: only JSON, refused before any decoder (form, multipart) sees anything else. */
+  private Route jsonBody(Route route) {
+    return route.handler(JsonOnly.INSTANCE).handler(BodyHandler.create(false).setBodyLimit(config.httpBodyLimitBytes()));
+  }
+
+  private enum JsonOnly implements PlatformHandler {
+    INSTANCE;
+
+    @Override
+    public void handle(RoutingContext ctx) {
+      String type = ctx.request().getHeader("Content-Type");
+      if (type != null && !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+        HttpJson.error(ctx, 415, "unsupported_media_type", "Send the body as Content-Type: application/json");
+        return;
+      }
+      ctx.next();
+    }
+  }
+
+  /** Requests HTTP itself cannot read (a line or headers too long, a broken request line) still get JSON. */
+  private static void malformed(io.vertx.core.http.HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status = cause instanceof io.netty.handler.codec.TooLongFrameException
+        ? (cause.getMessage() != null && cause.getMessage().contains("header") ? 431 : 414) : 400;
+    String code = status == 431 ? "headers_too_large" : status == 414 ? "uri_too_long" : "malformed_request";
+    request.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+        .end(new JsonObject().put("error", new JsonObject().put("code", code)
+            .put("message", "The request could not be read as HTTP")).toBuffer());
   }
 
   private void ready(RoutingContext ctx) {
