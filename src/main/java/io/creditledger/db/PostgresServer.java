@@ -42,6 +42,9 @@ public final class PostgresServer implements AutoCloseable {
           .setCleanDataDirectory(false)
           .setPGStartupWait(Duration.ofSeconds(60))
           .setServerConfig("max_connections", "200")
+          // zonky turns durability off by default; a ledger's commits must survive a crash
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("fsync", "on")
           .start();
       DatabaseUrl url = new DatabaseUrl("localhost", pg.getPort(), "postgres", "postgres", null);
       log.info("Embedded PostgreSQL on port {} with its data in {}", pg.getPort(), dataDirectory);

@@ -146,8 +146,16 @@ public final class LedgerService {
   public Future<Reply> balance(JsonObject body) {
     String userId = Input.of(body, Set.of("userId")).id("userId");
     Instant now = now();
-    return existingUser(userId).compose(user -> store.liveGrants(pool, userId, now)
-        .map(live -> Reply.ok(BalanceView.of(live, now, user.usageThisCycle(), user.nextQuotaReset()))));
+    // one snapshot for the user row and its grants, so usage and balances agree under concurrent consumption
+    return pool.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute()
+        .compose(v -> users.find(conn, userId))
+        .compose(user -> {
+          if (user == null) {
+            throw LedgerException.userNotFound(userId);
+          }
+          return store.liveGrants(conn, userId, now)
+              .map(live -> Reply.ok(BalanceView.of(live, now, user.usageThisCycle(), user.nextQuotaReset())));
+        }));
   }
 
   public Future<Reply> journal(JsonObject body) {

@@ -25,6 +25,11 @@ public final class StripeGateway {
   private final StripeClient client;
 
   public StripeGateway(StripeSettings settings) {
+    // stripe-java uses HttpURLConnection, which keeps only 5 idle connections per host unless told otherwise:
+    // with more calls in flight, the rest would reconnect (a TLS handshake each) on every call
+    if (System.getProperty("http.maxConnections") == null) {
+      System.setProperty("http.maxConnections", Integer.toString(Math.max(5, settings.concurrency())));
+    }
     int timeoutMs = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis());
     this.client = StripeClient.builder()
         .setApiKey(settings.apiKey())
