@@ -1,0 +1,115 @@
+package io.creditledger.bench;
+
+import io.creditledger.config.DatabaseUrl;
+import io.creditledger.ledger.JournalInvariant;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Benchmark data written straight with SQL (the service's own tables, after its migrations), so loading 100k
+ * users takes seconds and not what the API would need. Users are {@code u1 .. uN}. A grant is written with its
+ * opening journal entry (delta = principal), so the journal invariant holds as if the API had granted it; the
+ * insert trigger gives every user its reset claim row.
+ */
+final class Datasets {
+  private Datasets() {
+  }
+
+  /**
+   * Inserts users {@code u1..uN}. {@code due}: their cycle ended an hour ago (created a month and an hour ago);
+   * otherwise created a day ago with the cycle ending in a month. {@code stripe}: each has a Stripe customer
+   * {@code cus_bench_<i>}, so its grants are mirrored. {@code purchaseCredits > 0}: each gets one purchase
+   * grant of that many credits ({@code seed/u<i>}).
+   */
+  static void users(DatabaseUrl db, int n, boolean due, boolean stripe, long purchaseCredits, int purchasePriority)
+      throws SQLException {
+    String created = due ? "now() - interval '1 month' - interval '1 hour'" : "now() - interval '1 day'";
+    try (Connection c = DbServer.connect(db)) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO users (user_id, email, stripe_customer_id, "
+          + "cents_per_credit, billing_anchor_day, next_quota_reset, usage_this_cycle, created_at, updated_at) "
+          + "SELECT 'u' || i, 'u' || i || '@bench.invalid', CASE WHEN ? THEN 'cus_bench_' || i END, 1, "
+          + "extract(day FROM t.created AT TIME ZONE 'UTC')::smallint, t.created + interval '1 month', 0, "
+          + "t.created, t.created FROM generate_series(1, ?) i, (SELECT " + created + " AS created) t")) {
+        ps.setBoolean(1, stripe);
+        ps.setInt(2, n);
+        ps.executeUpdate();
+      }
+      if (purchaseCredits > 0) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO grants (user_id, operation_id, type, priority, "
+            + "principal, balance, cents, cents_per_credit, expires_at, description, created_at, stripe_customer_id) "
+            + "SELECT user_id, 'seed/' || user_id, 'purchase', ?, ?, ?, ?, 1, NULL, 'Purchased credits: ' || ?, "
+            + "created_at, stripe_customer_id FROM users")) {
+          ps.setInt(1, purchasePriority);
+          ps.setLong(2, purchaseCredits);
+          ps.setLong(3, purchaseCredits);
+          ps.setLong(4, purchaseCredits);
+          ps.setLong(5, purchaseCredits);
+          ps.executeUpdate();
+        }
+        try (Statement s = c.createStatement()) {
+          s.executeUpdate("INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, "
+              + "description, created_at) SELECT user_id, grant_id, operation_id, 'grant', principal, principal, "
+              + "description, created_at FROM grants WHERE operation_id LIKE 'seed/%' ORDER BY grant_id");
+        }
+      }
+      c.commit();
+      c.setAutoCommit(true);
+      try (Statement s = c.createStatement()) {
+        s.execute("VACUUM ANALYZE");
+      }
+    }
+  }
+
+  static long count(DatabaseUrl db, String sql) {
+    try (Connection c = DbServer.connect(db); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
+  static long[] longs(DatabaseUrl db, String sql) {
+    try (Connection c = DbServer.connect(db); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      int n = rs.getMetaData().getColumnCount();
+      long[] out = new long[n];
+      for (int i = 0; i < n; i++) {
+        out[i] = rs.getLong(i + 1);
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
+  static double seconds(DatabaseUrl db, String sql) {
+    try (Connection c = DbServer.connect(db); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getDouble(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Every breach of the journal invariant (the project's own query), at most 10. */
+  static List<String> journalViolations(DatabaseUrl db) {
+    List<String> out = new ArrayList<>();
+    try (Connection c = DbServer.connect(db); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery(JournalInvariant.VIOLATIONS + " LIMIT 10")) {
+      while (rs.next()) {
+        out.add(rs.getString(1) + ": " + rs.getString(2));
+      }
+    } catch (SQLException e) {
+      out.add("could not check: " + e.getMessage());
+    }
+    return out;
+  }
+}

@@ -1,0 +1,177 @@
+package io.creditledger.bench;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A closed-loop load generator: {@code concurrency} lanes, each sending its next request as soon as the previous
+ * answer is read, so exactly that many requests are in flight (one keep-alive connection per lane). Runs on its
+ * own Vert.x instance with one event loop, so it takes at most one core from the machine under test.
+ *
+ * <p>Counts: 2xx answers are successes; 402 (a refused consumption) is counted apart, as it is a correct answer
+ * of the ledger to an overdraft; every other status and every transport failure is an error, with the first few
+ * answers kept as samples.
+ */
+final class LoadGenerator implements AutoCloseable {
+  static final long REQUEST_TIMEOUT_MS = 60_000;
+
+  /** One request to send; {@code body} is null for a GET. */
+  record Request(HttpMethod method, String path, String body, String token) {
+  }
+
+  /** Makes the {@code seq}-th request of a run (seq starts at 0 and is unique within the run). */
+  interface Source {
+    Request next(long seq);
+  }
+
+  static final class Result {
+    final Latencies latencies = new Latencies();
+    final AtomicLong ok = new AtomicLong();
+    final AtomicLong refused402 = new AtomicLong();
+    final Map<String, Long> errors = new TreeMap<>();
+    final List<String> samples = new ArrayList<>();
+    volatile double seconds;
+
+    long errorCount() {
+      synchronized (errors) {
+        return errors.values().stream().mapToLong(Long::longValue).sum();
+      }
+    }
+
+    long requests() {
+      return ok.get() + refused402.get() + errorCount();
+    }
+
+    void error(String kind, String sample) {
+      synchronized (errors) {
+        errors.merge(kind, 1L, Long::sum);
+        if (samples.size() < 5 && sample != null) {
+          samples.add(kind + ": " + (sample.length() > 300 ? sample.substring(0, 300) + "..." : sample));
+        }
+      }
+    }
+
+    String errorSummary() {
+      synchronized (errors) {
+        return errors.isEmpty() ? "" : errors + " e.g. " + samples;
+      }
+    }
+  }
+
+  private final Vertx vertx;
+  private final HttpClientAgent client;
+  private final Context context;
+  private final String host;
+  private final int port;
+
+  LoadGenerator(String host, int port, int maxConcurrency) {
+    this.host = host;
+    this.port = port;
+    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+    this.client = vertx.createHttpClient(
+        new HttpClientOptions().setKeepAlive(true).setPipelining(false).setTcpNoDelay(true)
+            .setMaxInitialLineLength(8192),
+        new PoolOptions().setHttp1MaxSize(Math.max(1, maxConcurrency)).setMaxWaitQueueSize(-1));
+    this.context = vertx.getOrCreateContext();
+  }
+
+  /**
+   * Runs until {@code seconds} have passed or {@code maxRequests} were sent (whichever first; pass
+   * {@code Long.MAX_VALUE} or {@code Double.MAX_VALUE} to leave one out), then waits for the requests in flight.
+   */
+  Result run(Source source, int concurrency, double seconds, long maxRequests) {
+    Result result = new Result();
+    long start = System.nanoTime();
+    long deadline = seconds >= 1e9 ? Long.MAX_VALUE : start + (long) (seconds * 1e9);
+    AtomicLong issued = new AtomicLong();
+    AtomicInteger lanes = new AtomicInteger(concurrency);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Runnable laneDone = () -> {
+      if (lanes.decrementAndGet() == 0) {
+        result.seconds = (System.nanoTime() - start) / 1e9;
+        done.complete(null);
+      }
+    };
+    for (int i = 0; i < concurrency; i++) {
+      context.runOnContext(v -> lane(source, result, deadline, issued, maxRequests, laneDone));
+    }
+    try {
+      long waitMs = seconds >= 1e9 ? TimeUnit.HOURS.toMillis(6) : (long) (seconds * 1000) + REQUEST_TIMEOUT_MS + 10_000;
+      done.get(waitMs, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("load generator did not finish: " + e, e);
+    }
+    return result;
+  }
+
+  private void lane(Source source, Result result, long deadline, AtomicLong issued, long maxRequests,
+                    Runnable laneDone) {
+    if (System.nanoTime() >= deadline) {
+      laneDone.run();
+      return;
+    }
+    long seq = issued.getAndIncrement();
+    if (seq >= maxRequests) {
+      laneDone.run();
+      return;
+    }
+    Request r = source.next(seq);
+    RequestOptions options = new RequestOptions().setMethod(r.method()).setHost(host).setPort(port).setURI(r.path())
+        .setIdleTimeout(REQUEST_TIMEOUT_MS)
+        .putHeader("Authorization", "Bearer " + r.token());
+    if (r.body() != null) {
+      options.putHeader("Content-Type", "application/json");
+    }
+    long sent = System.nanoTime();
+    client.request(options)
+        .compose(req -> r.body() == null ? req.send() : req.send(Buffer.buffer(r.body())))
+        .compose(resp -> resp.body().map(body -> {
+          int status = resp.statusCode();
+          long micros = (System.nanoTime() - sent) / 1000;
+          if (status >= 200 && status < 300) {
+            result.ok.incrementAndGet();
+            result.latencies.record(micros);
+          } else if (status == 402) {
+            result.refused402.incrementAndGet();
+            result.latencies.record(micros);
+          } else {
+            result.error("HTTP " + status, r.method() + " " + r.path() + " -> " + body.toString());
+          }
+          return null;
+        }))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            result.error(ar.cause().getClass().getSimpleName(), r.method() + " " + r.path() + " -> " + ar.cause());
+            // a failure may complete at once: go round through the event loop rather than deeper into the stack
+            context.runOnContext(v -> lane(source, result, deadline, issued, maxRequests, laneDone));
+            return;
+          }
+          lane(source, result, deadline, issued, maxRequests, laneDone);
+        });
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close().eventually(vertx::close).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // closing a load generator that failed: nothing else to do
+    }
+  }
+}
