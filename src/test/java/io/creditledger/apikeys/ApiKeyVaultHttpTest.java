@@ -15,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,15 +49,6 @@ class ApiKeyVaultHttpTest {
     root.setLevel(rootLevel);
   }
 
-  static String column(String query) {
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties());
-         ResultSet rs = c.createStatement().executeQuery(query)) {
-      return rs.next() ? rs.getString(1) : null;
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   @Test
   void storesReadsReplacesAndClearsAKey() {
     app.user("v-crud");
@@ -87,9 +77,9 @@ class ApiKeyVaultHttpTest {
   @Test
   void theDatabaseNeverHoldsThePlaintext() {
     app.api.put("/v1/users/v-user/api-keys/openai", new JsonObject().put("apiKey", KEY));
-    String stored = column("SELECT ciphertext FROM api_keys WHERE user_id = 'v-user' AND key_type = 'openai'");
+    String stored = app.text("SELECT ciphertext FROM api_keys WHERE user_id = 'v-user' AND key_type = 'openai'");
     assertThat(stored).startsWith("v1:").doesNotContain(KEY);
-    assertThat(column("SELECT count(*) FROM api_keys WHERE ciphertext LIKE '%" + KEY.substring(0, 12) + "%'"))
+    assertThat(app.text("SELECT count(*) FROM api_keys WHERE ciphertext LIKE '%" + KEY.substring(0, 12) + "%'"))
         .isEqualTo("0");
   }
 

@@ -9,9 +9,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 
@@ -28,16 +25,8 @@ class AuditTest {
   @AfterAll
   static void stop() {
     // this class breaks the ledger on purpose; mend it so the after-class journal check sees it whole
-    sql("UPDATE grants SET balance = balance - 7 WHERE operation_id = 'a-broken-g'");
+    app.sql("UPDATE grants SET balance = balance - 7 WHERE operation_id = 'a-broken-g'");
     app.close();
-  }
-
-  static void sql(String statement) {
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties())) {
-      c.createStatement().execute(statement);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   static JsonObject audit(String query) {
@@ -65,9 +54,9 @@ class AuditTest {
     assertThat(app.api.get("/v1/admin/audit").status()).isEqualTo(403);
     assertThat(Main.audit(app.config, null)).as("the audit command agrees").isZero();
 
-    sql("UPDATE grants SET balance = balance + 7 WHERE operation_id = 'a-broken-g'");
-    sql("UPDATE users SET usage_this_cycle = usage_this_cycle + 3 WHERE user_id = 'a-broken'");
-    sql("UPDATE grants SET stripe_customer_id = 'cus_ghost' WHERE operation_id = 'a-broken-g'");
+    app.sql("UPDATE grants SET balance = balance + 7 WHERE operation_id = 'a-broken-g'");
+    app.sql("UPDATE users SET usage_this_cycle = usage_this_cycle + 3 WHERE user_id = 'a-broken'");
+    app.sql("UPDATE grants SET stripe_customer_id = 'cus_ghost' WHERE operation_id = 'a-broken-g'");
     try {
       List<String> found = problems(audit(""));
       assertThat(found).anyMatch(p -> p.startsWith("journal: grant a-broken-g: balance 107 but principal 100 and journal sum 100"));
@@ -78,8 +67,8 @@ class AuditTest {
       assertThat(Main.audit(app.config, null)).as("the command exits non-zero").isEqualTo(1);
       assertThat(Main.audit(app.config, "a-clean")).isZero();
     } finally {
-      sql("UPDATE users SET usage_this_cycle = usage_this_cycle - 3 WHERE user_id = 'a-broken'");
-      sql("UPDATE grants SET stripe_customer_id = NULL WHERE operation_id = 'a-broken-g'");
+      app.sql("UPDATE users SET usage_this_cycle = usage_this_cycle - 3 WHERE user_id = 'a-broken'");
+      app.sql("UPDATE grants SET stripe_customer_id = NULL WHERE operation_id = 'a-broken-g'");
     }
   }
 
@@ -89,21 +78,21 @@ class AuditTest {
     app.grant("a-debt", "a-debt-g", "admin", 10);
     app.consume("a-debt", "a-debt-c", 160); // 50 free + 10 admin, then 100 of debt: at the limit, fine
     assertThat(audit("?userId=a-debt").getBoolean("ok")).isTrue();
-    sql("UPDATE grants SET balance = balance - 1 WHERE operation_id = 'a-debt-g'");
+    app.sql("UPDATE grants SET balance = balance - 1 WHERE operation_id = 'a-debt-g'");
     try {
       assertThat(problems(audit("?userId=a-debt"))).anyMatch(p -> p.equals(
           "debt: user a-debt: owes 101 credits, over MAX_DEBT 100"));
     } finally {
-      sql("UPDATE grants SET balance = balance + 1 WHERE operation_id = 'a-debt-g'");
+      app.sql("UPDATE grants SET balance = balance + 1 WHERE operation_id = 'a-debt-g'");
     }
     app.user("a-outbox", new JsonObject().put("email", "o@example.com").put("stripeCustomerId", "cus_aoutbox"));
     app.grant("a-outbox", "a-outbox-g", "purchase", 5); // no relay here: the create row waits, which is fine
     assertThat(audit("?userId=a-outbox").getBoolean("ok")).isTrue();
-    sql("UPDATE stripe_outbox SET attempts = 99 WHERE user_id = 'a-outbox'");
+    app.sql("UPDATE stripe_outbox SET attempts = 99 WHERE user_id = 'a-outbox'");
     assertThat(problems(audit("?userId=a-outbox"))).hasSize(2) // the sign-up free grant and the purchase
         .allMatch(p -> p.startsWith("outbox: outbox row ") && p.contains("pending after 99 attempts"));
-    sql("UPDATE stripe_outbox SET status = 'dead', attempts = 10, last_error = 'HTTP 500' WHERE user_id = 'a-outbox'");
+    app.sql("UPDATE stripe_outbox SET status = 'dead', attempts = 10, last_error = 'HTTP 500' WHERE user_id = 'a-outbox'");
     assertThat(problems(audit("?userId=a-outbox"))).hasSize(2).allMatch(p -> p.contains("dead: HTTP 500"));
-    sql("UPDATE stripe_outbox SET status = 'pending', attempts = 0 WHERE user_id = 'a-outbox'");
+    app.sql("UPDATE stripe_outbox SET status = 'pending', attempts = 0 WHERE user_id = 'a-outbox'");
   }
 }

@@ -25,14 +25,14 @@ class TransientRetryTest {
   @BeforeAll
   static void boot() throws SQLException {
     app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0"));
-    sql("CREATE SEQUENCE fault_seq");
-    sql("CREATE FUNCTION inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    app.sql("CREATE SEQUENCE fault_seq");
+    app.sql("CREATE FUNCTION inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         + "IF NEW.operation_id LIKE 'flaky-%' AND nextval('fault_seq') <= 2 THEN "
         + "  RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001'; END IF; "
         + "IF NEW.operation_id LIKE 'doomed-%' THEN "
         + "  RAISE EXCEPTION 'injected deadlock' USING ERRCODE = '40P01'; END IF; "
         + "RETURN NEW; END $$");
-    sql("CREATE TRIGGER inject_fault BEFORE INSERT ON grants FOR EACH ROW EXECUTE FUNCTION inject_fault()");
+    app.sql("CREATE TRIGGER inject_fault BEFORE INSERT ON grants FOR EACH ROW EXECUTE FUNCTION inject_fault()");
   }
 
   @AfterAll
@@ -44,27 +44,14 @@ class TransientRetryTest {
     return DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties());
   }
 
-  private static void sql(String statement) throws SQLException {
-    try (Connection c = connect()) {
-      c.createStatement().execute(statement);
-    }
-  }
-
-  private static long number(String query) throws SQLException {
-    try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
   @Test
   void transientFailuresAreRetriedUntilTheGrantLands() throws SQLException {
     app.user("t-flaky");
     Api.Response r = app.grant("t-flaky", "flaky-1", "purchase", 40);
     assertThat(r.status()).as(r.toString()).isEqualTo(201);
-    assertThat(number("SELECT last_value FROM fault_seq")).as("two failures, then success").isEqualTo(3);
+    assertThat(app.number("SELECT last_value FROM fault_seq")).as("two failures, then success").isEqualTo(3);
     assertThat(app.balance("t-flaky").getLong("totalRemaining")).isEqualTo(40);
-    assertThat(number("SELECT count(*) FROM sync_failure WHERE operation_id = 'flaky-1'")).isZero();
+    assertThat(app.number("SELECT count(*) FROM sync_failure WHERE operation_id = 'flaky-1'")).isZero();
   }
 
   @Test

@@ -11,10 +11,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -89,24 +85,6 @@ class OutboxRelayTest {
     return grantView(userId, operationId).getJsonObject("stripe").getString("state");
   }
 
-  long number(String query) {
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties());
-         ResultSet rs = c.createStatement().executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  void sql(String statement) {
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties())) {
-      c.createStatement().execute(statement);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   @Test
   void aGrantReachesStripeWithItsAmountCategoryExpiryAndMetadataWokenByNotify() {
     // a poll of a minute: only LISTEN/NOTIFY can make the relay send within the wait below
@@ -143,7 +121,7 @@ class OutboxRelayTest {
     app.user("o-local");
     app.grant("o-local", "o-local-g", "purchase", 10);
     assertThat(syncState("o-local", "o-local-g")).isEqualTo("not_mirrored");
-    assertThat(number("SELECT count(*) FROM stripe_outbox")).isZero();
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox")).isZero();
   }
 
   @Test
@@ -151,17 +129,17 @@ class OutboxRelayTest {
     start();
     mirroredUser("o-atomic");
     // every write to the journal of this grant fails: the whole transaction, outbox row included, rolls back
-    sql("CREATE FUNCTION fail_journal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    app.sql("CREATE FUNCTION fail_journal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         + "IF NEW.operation_id = 'o-atomic-g' THEN RAISE EXCEPTION 'injected' USING ERRCODE = '40001'; END IF; "
         + "RETURN NEW; END $$");
-    sql("CREATE TRIGGER fail_journal BEFORE INSERT ON journal FOR EACH ROW EXECUTE FUNCTION fail_journal()");
+    app.sql("CREATE TRIGGER fail_journal BEFORE INSERT ON journal FOR EACH ROW EXECUTE FUNCTION fail_journal()");
     Api.Response r = app.grant("o-atomic", "o-atomic-g", "purchase", 10);
     assertThat(r.status()).isEqualTo(503);
-    assertThat(number("SELECT count(*) FROM grants WHERE operation_id = 'o-atomic-g'")).isZero();
-    assertThat(number("SELECT count(*) FROM stripe_outbox")).isZero();
-    sql("DROP TRIGGER fail_journal ON journal");
+    assertThat(app.number("SELECT count(*) FROM grants WHERE operation_id = 'o-atomic-g'")).isZero();
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox")).isZero();
+    app.sql("DROP TRIGGER fail_journal ON journal");
     assertThat(app.grant("o-atomic", "o-atomic-g", "purchase", 10).status()).isEqualTo(201);
-    assertThat(number("SELECT count(*) FROM stripe_outbox")).isEqualTo(1);
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox")).isEqualTo(1);
   }
 
   @Test
@@ -174,14 +152,14 @@ class OutboxRelayTest {
     for (int i = 0; i < n; i++) {
       assertThat(app.grant("o-chaos", "o-chaos-" + i, "purchase", 10 + i).status()).isEqualTo(201);
     }
-    await("all grants synced", PATIENCE, () -> number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == n);
+    await("all grants synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == n);
     stripe.clearFaults();
     for (int i = 0; i < n; i++) {
       assertThat(stripe.createCount("ledger-create-o-chaos-" + i)).as("grant " + i).isEqualTo(1);
     }
     assertThat(stripe.creditGrants()).hasSize(n);
     assertThat(stripe.requests().stream().filter(r -> r.status() == 429)).hasSize(5);
-    assertThat(number("SELECT count(*) FROM stripe_outbox WHERE status <> 'delivered'")).isZero();
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox WHERE status <> 'delivered'")).isZero();
     JsonArray grants = app.grants("o-chaos");
     for (int i = 0; i < grants.size(); i++) {
       JsonObject g = grants.getJsonObject(i);
@@ -199,7 +177,7 @@ class OutboxRelayTest {
     for (int i = 0; i < 5; i++) {
       app.grant("o-429", "o-429-" + i, "purchase", 10);
     }
-    await("all synced", PATIENCE, () -> number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == 5);
+    await("all synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == 5);
     List<FakeStripe.Recorded> requests = stripe.requests();
     FakeStripe.Recorded limited = requests.stream().filter(r -> r.status() == 429).findFirst().orElseThrow();
     List<FakeStripe.Recorded> later = requests.subList(requests.indexOf(limited) + 1, requests.size());
@@ -215,7 +193,7 @@ class OutboxRelayTest {
     for (int i = 0; i < 15; i++) {
       app.grant("o-rate", "o-rate-" + i, "purchase", 10);
     }
-    await("all synced", PATIENCE, () -> number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == 15);
+    await("all synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == 15);
     List<FakeStripe.Recorded> requests = stripe.requests();
     assertThat(requests).hasSize(15);
     for (int i = 10; i < requests.size(); i++) {
@@ -230,7 +208,7 @@ class OutboxRelayTest {
     stripe.outage(true);
     mirroredUser("o-dead");
     app.grant("o-dead", "o-dead-g", "purchase", 10);
-    await("the row is dead", PATIENCE, () -> number("SELECT count(*) FROM stripe_outbox WHERE status = 'dead'") == 1);
+    await("the row is dead", PATIENCE, () -> app.number("SELECT count(*) FROM stripe_outbox WHERE status = 'dead'") == 1);
     assertThat(syncState("o-dead", "o-dead-g")).isEqualTo("dead");
 
     Api.Response service = app.api.get("/v1/admin/outbox?status=dead");
@@ -267,7 +245,7 @@ class OutboxRelayTest {
       TestApp via = i % 2 == 0 ? app : others.get(0);
       assertThat(via.grant("o-two", "o-two-" + i, "purchase", 5).status()).isEqualTo(201);
     }
-    await("all synced", PATIENCE, () -> number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == n);
+    await("all synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == n);
     for (int i = 0; i < n; i++) {
       String key = "ledger-create-o-two-" + i;
       assertThat(stripe.requests().stream().filter(r -> key.equals(r.idempotencyKey()))).as(key).hasSize(1);
@@ -280,11 +258,11 @@ class OutboxRelayTest {
     start();
     // the first time the relay records a delivery, its transaction dies, as if the process had been killed
     // between Stripe's answer and the database update; the row stays claimed until its lease runs out
-    sql("CREATE SEQUENCE deliveries");
-    sql("CREATE FUNCTION die_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    app.sql("CREATE SEQUENCE deliveries");
+    app.sql("CREATE FUNCTION die_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         + "IF NEW.status = 'delivered' AND OLD.status = 'pending' AND nextval('deliveries') = 1 THEN "
         + "RAISE EXCEPTION 'relay died' USING ERRCODE = 'XX000'; END IF; RETURN NEW; END $$");
-    sql("CREATE TRIGGER die_once BEFORE UPDATE ON stripe_outbox FOR EACH ROW EXECUTE FUNCTION die_once()");
+    app.sql("CREATE TRIGGER die_once BEFORE UPDATE ON stripe_outbox FOR EACH ROW EXECUTE FUNCTION die_once()");
     mirroredUser("o-crash");
     app.grant("o-crash", "o-crash-g", "purchase", 10);
     await("synced after the lease ran out", PATIENCE, () -> syncState("o-crash", "o-crash-g").equals("synced"));
@@ -321,7 +299,7 @@ class OutboxRelayTest {
     mirroredUser("o-prune");
     app.grant("o-prune", "o-prune-g", "purchase", 10);
     await("synced", PATIENCE, () -> syncState("o-prune", "o-prune-g").equals("synced"));
-    await("pruned", PATIENCE, () -> number("SELECT count(*) FROM stripe_outbox") == 0);
+    await("pruned", PATIENCE, () -> app.number("SELECT count(*) FROM stripe_outbox") == 0);
     assertThat(syncState("o-prune", "o-prune-g")).isEqualTo("synced");
   }
 }

@@ -7,10 +7,6 @@ import io.creditledger.support.TestDatabase;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -21,16 +17,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Resets on their timer, and with several instances on one database. */
 class ResetSchedulingTest {
-
-  static long number(TestApp app, String query) {
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties());
-         ResultSet rs = c.createStatement().executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   @Test
   void theTimerResetsUsersOnAShortCycleWithoutBeingAsked() {
@@ -65,11 +51,11 @@ class ResetSchedulingTest {
       runA.get();
       runB.get();
       await("every user reset", Duration.ofSeconds(20),
-          () -> number(a, "SELECT count(*) FROM users WHERE next_quota_reset > '" + due + "'") == users);
-      assertThat(number(a, "SELECT count(*) FROM operations WHERE kind = 'reset'")).isEqualTo(users);
-      assertThat(number(a, "SELECT count(*) FROM grants WHERE type = 'free' AND expires_at = '2026-03-15T10:00:00Z'"))
+          () -> a.number("SELECT count(*) FROM users WHERE next_quota_reset > '" + due + "'") == users);
+      assertThat(a.number("SELECT count(*) FROM operations WHERE kind = 'reset'")).isEqualTo(users);
+      assertThat(a.number("SELECT count(*) FROM grants WHERE type = 'free' AND expires_at = '2026-03-15T10:00:00Z'"))
           .isEqualTo(users);
-      assertThat(number(a, "SELECT count(DISTINCT user_id) FROM grants WHERE type = 'free' "
+      assertThat(a.number("SELECT count(DISTINCT user_id) FROM grants WHERE type = 'free' "
           + "AND expires_at = '2026-03-15T10:00:00Z'")).isEqualTo(users);
     }
   }

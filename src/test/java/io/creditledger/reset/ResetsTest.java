@@ -12,10 +12,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,16 +72,6 @@ class ResetsTest {
   static long journalSum(String userId, String kind) {
     return app.journal(userId).stream().map(e -> (JsonObject) e).filter(e -> e.getString("kind").equals(kind))
         .mapToLong(e -> e.getLong("delta")).sum();
-  }
-
-  static long number(String query) {
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties());
-         ResultSet rs = c.createStatement().executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   @Test
@@ -215,12 +201,12 @@ class ResetsTest {
     app.grant("x-mirror", "x-mirror-p", "purchase", 300);
     app.clock.set(Instant.parse("2026-02-15T10:00:00Z"));
     runResets();
-    assertThat(number("SELECT count(*) FROM stripe_outbox o JOIN grants g USING (grant_id) WHERE o.user_id = 'x-mirror' "
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox o JOIN grants g USING (grant_id) WHERE o.user_id = 'x-mirror' "
         + "AND o.action = 'void_credit_grant' AND g.operation_id = 'x-mirror-p'")).isEqualTo(1);
-    assertThat(number("SELECT count(*) FROM stripe_outbox o JOIN grants g USING (grant_id) WHERE o.user_id = 'x-mirror' "
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox o JOIN grants g USING (grant_id) WHERE o.user_id = 'x-mirror' "
         + "AND o.action = 'create_credit_grant' AND g.operation_id = 'rollover/x-mirror/2026-02-15T10:00:00Z' "
         + "AND o.payload->>'category' = 'paid' AND (o.payload->>'amountCents')::int = 300")).isEqualTo(1);
-    assertThat(number("SELECT count(*) FROM stripe_outbox o JOIN grants g USING (grant_id) WHERE o.user_id = 'x-mirror' "
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox o JOIN grants g USING (grant_id) WHERE o.user_id = 'x-mirror' "
         + "AND o.action = 'create_credit_grant' AND g.operation_id = 'free/x-mirror/2026-03-15T10:00:00Z' "
         + "AND o.payload->>'category' = 'promotional'")).isEqualTo(1);
   }

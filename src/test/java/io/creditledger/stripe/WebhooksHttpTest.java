@@ -10,9 +10,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Map;
 
@@ -64,14 +61,6 @@ class WebhooksHttpTest {
   static JsonObject charge(String paymentIntent, long amount, long refunded) {
     return StripeFixtures.fixture("charge").put("id", "ch_" + paymentIntent).put("payment_intent", paymentIntent)
         .put("amount", amount).put("amount_refunded", refunded).put("refunded", refunded >= amount);
-  }
-
-  static long number(String query) throws SQLException {
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties());
-         ResultSet rs = c.createStatement().executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 
   @Test
@@ -167,7 +156,7 @@ class WebhooksHttpTest {
     Api.Response r = deliver(StripeFixtures.event("checkout.session.completed", session, now()));
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().getString("outcome")).isEqualTo("failed_recorded");
-    assertThat(number("SELECT count(*) FROM sync_failure WHERE provider = 'stripe' AND operation_id = 'order-w-ghost' "
+    assertThat(app.number("SELECT count(*) FROM sync_failure WHERE provider = 'stripe' AND operation_id = 'order-w-ghost' "
         + "AND error LIKE 'user_not_found%'")).isEqualTo(1);
 
     app.user("w-bad-meta");
@@ -195,7 +184,7 @@ class WebhooksHttpTest {
       JsonObject stripeState = app.grants("w-mirror").getJsonObject(0).getJsonObject("stripe");
       assertThat(stripeState.getString("state")).isEqualTo("synced");
       assertThat(stripeState.getString("stripeGrantId")).isEqualTo("credgr_from_webhook");
-      assertThat(number("SELECT count(*) FROM stripe_outbox WHERE status = 'delivered' "
+      assertThat(app.number("SELECT count(*) FROM stripe_outbox WHERE status = 'delivered' "
           + "AND stripe_object_id = 'credgr_from_webhook'")).isEqualTo(1);
 
       creditGrant.put("voided_at", now());

@@ -111,6 +111,30 @@ public final class TestApp implements AutoCloseable {
     return api.get("/v1/users/" + userId + "/grants?limit=500").json().getJsonArray("grants");
   }
 
+  /** Runs SQL on this app's database, for tests that inspect or damage it directly. */
+  public void sql(String statement) {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(database.jdbcUrl(), database.jdbcProperties())) {
+      c.createStatement().execute(statement);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The first column of the first row of {@code query} as text, or null when there is no row. */
+  public String text(String query) {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(database.jdbcUrl(), database.jdbcProperties());
+         java.sql.ResultSet rs = c.createStatement().executeQuery(query)) {
+      return rs.next() ? rs.getString(1) : null;
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The first column of the first row of {@code query} as a number. */
+  public long number(String query) {
+    return Long.parseLong(text(query));
+  }
+
   public static <T> T await(Future<T> future) {
     try {
       return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
