@@ -15,7 +15,11 @@ final class Idempotency {
     if (stored.kind().equals(kind) && stored.request().equals(request)) {
       return Reply.replay(stored.status(), stored.response());
     }
-    throw LedgerException.conflict("operation_conflict", "operationId \"" + operationId
+    throw conflict(operationId);
+  }
+
+  static LedgerException conflict(String operationId) {
+    return LedgerException.conflict("operation_conflict", "operationId \"" + operationId
         + "\" was already used for a different request");
   }
 }

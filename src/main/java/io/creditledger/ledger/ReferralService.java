@@ -109,8 +109,7 @@ public final class ReferralService {
   private Future<Void> ensureUnused(SqlConnection conn, String operationId) {
     return store.findOperation(conn, operationId).map(stored -> {
       if (stored != null) {
-        throw LedgerException.conflict("operation_conflict", "operationId \"" + operationId
-            + "\" was already used for a different request");
+        throw Idempotency.conflict(operationId);
       }
       return null;
     });

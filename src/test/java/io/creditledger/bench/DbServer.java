@@ -125,8 +125,22 @@ abstract class DbServer implements AutoCloseable {
   private abstract static class Creating extends DbServer {
     private final AtomicInteger counter = new AtomicInteger();
     final List<DatabaseUrl> created = new ArrayList<>();
+    final DatabaseUrl admin;
+    final long postmaster;
 
-    abstract DatabaseUrl admin();
+    Creating(DatabaseUrl admin) {
+      this.admin = admin;
+      this.postmaster = localPostmaster(admin);
+    }
+
+    DatabaseUrl admin() {
+      return admin;
+    }
+
+    @Override
+    long cpuTicks() {
+      return postmaster < 0 ? -1 : ProcStats.treeCpuTicks(postmaster);
+    }
 
     @Override
     synchronized DatabaseUrl fresh(String label) {
@@ -157,30 +171,26 @@ abstract class DbServer implements AutoCloseable {
 
   private static final class Embedded extends Creating {
     private final EmbeddedPostgres pg;
-    private final DatabaseUrl admin;
-    private final long postmaster;
 
     Embedded() {
+      this(start());
+    }
+
+    // the postmaster is found from the server itself: zonky's getProcess() is pg_ctl, which has exited
+    private Embedded(EmbeddedPostgres pg) {
+      super(new DatabaseUrl("localhost", pg.getPort(), "postgres", "postgres", null));
+      this.pg = pg;
+    }
+
+    private static EmbeddedPostgres start() {
       try {
-        pg = EmbeddedPostgres.builder()
+        return EmbeddedPostgres.builder()
             .setServerConfig("synchronous_commit", "on")
             .setServerConfig("max_connections", "300")
             .start();
       } catch (IOException e) {
         throw new UncheckedIOException("Embedded PostgreSQL did not start", e);
       }
-      admin = new DatabaseUrl("localhost", pg.getPort(), "postgres", "postgres", null);
-      postmaster = localPostmaster(admin); // zonky's getProcess() is pg_ctl, which has exited
-    }
-
-    @Override
-    DatabaseUrl admin() {
-      return admin;
-    }
-
-    @Override
-    long cpuTicks() {
-      return postmaster < 0 ? -1 : ProcStats.treeCpuTicks(postmaster);
     }
 
     @Override
@@ -200,24 +210,11 @@ abstract class DbServer implements AutoCloseable {
   }
 
   private static final class External extends Creating {
-    private final DatabaseUrl admin;
     private final boolean keep;
-    private final long postmaster;
 
     External(DatabaseUrl admin, boolean keep) {
-      this.admin = admin;
+      super(admin);
       this.keep = keep;
-      this.postmaster = localPostmaster(admin);
-    }
-
-    @Override
-    DatabaseUrl admin() {
-      return admin;
-    }
-
-    @Override
-    long cpuTicks() {
-      return postmaster < 0 ? -1 : ProcStats.treeCpuTicks(postmaster);
     }
 
     @Override
