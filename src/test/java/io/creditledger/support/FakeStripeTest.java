@@ -44,7 +44,7 @@ class FakeStripeTest {
   /** For the call that must time out; everything else gets a roomy timeout so a cold JVM cannot flake it. */
   private static final int SHORT_READ_TIMEOUT_MS = 400;
   private static final int READ_TIMEOUT_MS = 3000;
-  /** The keys of resources."billing.credit_grant" in Stripe's fixtures (/work/shared/stripe/fixtures.json). */
+  /** The keys of resources."billing.credit_grant" in Stripe's fixtures (src/test/resources/stripe/fixtures.json). */
   private static final Set<String> FIXTURE_KEYS = Set.of("amount", "applicability_config", "category", "created",
       "customer", "effective_at", "expires_at", "id", "livemode", "metadata", "name", "object", "test_clock",
       "updated", "voided_at", "customer_account", "priority");

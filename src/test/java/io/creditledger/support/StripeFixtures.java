@@ -5,20 +5,21 @@ import io.vertx.core.json.JsonObject;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.HexFormat;
 import java.util.UUID;
 
 /**
- * Stripe's own example objects ({@code ../shared/stripe/fixtures.json}) turned into webhook events, and the
+ * Stripe's own example objects ({@code src/test/resources/stripe/fixtures.json}) turned into webhook events, and the
  * {@code Stripe-Signature} header computed the way Stripe documents it: {@code t=<unix seconds>,v1=<hex
  * HMAC-SHA256 of "<t>.<raw body>" keyed with the endpoint secret>}.
  */
 public final class StripeFixtures {
+  /** Vendored from Stripe's OpenAPI fixtures; see src/test/resources/stripe/README.md. */
+  private static final String RESOURCE = "/stripe/fixtures.json";
   private static JsonObject resources;
 
   private StripeFixtures() {
@@ -27,9 +28,11 @@ public final class StripeFixtures {
   /** A copy of Stripe's fixture for {@code resource} (e.g. "checkout.session", "charge", "event"). */
   public static synchronized JsonObject fixture(String resource) {
     if (resources == null) {
-      Path file = locate();
-      try {
-        resources = new JsonObject(Files.readString(file)).getJsonObject("resources");
+      try (InputStream in = StripeFixtures.class.getResourceAsStream(RESOURCE)) {
+        if (in == null) {
+          throw new IllegalStateException(RESOURCE + " is missing from the test classpath");
+        }
+        resources = new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getJsonObject("resources");
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -39,20 +42,6 @@ public final class StripeFixtures {
       throw new IllegalArgumentException("no fixture " + resource);
     }
     return f.copy();
-  }
-
-  private static Path locate() {
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolveSibling("shared").resolve("stripe").resolve("fixtures.json");
-      if (Files.isRegularFile(candidate)) {
-        return candidate;
-      }
-      Path inside = dir.resolve("shared").resolve("stripe").resolve("fixtures.json");
-      if (Files.isRegularFile(inside)) {
-        return inside;
-      }
-    }
-    throw new IllegalStateException("../shared/stripe/fixtures.json not found beside the project");
   }
 
   /** An event of {@code type} around {@code object}, shaped like Stripe's event fixture. */
