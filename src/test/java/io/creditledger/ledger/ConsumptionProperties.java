@@ -1,11 +1,9 @@
 package io.creditledger.ledger;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -13,6 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 /**
  * Random sequences of grants, consumptions and clock moves, applied both to the real pure logic
@@ -35,17 +37,15 @@ class ConsumptionProperties {
   record TickStep(int minutes) implements Step {
   }
 
-  @Provide
-  Arbitrary<List<Step>> steps() {
-    Arbitrary<Step> grant = Combinators.combine(
-        Arbitraries.of(GrantType.class),
-        Arbitraries.longs().between(1, 300),
-        Arbitraries.integers().between(1, 120).injectNull(0.5)).as(GrantStep::new);
-    Arbitrary<Step> consume = Arbitraries.longs().between(1, 400).map(ConsumeStep::new);
-    Arbitrary<Step> tick = Arbitraries.integers().between(1, 60).map(TickStep::new);
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(3, grant), net.jqwik.api.Tuple.of(5, consume), net.jqwik.api.Tuple.of(1, tick))
-        .list().ofMaxSize(40);
+  static Gen<List<Step>> steps() {
+    Gen<Step> grant = Generate.enumValues(GrantType.class).zip(
+        longs().between(1, 300),
+        integers().between(1, 120).toOptionals(50),
+        (type, amount, expiresIn) -> new GrantStep(type, amount, expiresIn.orElse(null)));
+    Gen<Step> consume = longs().between(1, 400).map(ConsumeStep::new);
+    Gen<Step> tick = integers().between(1, 60).map(TickStep::new);
+    return lists().of(Generate.frequency(Pair.of(3, grant), Pair.of(5, consume), Pair.of(1, tick)))
+        .ofSizeBetween(0, 40);
   }
 
   /** The reference model: one mutable row per grant, rules applied by hand. */
@@ -159,8 +159,12 @@ class ConsumptionProperties {
     }
   }
 
-  @Property(tries = 400)
-  void realLogicAgreesWithTheReferenceModel(@ForAll("steps") List<Step> steps) {
+  @Test
+  void realLogicAgreesWithTheReferenceModel() {
+    qt().withExamples(400).forAll(steps()).checkAssert(ConsumptionProperties::agreeStepByStep);
+  }
+
+  private static void agreeStepByStep(List<Step> steps) {
     List<Grant> real = new ArrayList<>();
     List<ModelGrant> model = new ArrayList<>();
     Instant now = START;
