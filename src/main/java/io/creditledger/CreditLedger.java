@@ -4,6 +4,8 @@ import io.creditledger.apikeys.ApiKeyCrypto;
 import io.creditledger.apikeys.VaultSecret;
 import io.creditledger.auth.ApiTokens;
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.config.PoolSettings;
+import io.creditledger.db.DatabasePool;
 import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
@@ -13,9 +15,7 @@ import io.creditledger.reset.ResetVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,11 +57,9 @@ public final class CreditLedger {
 
   public static Future<CreditLedger> deploy(Vertx vertx, LedgerConfig config) {
     return vertx.executeBlocking(() -> prepare(config), false).compose(prepared -> {
-      Pool pool = PgBuilder.pool()
-          .with(new PoolOptions().setMaxSize(config.databasePoolSize()))
-          .connectingTo(prepared.postgres().url().connectOptions())
-          .using(vertx)
-          .build();
+      PoolSettings settings = config.databasePool();
+      Pool pool = DatabasePool.create(vertx, prepared.postgres().url().connectOptions(), settings.size(),
+          settings.maxWaiting(), settings.acquireTimeout());
       List<String> deployments = Collections.synchronizedList(new ArrayList<>());
       AtomicInteger port = new AtomicInteger();
       DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());

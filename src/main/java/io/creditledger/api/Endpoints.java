@@ -61,6 +61,9 @@ public final class Endpoints {
       return LedgerException.unavailable("ledger_busy",
           "The ledger could not complete the operation after " + gaveUp.attempts() + " attempts; retry later");
     }
+    if (DbErrors.isPoolBusy(cause)) {
+      return LedgerException.unavailable("ledger_busy", "The ledger is saturated; retry shortly");
+    }
     if (DbErrors.isDataException(cause)) {
       // input validation should have caught it; the database's own range and encoding checks are the backstop
       log.warn("{}: value refused by the database: {}", where, cause.getMessage());

@@ -90,7 +90,10 @@ public final class ConfigLoader {
         integer("HTTP_BODY_LIMIT_BYTES", 1024, 10 * 1024 * 1024),
         verticleInstances(),
         databaseUrl(),
-        integer("DATABASE_POOL_SIZE", 1, 1000),
+        new PoolSettings(
+            integer("DATABASE_POOL_SIZE", 1, 1000),
+            integer("DATABASE_POOL_MAX_WAITING", 1, 100_000),
+            duration("DATABASE_ACQUIRE_TIMEOUT")),
         Path.of(required("DATA_DIR")),
         token("LEDGER_API_TOKEN"),
         token("LEDGER_ADMIN_TOKEN"),

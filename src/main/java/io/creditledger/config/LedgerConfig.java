@@ -33,7 +33,7 @@ public record LedgerConfig(
     int httpBodyLimitBytes,
     int verticleInstances,
     DatabaseUrl databaseUrl,
-    int databasePoolSize,
+    PoolSettings databasePool,
     Path dataDir,
     String apiToken,
     String adminToken,
@@ -57,7 +57,7 @@ public record LedgerConfig(
   /** The same configuration reading time from {@code otherClock}: tests use it to move time. */
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
-        databasePoolSize, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
+        databasePool, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
         grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, apiKeySecret, apiKeyTypes, otherClock);
   }
 
@@ -69,7 +69,7 @@ public record LedgerConfig(
   public String toString() {
     return "LedgerConfig[httpHost=" + httpHost + ", httpPort=" + httpPort
         + ", database=" + (databaseUrl == null ? "embedded under " + dataDir : databaseUrl.redacted())
-        + ", databasePoolSize=" + databasePoolSize + ", verticleInstances=" + verticleInstances
+        + ", databasePool=" + databasePool + ", verticleInstances=" + verticleInstances
         + ", resetCycle=" + resetCycle + ", maxDebt=" + maxDebt + ", " + stripe + ", apiKeyTypes=" + apiKeyTypes
         + ", apiKeySecret=" + (apiKeySecret == null ? "unset" : "set") + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
   }

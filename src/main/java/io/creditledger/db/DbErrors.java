@@ -1,5 +1,6 @@
 package io.creditledger.db;
 
+import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 
@@ -40,6 +41,11 @@ public final class DbErrors {
       }
     }
     return false;
+  }
+
+  /** No connection could be had in time, or too many requests already wait for one (see {@link DatabasePool}). */
+  public static boolean isPoolBusy(Throwable t) {
+    return t instanceof DatabasePool.PoolBusyException || t instanceof ConnectionPoolTooBusyException;
   }
 
   /** SQLSTATE class 22: a value out of range, badly encoded or of the wrong form for its column. */

@@ -5,6 +5,8 @@ import io.vertx.ext.web.RoutingContext;
 
 /** Writes JSON answers and {@code {"error":{"code","message"}}} errors. */
 final class HttpJson {
+  private static final String RETRY_AFTER_SECONDS = "1";
+
   private HttpJson() {
   }
 
@@ -17,7 +19,11 @@ final class HttpJson {
         .end(body.toBuffer());
   }
 
+  /** Every 503 means "retry later", so it says when. */
   static void error(RoutingContext ctx, int status, String code, String message) {
+    if (status == 503 && !ctx.response().ended()) {
+      ctx.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
+    }
     send(ctx, status, new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)));
   }
 }

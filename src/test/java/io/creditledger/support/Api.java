@@ -25,7 +25,12 @@ public final class Api {
     return new Api(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), otherToken);
   }
 
-  public record Response(int status, String text) {
+  public record Response(int status, String text, java.net.http.HttpHeaders headers) {
+    /** The first value of the header {@code name}, or null. */
+    public String header(String name) {
+      return headers.firstValue(name).orElse(null);
+    }
+
     public JsonObject json() {
       return new JsonObject(text);
     }
@@ -90,7 +95,7 @@ public final class Api {
   private static Response send(HttpRequest.Builder b) {
     try {
       HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
-      return new Response(r.statusCode(), r.body());
+      return new Response(r.statusCode(), r.body(), r.headers());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     } catch (InterruptedException e) {
