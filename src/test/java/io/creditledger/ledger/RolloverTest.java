@@ -2,6 +2,7 @@ package io.creditledger.ledger;
 
 import org.junit.jupiter.api.Test;
 
+import java.math.BigDecimal;
 import java.util.List;
 
 import static io.creditledger.ledger.Grants.NOW;
@@ -31,6 +32,34 @@ class RolloverTest {
         expired), NOW);
     assertThat(plan.total()).isEqualTo(350);
     assertThat(plan.sources()).extracting(Grant::grantId).containsExactly(1L, 2L);
+  }
+
+  @Test
+  void aPurchaseWithAnExpiryOfItsOwnKeepsItAndDoesNotRollOver() {
+    Grant dated = grant(1, PURCHASE, 500, 500, NOW.plusSeconds(86_400), NOW.minusSeconds(100));
+    Grant plain = grant(2, PURCHASE, 200);
+    assertThat(Rollover.plan(List.of(dated, plain), NOW).sources()).extracting(Grant::grantId).containsExactly(2L);
+  }
+
+  @Test
+  void theRolloverIsWorthEachSourcesCreditsAtItsOwnPriceRoundedDown() {
+    // 800 credits bought for 1200 cents (1.5 each), 799 left: 1198.5 cents, so 1198, never 1199
+    Grant dearer = new Grant(1, "u", "op-1", PURCHASE, 80, 800, 799, 1200, new BigDecimal("1.5"), null, "", NOW.minusSeconds(50),
+        null, null, null, null, null, null, null);
+    // 100 credits at 0.25: 25 cents, 40 left: 10 cents
+    Grant cheaper = new Grant(2, "u", "op-2", PURCHASE, 80, 100, 40, 25, new BigDecimal("0.25"), null, "", NOW.minusSeconds(40),
+        null, null, null, null, null, null, null);
+    Rollover.Plan plan = Rollover.plan(List.of(cheaper, dearer), NOW);
+    assertThat(plan.total()).isEqualTo(839);
+    assertThat(plan.cents()).isEqualTo(1198 + 10);
+    assertThat(plan.sources()).extracting(Grant::grantId).as("oldest first").containsExactly(1L, 2L);
+  }
+
+  @Test
+  void aRolloverCarriedOverWholeKeepsItsExactValue() {
+    Grant rollover = new Grant(1, "u", "op-1", ROLLOVER, 60, 333, 333, 499, new BigDecimal("1.4985"), null, "", NOW.minusSeconds(50),
+        null, null, null, null, null, null, null);
+    assertThat(Rollover.plan(List.of(rollover), NOW).cents()).isEqualTo(499);
   }
 
   @Test
