@@ -11,16 +11,20 @@ import io.vertx.core.json.JsonObject;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,13 +32,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A fake of the parts of the Stripe API the ledger uses (Billing credit grants, payment intent retrieval),
- * served over real HTTP on 127.0.0.1 so the real stripe-java client can talk to it, with injectable faults.
+ * A fake of the parts of the Stripe API the ledger uses (Billing credit grants, Billing meter events, payment
+ * intent creation and retrieval), served over real HTTP on 127.0.0.1 so the real stripe-java client can talk
+ * to it, with injectable faults.
  *
  * <p>Faithful where it matters for a client: form-encoded bracketed parameters, Stripe-shaped objects and
  * error bodies, {@code Request-Id} headers, bearer-key authentication and Stripe's idempotency rules (a key
- * replays the first processed result with {@code Idempotent-Replayed: true}; the same key with other
- * parameters is a 400 {@code idempotency_error}; validation failures and unprocessed faults store nothing).
+ * replays the first processed result with {@code Idempotent-Replayed: true}, 4xx results of requests that
+ * reached the endpoint such as a 402 decline included; the same key with other parameters is a 400
+ * {@code idempotency_error}; validation failures and unprocessed faults store nothing; a key is forgotten 24
+ * hours after its first use, by the fake's clock, and then processes afresh).
+ *
+ * <p>Test hooks change Stripe "behind the ledger's back", as a person in the Dashboard would:
+ * {@link #putCreditGrant}, {@link #voidCreditGrant}, {@link #setCreditGrantAmount},
+ * {@link #setCreditGrantExpiry}, {@link #deleteCreditGrant}; {@link #declineNextPaymentIntents} makes the next
+ * payment attempts fail like declined cards.
  *
  * <p>Faults apply to requests whose path starts with {@code /v1/}. Precedence per request: {@link #outage}
  * first, then the queue filled by {@link #failNext}, {@link #rateLimitNext}, {@link #slowNext} and
@@ -64,9 +76,33 @@ public final class FakeStripe implements AutoCloseable {
   private static final Pattern CREDIT_GRANT_ACTION =
       Pattern.compile("^/v1/billing/credit_grants/([^/]+)/(void|expire)$");
   private static final Pattern PAYMENT_INTENT = Pattern.compile("^/v1/payment_intents/([^/]+)$");
+  private static final String PAYMENT_INTENTS = "/v1/payment_intents";
+  private static final String METER_EVENTS = "/v1/billing/meter_events";
   private static final Set<String> CREATE_PARAMS = Set.of("amount", "applicability_config", "category", "customer",
       "customer_account", "effective_at", "expand", "expires_at", "metadata", "name", "priority");
   private static final Set<String> UPDATE_PARAMS = Set.of("expand", "expires_at", "metadata");
+  private static final Set<String> LIST_PARAMS = Set.of("customer", "customer_account", "ending_before", "expand",
+      "limit", "starting_after");
+  private static final Set<String> METER_EVENT_PARAMS = Set.of("event_name", "expand", "identifier", "payload",
+      "timestamp");
+  /** The top-level fields of stripe-java 33.3.0's PaymentIntentCreateParams (its @SerializedName values). */
+  private static final Set<String> INTENT_PARAMS = Set.of("allowed_payment_method_types", "amount",
+      "amount_details", "application_fee_amount", "automatic_payment_methods", "capture_method", "confirm",
+      "confirmation_method", "confirmation_token", "currency", "customer", "customer_account", "description",
+      "error_on_requires_action", "excluded_payment_method_types", "expand", "hooks", "mandate", "mandate_data",
+      "metadata", "off_session", "on_behalf_of", "payment_details", "payment_method", "payment_method_configuration",
+      "payment_method_data", "payment_method_options", "payment_method_types", "radar_options", "receipt_email",
+      "return_url", "setup_future_usage", "shipping", "statement_descriptor", "statement_descriptor_suffix",
+      "transfer_data", "transfer_group", "use_stripe_sdk");
+  /** Stripe's minimum charge amounts for the currencies tests use; other currencies are not checked. */
+  private static final Map<String, Long> MINIMUM_CHARGE = Map.of("usd", 50L, "eur", 50L, "gbp", 30L);
+  private static final Map<String, String> CURRENCY_SYMBOL = Map.of("usd", "$", "eur", "\u20ac", "gbp", "\u00a3");
+  /** How long Stripe keeps an idempotency key, and enforces a meter event identifier's uniqueness. */
+  private static final Duration RETENTION = Duration.ofHours(24);
+  /** Meter event timestamps may be at most 35 days old ("calendar days", observed as 35 x 24 h) ... */
+  private static final long METER_PAST_LIMIT_SECONDS = 35L * 24 * 3600;
+  /** ... and at most 5 minutes ahead (clock drift allowance). */
+  private static final long METER_FUTURE_LIMIT_SECONDS = 5L * 60;
   private static final String ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
   private enum Kind { FAIL, RATE_LIMIT, SLOW, DROP_BEFORE, DROP_AFTER }
@@ -93,7 +129,25 @@ public final class FakeStripe implements AutoCloseable {
   /** What processing produced, and whether Stripe would keep it as the idempotent result. */
   private record Outcome(Reply reply, boolean store) {}
 
-  private record Stored(String method, String path, JsonObject params, Reply reply) {}
+  /** A key's stored result; {@code firstUsed} (by the fake's clock) starts its 24 hours. */
+  private record Stored(String method, String path, JsonObject params, Reply reply, Instant firstUsed) {}
+
+  /** A card outcome {@link #declineNextPaymentIntents} queued: Stripe's error code, decline code and message. */
+  private record Decline(String code, String declineCode, String message) {
+    static Decline of(String declineCode) {
+      return switch (declineCode) {
+        case "authentication_required" -> new Decline("authentication_required", declineCode,
+            "Your card was declined. This transaction requires authentication.");
+        case "insufficient_funds" -> new Decline("card_declined", declineCode, "Your card has insufficient funds.");
+        // these come with their own top-level code, as Stripe's test cards 4000000000000069/0127/0119 show
+        case "expired_card" -> new Decline("expired_card", declineCode, "Your card has expired.");
+        case "incorrect_cvc" -> new Decline("incorrect_cvc", declineCode, "Your card's security code is incorrect.");
+        case "processing_error" -> new Decline("processing_error", declineCode,
+            "An error occurred while processing your card. Try again in a little bit.");
+        default -> new Decline("card_declined", declineCode, "Your card was declined.");
+      };
+    }
+  }
 
   private final Vertx vertx;
   private final Clock clock;
@@ -110,10 +164,18 @@ public final class FakeStripe implements AutoCloseable {
   private double randomSlowRate;
   private long randomSlowDelayMs;
   private final LinkedHashMap<String, JsonObject> grants = new LinkedHashMap<>();
+  /** Insertion number per grant: the tie-break of the list order when {@code created} is equal. */
+  private final Map<String, Long> grantSequence = new HashMap<>();
+  private long nextGrantSequence;
   private final Map<String, Integer> createdUnderKey = new HashMap<>();
   private final Map<String, Stored> idempotent = new HashMap<>();
   private final List<Recorded> recorded = new ArrayList<>();
   private final Map<String, JsonObject> paymentIntents = new HashMap<>();
+  private final List<String> createdIntents = new ArrayList<>();
+  private final Deque<Decline> declines = new ArrayDeque<>();
+  private final List<JsonObject> meterEvents = new ArrayList<>();
+  /** Meter event identifier to when it was accepted, for the 24-hour uniqueness window. */
+  private final Map<String, Instant> meterIdentifiers = new HashMap<>();
 
   private FakeStripe(Vertx vertx, Clock clock) {
     this.vertx = vertx;
@@ -313,6 +375,164 @@ public final class FakeStripe implements AutoCloseable {
     }
   }
 
+  /** Every payment intent created through {@code POST /v1/payment_intents}, declined ones included (current state). */
+  public List<JsonObject> paymentIntentsCreated() {
+    synchronized (lock) {
+      List<JsonObject> all = new ArrayList<>();
+      createdIntents.forEach(id -> all.add(paymentIntents.get(id).copy()));
+      return all;
+    }
+  }
+
+  /**
+   * The next {@code n} payment attempts (creates with {@code confirm=true} and a payment method) are declined
+   * with {@code declineCode} (e.g. {@code generic_decline}, {@code insufficient_funds}): a 402 card_error, the
+   * PaymentIntent left in {@code requires_payment_method}. {@code authentication_required} is Stripe's SCA
+   * decline: off-session (or with {@code error_on_requires_action}) a 402 with code
+   * {@code authentication_required}; on-session a 200 with the PaymentIntent in {@code requires_action}.
+   */
+  public void declineNextPaymentIntents(int n, String declineCode) {
+    if (n < 0) {
+      throw new IllegalArgumentException("n must not be negative: " + n);
+    }
+    if (declineCode == null || declineCode.isBlank()) {
+      throw new IllegalArgumentException("decline code needed");
+    }
+    synchronized (lock) {
+      for (int i = 0; i < n; i++) {
+        declines.addLast(Decline.of(declineCode));
+      }
+    }
+  }
+
+  /** Every meter event accepted, in order (copies). */
+  public List<JsonObject> meterEvents() {
+    synchronized (lock) {
+      List<JsonObject> all = new ArrayList<>();
+      meterEvents.forEach(e -> all.add(e.copy()));
+      return all;
+    }
+  }
+
+  /** The sum of the accepted meter events' {@code payload[value]} for this customer and event name. */
+  public long meterTotal(String customerId, String eventName) {
+    synchronized (lock) {
+      long total = 0;
+      for (JsonObject event : meterEvents) {
+        JsonObject payload = event.getJsonObject("payload");
+        if (event.getString("event_name").equals(eventName)
+            && customerId.equals(payload.getString("stripe_customer_id"))) {
+          total += Long.parseLong(payload.getString("value"));
+        }
+      }
+      return total;
+    }
+  }
+
+  /** Forgets every idempotency key at once, as if 24 hours had passed for all of them. */
+  public void forgetIdempotencyKeys() {
+    synchronized (lock) {
+      idempotent.clear();
+    }
+  }
+
+  // ---- changes behind the ledger's back (as in the Stripe Dashboard) ----------------------------------------
+
+  /**
+   * Inserts a credit grant made in Stripe itself and returns the stored copy. {@code grant} must carry
+   * {@code customer} (or {@code customer_account}) and {@code amount} in Stripe's shape
+   * ({@code {type:"monetary", monetary:{currency, value}}}); fields it leaves out are filled: {@code id}
+   * ({@code credgr_test_...}, the shape of Stripe's own test-mode ids), {@code object}, {@code created} and
+   * {@code updated} (now), {@code livemode} (false), {@code effective_at} (= created, as a create without it
+   * gets) and the rest from Stripe's fixture ({@code category} paid, {@code priority} 50, metered scope, nulls).
+   * The fixture's placeholders (an expanded customer, {@code metadata {"undefined": ...}}) are not defaults.
+   * A grant with an existing id replaces it and keeps its place in the list order.
+   */
+  public JsonObject putCreditGrant(JsonObject grant) {
+    if (!(grant.getValue("customer") instanceof String) && !(grant.getValue("customer_account") instanceof String)) {
+      throw new IllegalArgumentException("credit grant needs a customer (or customer_account) id");
+    }
+    if (!(grant.getValue("amount") instanceof JsonObject)) {
+      throw new IllegalArgumentException("credit grant needs amount {type: monetary, monetary: {currency, value}}");
+    }
+    synchronized (lock) {
+      long now = now();
+      JsonObject fixture = StripeFixtures.fixture("billing.credit_grant");
+      JsonObject stored = new JsonObject();
+      fixture.fieldNames().forEach(name -> stored.put(name, fixture.getValue(name)));
+      stored.put("id", "credgr_test_" + randomAlnum(32))
+          .put("object", "billing.credit_grant")
+          .put("customer", null)
+          .put("metadata", new JsonObject())
+          .put("livemode", false)
+          .put("created", now)
+          .put("updated", now);
+      grant.copy().forEach(e -> stored.put(e.getKey(), e.getValue()));
+      if (stored.getValue("effective_at") == null && !grant.containsKey("effective_at")) {
+        stored.put("effective_at", stored.getValue("created"));
+      }
+      insertGrant(stored);
+      return stored.copy();
+    }
+  }
+
+  /** Voids the grant as the Dashboard would ({@code voided_at} = now); voiding a voided grant changes nothing. */
+  public void voidCreditGrant(String id) {
+    synchronized (lock) {
+      JsonObject grant = existingGrant(id);
+      if (grant.getValue("voided_at") == null) {
+        long now = now();
+        grant.put("voided_at", now).put("updated", now);
+      }
+    }
+  }
+
+  /**
+   * Sets the grant's amount. Stripe has no way to change a grant's amount; this stands for a grant that
+   * differs from the ledger's record however it came about.
+   */
+  public void setCreditGrantAmount(String id, long cents) {
+    if (cents < 1) {
+      throw new IllegalArgumentException("a credit grant's amount is at least 1: " + cents);
+    }
+    synchronized (lock) {
+      JsonObject grant = existingGrant(id);
+      grant.getJsonObject("amount").getJsonObject("monetary").put("value", cents);
+      grant.put("updated", now());
+    }
+  }
+
+  /** Sets the grant's {@code expires_at}; null removes the expiry. */
+  public void setCreditGrantExpiry(String id, Long epochSeconds) {
+    synchronized (lock) {
+      existingGrant(id).put("expires_at", epochSeconds).put("updated", now());
+    }
+  }
+
+  /** Removes the grant, so retrieving it is a 404 and lists leave it out (Stripe never deletes grants). */
+  public void deleteCreditGrant(String id) {
+    synchronized (lock) {
+      existingGrant(id);
+      grants.remove(id);
+      grantSequence.remove(id);
+    }
+  }
+
+  private JsonObject existingGrant(String id) {
+    JsonObject grant = grants.get(id);
+    if (grant == null) {
+      throw new IllegalArgumentException("no credit grant " + id);
+    }
+    return grant;
+  }
+
+  /** Stores a grant; a new id gets the next insertion number, a known id keeps its own. */
+  private void insertGrant(JsonObject grant) {
+    String id = grant.getString("id");
+    grants.put(id, grant);
+    grantSequence.computeIfAbsent(id, k -> nextGrantSequence++);
+  }
+
   // ---- request handling ---------------------------------------------------------------------------------
 
   private void handle(HttpServerRequest req) {
@@ -427,7 +647,7 @@ public final class FakeStripe implements AutoCloseable {
           + authorization.replaceFirst("^Bearer ", ""), "api_key_invalid", null));
     }
     if (key != null) {
-      Stored stored = idempotent.get(key);
+      Stored stored = unexpired(key);
       if (stored != null) {
         if (stored.method().equals(method) && stored.path().equals(path) && stored.params().equals(params)) {
           return stored.reply().replayed();
@@ -439,9 +659,22 @@ public final class FakeStripe implements AutoCloseable {
     }
     Outcome outcome = route(method, path, key, params);
     if (key != null && outcome.store()) {
-      idempotent.put(key, new Stored(method, path, params.copy(), outcome.reply()));
+      idempotent.put(key, new Stored(method, path, params.copy(), outcome.reply(), clock.instant()));
     }
     return outcome.reply();
+  }
+
+  /**
+   * The key's stored result, unless 24 hours have passed since its first use: Stripe then forgets the key
+   * and a request with it is processed afresh (stored again, with a new 24 hours).
+   */
+  private Stored unexpired(String key) {
+    Stored stored = idempotent.get(key);
+    if (stored != null && !clock.instant().isBefore(stored.firstUsed().plus(RETENTION))) {
+      idempotent.remove(key);
+      return null;
+    }
+    return stored;
   }
 
   private Outcome route(String method, String path, String key, JsonObject params) {
@@ -454,6 +687,12 @@ public final class FakeStripe implements AutoCloseable {
       if (get) {
         return listGrants(params);
       }
+    }
+    if (path.equals(METER_EVENTS) && post) {
+      return createMeterEvent(params);
+    }
+    if (path.equals(PAYMENT_INTENTS) && post) {
+      return createIntent(params);
     }
     Matcher m = CREDIT_GRANT_ACTION.matcher(path);
     if (m.matches() && post) {
@@ -565,7 +804,7 @@ public final class FakeStripe implements AutoCloseable {
           .put("test_clock", null)
           .put("updated", now)
           .put("voided_at", null);
-      grants.put(grant.getString("id"), grant);
+      insertGrant(grant);
       if (key != null) {
         createdUnderKey.merge(key, 1, Integer::sum);
       }
@@ -575,16 +814,29 @@ public final class FakeStripe implements AutoCloseable {
     }
   }
 
+  /**
+   * Stripe's list: newest first, {@code limit} 1-100 (default 10), one of the cursors {@code starting_after}
+   * (older than the cursor) or {@code ending_before} (the {@code limit} newer ones next to the cursor, still
+   * newest first); voided grants included. Real Stripe documents {@code customer} as optional; the fake
+   * requires it (or {@code customer_account}) on purpose, because the ledger only ever lists one customer's
+   * grants and an unscoped list is always a bug there. {@code expand} is accepted and ignored.
+   */
   private Outcome listGrants(JsonObject params) {
     try {
+      rejectUnknown(params, "", LIST_PARAMS);
       String customer = string(params, "customer", "customer", false);
       String customerAccount = string(params, "customer_account", "customer_account", false);
       if (customer == null && customerAccount == null) {
         throw missing("customer");
       }
-      Long limit = integer(params, "limit", "limit", false);
-      int max = limit == null ? 10 : (int) Math.max(1, Math.min(100, limit));
+      int limit = limit(params);
       String startingAfter = string(params, "starting_after", "starting_after", false);
+      String endingBefore = string(params, "ending_before", "ending_before", false);
+      if (startingAfter != null && endingBefore != null) {
+        throw new Invalid("parameters_exclusive", "ending_before",
+            "You may only specify one of these parameters: ending_before, starting_after.");
+      }
+      Comparator<JsonObject> order = listOrder();
       List<JsonObject> matching = new ArrayList<>();
       grants.values().forEach(g -> {
         if ((customer == null || customer.equals(g.getString("customer")))
@@ -592,28 +844,62 @@ public final class FakeStripe implements AutoCloseable {
           matching.add(g);
         }
       });
-      Collections.reverse(matching); // newest first
-      int from = 0;
+      matching.sort(order);
+      List<JsonObject> window = matching;
       if (startingAfter != null) {
-        for (int i = 0; i < matching.size(); i++) {
-          if (matching.get(i).getString("id").equals(startingAfter)) {
-            from = i + 1;
-          }
-        }
+        JsonObject cursor = cursor(startingAfter, "starting_after");
+        window = matching.stream().filter(g -> order.compare(g, cursor) > 0).toList();
+      } else if (endingBefore != null) {
+        JsonObject cursor = cursor(endingBefore, "ending_before");
+        List<JsonObject> newer = matching.stream().filter(g -> order.compare(g, cursor) < 0).toList();
+        window = newer.subList(Math.max(0, newer.size() - limit), newer.size());
+        return listReply(window, newer.size() > limit);
       }
-      JsonArray data = new JsonArray();
-      for (int i = from; i < matching.size() && data.size() < max; i++) {
-        data.add(matching.get(i).copy());
-      }
-      JsonObject list = new JsonObject()
-          .put("object", "list")
-          .put("data", data)
-          .put("has_more", from + data.size() < matching.size())
-          .put("url", CREDIT_GRANTS);
-      return new Outcome(Reply.of(200, list), true);
+      return listReply(window.subList(0, Math.min(limit, window.size())), window.size() > limit);
     } catch (Invalid e) {
       return e.outcome();
     }
+  }
+
+  /** Newest first; among equal {@code created} (one-second resolution), the grant stored later first. */
+  private Comparator<JsonObject> listOrder() {
+    return Comparator.<JsonObject>comparingLong(g -> g.getLong("created"))
+        .thenComparingLong(g -> grantSequence.get(g.getString("id")))
+        .reversed();
+  }
+
+  /** The grant a cursor names; an unknown one is refused (400 resource_missing naming the cursor: a guess). */
+  private JsonObject cursor(String id, String param) throws Invalid {
+    JsonObject grant = grants.get(id);
+    if (grant == null) {
+      throw new Invalid("resource_missing", param, "No such credit grant: '" + id + "'");
+    }
+    return grant;
+  }
+
+  private static Outcome listReply(List<JsonObject> page, boolean hasMore) {
+    JsonArray data = new JsonArray();
+    page.forEach(g -> data.add(g.copy()));
+    JsonObject list = new JsonObject()
+        .put("object", "list")
+        .put("data", data)
+        .put("has_more", hasMore)
+        .put("url", CREDIT_GRANTS);
+    return new Outcome(Reply.of(200, list), true);
+  }
+
+  private static int limit(JsonObject params) throws Invalid {
+    Long limit = integer(params, "limit", "limit", false);
+    if (limit == null) {
+      return 10;
+    }
+    if (limit < 1) {
+      throw new Invalid("parameter_invalid_integer", "limit", "This value must be greater than or equal to 1.");
+    }
+    if (limit > 100) {
+      throw new Invalid("parameter_invalid_integer", "limit", "This value must be less than or equal to 100.");
+    }
+    return limit.intValue();
   }
 
   private Outcome voidGrant(String id) {
@@ -682,6 +968,313 @@ public final class FakeStripe implements AutoCloseable {
         "resource_missing", "id")), true);
   }
 
+  // ---- meter events -------------------------------------------------------------------------------------
+
+  /**
+   * {@code POST /v1/billing/meter_events}. Meters themselves are not modelled: any {@code event_name} is
+   * accepted and the payload keys are Stripe's defaults ({@code stripe_customer_id}, {@code value}).
+   *
+   * <p>What real Stripe answers, and what is guessed: the duplicate-identifier refusal is, as observed by
+   * several integrations, a 400 invalid_request_error with NO {@code code} and the message "An event already
+   * exists with identifier &lt;id&gt;." (the v2 API has {@code duplicate_meter_event}; v1 does not), so clients
+   * must match the message. The too-old refusal's message is observed ("The event timestamp cannot be more
+   * than 35 days in past. Expected a timestamp greater than or equal to &lt;t&gt;."); its code, the
+   * too-new message and the codes of the payload refusals are guesses taken from the codes of Stripe's
+   * meter error reports ({@code timestamp_too_far_in_past}, {@code timestamp_in_future},
+   * {@code meter_event_no_customer_defined}, {@code meter_event_invalid_value}). Stripe may report payload
+   * problems only asynchronously; the fake refuses them at once so a test sees them. Also guessed: that
+   * identifiers are unique across event names, and that a duplicate refusal, like a validation failure, is not
+   * kept for its idempotency key (either way a retry meets the same refusal within the 24 hours).
+   */
+  private Outcome createMeterEvent(JsonObject params) {
+    try {
+      rejectUnknown(params, "", METER_EVENT_PARAMS);
+      String eventName = string(params, "event_name", "event_name", true);
+      JsonObject payload = object(params, "payload", "payload", true);
+      for (String k : payload.fieldNames()) {
+        if (!(payload.getValue(k) instanceof String)) {
+          throw new Invalid("parameter_invalid_string", "payload[" + k + "]", "Invalid string: payload[" + k + "]");
+        }
+      }
+      if (string(payload, "stripe_customer_id", "payload[stripe_customer_id]", false) == null) {
+        throw new Invalid("meter_event_no_customer_defined", "payload",
+            "The payload is missing the customer mapping key 'stripe_customer_id'.");
+      }
+      checkMeterValue(payload);
+      long now = now();
+      Long timestamp = integer(params, "timestamp", "timestamp", false);
+      if (timestamp == null) {
+        timestamp = now;
+      }
+      checkMeterTimestamp(timestamp, now);
+      String identifier = string(params, "identifier", "identifier", false);
+      if (identifier == null) {
+        identifier = UUID.randomUUID().toString(); // Stripe's generated format is not documented: a guess
+      }
+      Instant seen = meterIdentifiers.get(identifier);
+      if (seen != null && clock.instant().isBefore(seen.plus(RETENTION))) {
+        throw new Invalid(null, null, "An event already exists with identifier " + identifier + ".");
+      }
+      JsonObject event = new JsonObject()
+          .put("object", "billing.meter_event")
+          .put("created", now)
+          .put("event_name", eventName)
+          .put("identifier", identifier)
+          .put("livemode", false)
+          .put("payload", payload.copy())
+          .put("timestamp", timestamp);
+      meterEvents.add(event);
+      meterIdentifiers.put(identifier, clock.instant());
+      return new Outcome(Reply.of(200, event.copy()), true);
+    } catch (Invalid e) {
+      return e.outcome();
+    }
+  }
+
+  /** Stripe's meter values are whole numbers sent as strings (negative ones are allowed and sum as such). */
+  private static void checkMeterValue(JsonObject payload) throws Invalid {
+    String raw = string(payload, "value", "payload[value]", false);
+    if (raw == null) {
+      throw new Invalid("meter_event_invalid_value", "payload[value]", "The payload is missing the value key 'value'.");
+    }
+    try {
+      Long.parseLong(raw);
+    } catch (NumberFormatException e) {
+      throw new Invalid("meter_event_invalid_value", "payload[value]",
+          "Invalid value '" + raw + "': meter event values must be whole numbers.");
+    }
+  }
+
+  private static void checkMeterTimestamp(long timestamp, long now) throws Invalid {
+    long earliest = now - METER_PAST_LIMIT_SECONDS;
+    if (timestamp < earliest) {
+      throw new Invalid("timestamp_too_far_in_past", "timestamp", "The event timestamp cannot be more than 35 days "
+          + "in past. Expected a timestamp greater than or equal to " + earliest + ".");
+    }
+    long latest = now + METER_FUTURE_LIMIT_SECONDS;
+    if (timestamp > latest) {
+      throw new Invalid("timestamp_in_future", "timestamp", "The event timestamp cannot be more than 5 minutes "
+          + "in future. Expected a timestamp less than or equal to " + latest + ".");
+    }
+  }
+
+  // ---- payment intents ----------------------------------------------------------------------------------
+
+  /**
+   * {@code POST /v1/payment_intents}. Customers and payment methods are not modelled: any ids are accepted
+   * and every payment attempt succeeds unless {@link #declineNextPaymentIntents} queued a decline.
+   *
+   * <p>Stripe's rules kept (API 2026-07-29.dahlia, which stripe-java 33.3.0 pins): confirming without a
+   * payment method creates the PaymentIntent and refuses with 400 {@code payment_intent_unexpected_state};
+   * without {@code payment_method_types}, automatic payment methods are on and may redirect, so confirming
+   * then needs {@code return_url} or {@code automatic_payment_methods[allow_redirects]=never} (applied
+   * off-session too, as Stripe's off-session example passes a return_url: unverified); {@code off_session}
+   * only with {@code confirm=true} (the message is a guess); Stripe's minimum amounts for usd, eur and gbp.
+   */
+  private Outcome createIntent(JsonObject params) {
+    try {
+      rejectUnknown(params, "", INTENT_PARAMS);
+      long amount = integer(params, "amount", "amount", true);
+      if (amount < 1) {
+        throw new Invalid("parameter_invalid_integer", "amount", "This value must be greater than or equal to 1.");
+      }
+      String currency = string(params, "currency", "currency", true).toLowerCase(Locale.ROOT);
+      Long minimum = MINIMUM_CHARGE.get(currency);
+      if (minimum != null && amount < minimum) {
+        throw new Invalid("amount_too_small", "amount", "Amount must be at least " + CURRENCY_SYMBOL.get(currency)
+            + String.format(Locale.ROOT, "%d.%02d", minimum / 100, minimum % 100) + " " + currency);
+      }
+      boolean confirm = bool(params, "confirm");
+      boolean offSession = offSession(params, confirm);
+      boolean mayAct = !offSession && !bool(params, "error_on_requires_action"); // may ask for 3D Secure
+      String captureMethod = captureMethod(params);
+      JsonArray types = stringList(params, "payment_method_types");
+      JsonObject automatic = automaticPaymentMethods(params, types);
+      String returnUrl = string(params, "return_url", "return_url", false);
+      if (confirm && automatic != null && !"never".equals(automatic.getString("allow_redirects")) && returnUrl == null) {
+        throw new Invalid(null, null, "This PaymentIntent is configured to accept payment methods enabled in your "
+            + "Dashboard. Because some of these payment methods might redirect your customer off of your page, you "
+            + "must provide a `return_url`. If you don't want to accept redirect-based payment methods, set "
+            + "`automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to "
+            + "`never` when creating Setup Intents and Payment Intents.");
+      }
+      JsonObject intent = newIntent(params, amount, currency, captureMethod, types, automatic);
+      paymentIntents.put(intent.getString("id"), intent);
+      createdIntents.add(intent.getString("id"));
+      if (!confirm) {
+        return new Outcome(Reply.of(200, intent.copy()), true);
+      }
+      if (intent.getValue("payment_method") == null) {
+        return missingPaymentMethod(intent);
+      }
+      return attempt(intent, declines.pollFirst(), mayAct, returnUrl);
+    } catch (Invalid e) {
+      return e.outcome();
+    }
+  }
+
+  /** A new PaymentIntent in Stripe's fixture shape, before any payment attempt. */
+  private JsonObject newIntent(JsonObject params, long amount, String currency, String captureMethod,
+                               JsonArray types, JsonObject automatic) throws Invalid {
+    String id = "pi_" + randomAlnum(24);
+    String paymentMethod = string(params, "payment_method", "payment_method", false);
+    String confirmation = string(params, "confirmation_method", "confirmation_method", false);
+    JsonObject intent = StripeFixtures.fixture("payment_intent");
+    intent.put("id", id)
+        .put("amount", amount)
+        .put("amount_capturable", 0L)
+        .put("amount_received", 0L)
+        .put("automatic_payment_methods", automatic)
+        .put("canceled_at", null)
+        .put("capture_method", captureMethod)
+        .put("client_secret", id + "_secret_" + randomAlnum(25))
+        .put("confirmation_method", confirmation == null ? "automatic" : confirmation)
+        .put("created", now())
+        .put("currency", currency)
+        .put("customer", string(params, "customer", "customer", false))
+        .put("customer_account", string(params, "customer_account", "customer_account", false))
+        .put("description", string(params, "description", "description", false))
+        .put("last_payment_error", null)
+        .put("latest_charge", null)
+        .put("livemode", false)
+        .put("managed_payments", new JsonObject().put("enabled", false)) // a guess at the default
+        .put("metadata", metadata(params))
+        .put("next_action", null)
+        .put("payment_method", paymentMethod)
+        // the configuration that chose the methods exists only with automatic payment methods
+        .put("payment_method_configuration_details",
+            automatic == null ? null : new JsonObject().put("id", "pmc_" + randomAlnum(24)).put("parent", null))
+        // with automatic methods Stripe lists the account's enabled ones; a card-only account is assumed
+        .put("payment_method_types", types == null ? new JsonArray().add("card") : types)
+        .put("processing", null)
+        .put("receipt_email", string(params, "receipt_email", "receipt_email", false))
+        .put("setup_future_usage", string(params, "setup_future_usage", "setup_future_usage", false))
+        .put("shipping", null)
+        .put("statement_descriptor", string(params, "statement_descriptor", "statement_descriptor", false))
+        .put("statement_descriptor_suffix",
+            string(params, "statement_descriptor_suffix", "statement_descriptor_suffix", false))
+        .put("status", paymentMethod == null ? "requires_payment_method" : "requires_confirmation")
+        .put("transfer_data", null)
+        .put("transfer_group", string(params, "transfer_group", "transfer_group", false));
+    return intent;
+  }
+
+  /** Confirming without a payment method: the intent exists (so the result is kept for the key), but is refused. */
+  private static Outcome missingPaymentMethod(JsonObject intent) {
+    JsonObject error = new JsonObject()
+        .put("code", "payment_intent_unexpected_state")
+        .put("doc_url", "https://stripe.com/docs/error-codes/payment-intent-unexpected-state")
+        .put("message", "You cannot confirm this PaymentIntent because it's missing a payment method. You can either "
+            + "update the PaymentIntent with a payment method and then confirm it again, or confirm it again "
+            + "directly with a payment method.")
+        .put("payment_intent", intent.copy())
+        .put("type", "invalid_request_error");
+    return new Outcome(Reply.of(400, new JsonObject().put("error", error)), true);
+  }
+
+  /** One payment attempt: success, an SCA challenge (on-session), or a decline; every outcome is kept for the key. */
+  private Outcome attempt(JsonObject intent, Decline decline, boolean mayAct, String returnUrl) {
+    if (decline == null) {
+      long amount = intent.getLong("amount");
+      boolean manual = "manual".equals(intent.getString("capture_method"));
+      intent.put("latest_charge", "ch_" + randomAlnum(24))
+          .put("status", manual ? "requires_capture" : "succeeded")
+          .put(manual ? "amount_capturable" : "amount_received", amount);
+      return new Outcome(Reply.of(200, intent.copy()), true);
+    }
+    if ("authentication_required".equals(decline.declineCode()) && mayAct) {
+      // on-session Stripe asks for 3D Secure instead of declining; the next_action contents are illustrative
+      JsonObject next = returnUrl == null
+          ? new JsonObject().put("type", "use_stripe_sdk").put("use_stripe_sdk", new JsonObject()
+              .put("type", "three_d_secure_redirect").put("stripe_js", "https://hooks.stripe.com/redirect/authenticate/"
+                  + "src_" + randomAlnum(24)))
+          : new JsonObject().put("type", "redirect_to_url").put("redirect_to_url", new JsonObject()
+              .put("return_url", returnUrl).put("url", "https://hooks.stripe.com/3d_secure_2/hosted?merchant=fake"));
+      intent.put("status", "requires_action").put("next_action", next);
+      return new Outcome(Reply.of(200, intent.copy()), true);
+    }
+    return declined(intent, decline);
+  }
+
+  /**
+   * Stripe's decline: a failed charge, the intent back in {@code requires_payment_method} with the error in
+   * {@code last_payment_error} and its payment method detached, and a 402 card_error carrying the intent.
+   * Off-session SCA failures look the same with code {@code authentication_required}.
+   */
+  private Outcome declined(JsonObject intent, Decline decline) {
+    String charge = "ch_" + randomAlnum(24);
+    JsonObject paymentMethod = new JsonObject()
+        .put("id", intent.getString("payment_method"))
+        .put("object", "payment_method")
+        .put("created", intent.getLong("created"))
+        .put("customer", intent.getValue("customer"))
+        .put("livemode", false)
+        .put("metadata", new JsonObject())
+        .put("type", "card");
+    JsonObject error = new JsonObject()
+        .put("charge", charge)
+        .put("code", decline.code())
+        .put("decline_code", decline.declineCode())
+        .put("doc_url", "https://stripe.com/docs/error-codes/" + decline.code().replace('_', '-'))
+        .put("message", decline.message())
+        .put("payment_method", paymentMethod)
+        .put("type", "card_error");
+    intent.put("last_payment_error", error.copy())
+        .put("latest_charge", charge)
+        .put("payment_method", null)
+        .put("status", "requires_payment_method");
+    String requestId = newRequestId();
+    error.put("payment_intent", intent.copy())
+        .put("request_log_url", "https://dashboard.stripe.com/test/logs/" + requestId);
+    return new Outcome(new Reply(402, new JsonObject().put("error", error), Map.of(), requestId), true);
+  }
+
+  private static boolean offSession(JsonObject params, boolean confirm) throws Invalid {
+    String raw = string(params, "off_session", "off_session", false);
+    if (raw == null) {
+      return false;
+    }
+    if (!Set.of("true", "false", "one_off", "recurring").contains(raw)) {
+      throw invalidEnum("off_session", raw, "one_off, recurring, true, false");
+    }
+    if (!confirm) {
+      throw new Invalid(null, "off_session", "You can only pass `off_session` when `confirm` is true."); // guessed text
+    }
+    return !"false".equals(raw);
+  }
+
+  private static String captureMethod(JsonObject params) throws Invalid {
+    String raw = string(params, "capture_method", "capture_method", false);
+    if (raw == null) {
+      return "automatic";
+    }
+    if (!Set.of("automatic", "automatic_async", "manual").contains(raw)) {
+      throw invalidEnum("capture_method", raw, "automatic, automatic_async, manual");
+    }
+    return raw;
+  }
+
+  /** The intent's {@code automatic_payment_methods}: on (redirects allowed) unless payment method types are given. */
+  private static JsonObject automaticPaymentMethods(JsonObject params, JsonArray types) throws Invalid {
+    JsonObject given = object(params, "automatic_payment_methods", "automatic_payment_methods", false);
+    if (given == null) {
+      return types == null ? new JsonObject().put("allow_redirects", "always").put("enabled", true) : null;
+    }
+    if (types != null) {
+      throw new Invalid("parameters_exclusive", "automatic_payment_methods",
+          "You may only specify one of these parameters: automatic_payment_methods, payment_method_types.");
+    }
+    rejectUnknown(given, "automatic_payment_methods", Set.of("allow_redirects", "enabled"));
+    if (!bool(given, "enabled")) {
+      return null;
+    }
+    String redirects = string(given, "allow_redirects", "automatic_payment_methods[allow_redirects]", false);
+    if (redirects != null && !"always".equals(redirects) && !"never".equals(redirects)) {
+      throw invalidEnum("automatic_payment_methods[allow_redirects]", redirects, "always, never");
+    }
+    return new JsonObject().put("allow_redirects", redirects == null ? "always" : redirects).put("enabled", true);
+  }
+
   // ---- parameter helpers --------------------------------------------------------------------------------
 
   /** A parameter problem: answered 400 invalid_request_error and, as at Stripe, not kept for idempotency. */
@@ -707,6 +1300,37 @@ public final class FakeStripe implements AutoCloseable {
   private static Invalid invalidEnum(String param, String value, String allowed) {
     return new Invalid("parameter_invalid_string", param,
         "Invalid " + param + ": must be one of " + allowed + " (got '" + value + "')");
+  }
+
+  private static void rejectUnknown(JsonObject params, String prefix, Set<String> allowed) throws Invalid {
+    String unknown = unknownParam(params, prefix, allowed);
+    if (unknown != null) {
+      throw new Invalid("parameter_unknown", unknown, "Received unknown parameter: " + unknown);
+    }
+  }
+
+  /** A form boolean; absent is false. Stripe's code for a bad one is not documented, so none is sent. */
+  private static boolean bool(JsonObject params, String name) throws Invalid {
+    String raw = string(params, name, name, false);
+    if (raw == null || "false".equals(raw)) {
+      return false;
+    }
+    if ("true".equals(raw)) {
+      return true;
+    }
+    throw new Invalid(null, name, "Invalid boolean: " + raw);
+  }
+
+  /** A form list of strings ({@code a[0]=x&a[1]=y}), or null when absent. */
+  private static JsonArray stringList(JsonObject params, String name) throws Invalid {
+    Object raw = params.getValue(name);
+    if (raw == null || "".equals(raw)) {
+      return null;
+    }
+    if (!(raw instanceof JsonArray list) || !list.stream().allMatch(String.class::isInstance)) {
+      throw new Invalid(null, name, "Invalid array: " + name); // Stripe's code for this is not known
+    }
+    return list.copy();
   }
 
   private static String unknownParam(JsonObject params, String prefix, Set<String> allowed) {
@@ -910,7 +1534,7 @@ public final class FakeStripe implements AutoCloseable {
       }
       JsonObject out = new JsonObject();
       o.forEach(e -> out.put(e.getKey(), arrays(e.getValue(), e.getKey())));
-      if ("metadata".equals(name) || out.isEmpty()) {
+      if ("metadata".equals(name) || "payload".equals(name) || out.isEmpty()) {
         return out;
       }
       for (int i = 0; i < out.size(); i++) {

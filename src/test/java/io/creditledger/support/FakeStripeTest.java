@@ -4,6 +4,7 @@ import com.stripe.StripeClient;
 import com.stripe.exception.ApiConnectionException;
 import com.stripe.exception.ApiException;
 import com.stripe.exception.AuthenticationException;
+import com.stripe.exception.CardException;
 import com.stripe.exception.IdempotencyException;
 import com.stripe.exception.InvalidRequestException;
 import com.stripe.exception.RateLimitException;
@@ -11,13 +12,17 @@ import com.stripe.exception.StripeException;
 import com.stripe.model.PaymentIntent;
 import com.stripe.model.StripeCollection;
 import com.stripe.model.billing.CreditGrant;
+import com.stripe.model.billing.MeterEvent;
 import com.stripe.net.RequestOptions;
+import com.stripe.param.PaymentIntentCreateParams;
+import com.stripe.param.PaymentIntentCreateParams.AutomaticPaymentMethods;
 import com.stripe.param.billing.CreditGrantCreateParams;
 import com.stripe.param.billing.CreditGrantCreateParams.Amount;
 import com.stripe.param.billing.CreditGrantCreateParams.ApplicabilityConfig;
 import com.stripe.param.billing.CreditGrantCreateParams.Category;
 import com.stripe.param.billing.CreditGrantListParams;
 import com.stripe.param.billing.CreditGrantUpdateParams;
+import com.stripe.param.billing.MeterEventCreateParams;
 import io.vertx.core.json.JsonObject;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
@@ -61,6 +66,13 @@ class FakeStripeTest {
   @AfterEach
   void stop() {
     fake.close();
+  }
+
+  /** Restarts the fake on {@code clock}, for tests that move time. */
+  private void restartWith(MutableClock clock) {
+    fake.close();
+    fake = FakeStripe.start(clock);
+    client = client("sk_test_fake", READ_TIMEOUT_MS);
   }
 
   private StripeClient client(String apiKey, int readTimeoutMs) {
@@ -572,6 +584,534 @@ class FakeStripeTest {
     CreditGrant expired = client.v1().billing().creditGrants().expire(grant.getId());
     assertThat(expired.getExpiresAt()).isBetween(grant.getCreated(), Instant.now().getEpochSecond());
     assertThat(fake.creditGrant(grant.getId()).getValue("expires_at")).isEqualTo(expired.getExpiresAt());
+  }
+
+  // ---- listing --------------------------------------------------------------------------------------------
+
+  /** A credit grant as a person would make it in the Dashboard, for {@link FakeStripe#putCreditGrant}. */
+  private static JsonObject dashboardGrant(String customer, long cents) {
+    return new JsonObject()
+        .put("customer", customer)
+        .put("amount", new JsonObject()
+            .put("type", "monetary")
+            .put("monetary", new JsonObject().put("currency", "usd").put("value", cents)));
+  }
+
+  private static CreditGrantListParams.Builder listOf(String customer) {
+    return CreditGrantListParams.builder().setCustomer(customer);
+  }
+
+  private StripeCollection<CreditGrant> list(CreditGrantListParams params) throws StripeException {
+    return client.v1().billing().creditGrants().list(params);
+  }
+
+  @Test
+  void autoPagingWalksMoreThanAHundredGrantsNewestFirst() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-03-01T00:00:00Z"));
+    restartWith(clock);
+    List<String> newestFirst = new ArrayList<>();
+    for (int i = 0; i < 230; i++) {
+      if (i % 3 == 0) {
+        clock.advance(Duration.ofSeconds(1)); // three grants a second: equal `created`, ordered by creation
+      }
+      newestFirst.add(0, fake.putCreditGrant(dashboardGrant("cus_many", 100 + i)).getString("id"));
+      if (i % 10 == 0) {
+        fake.putCreditGrant(dashboardGrant("cus_other", 1));
+      }
+    }
+    // a grant dated back sorts by its `created`, not by when it was stored
+    String backdated = fake.putCreditGrant(dashboardGrant("cus_many", 5)
+        .put("created", Instant.parse("2026-02-01T00:00:00Z").getEpochSecond())).getString("id");
+    newestFirst.add(backdated);
+
+    List<String> walked = new ArrayList<>();
+    for (CreditGrant grant : list(listOf("cus_many").setLimit(100L).build()).autoPagingIterable()) {
+      walked.add(grant.getId());
+    }
+    assertThat(walked).containsExactlyElementsOf(newestFirst);
+    List<FakeStripe.Recorded> pages = fake.requests();
+    assertThat(pages).hasSize(3);
+    assertThat(pages).extracting(FakeStripe.Recorded::path).containsOnly("/v1/billing/credit_grants");
+    assertThat(pages.get(0).params().containsKey("starting_after")).isFalse();
+    assertThat(pages.get(1).params().getString("starting_after")).isEqualTo(newestFirst.get(99));
+    assertThat(pages.get(2).params().getString("starting_after")).isEqualTo(newestFirst.get(199));
+    assertThat(pages.get(2).params().getString("limit")).isEqualTo("100");
+
+    StripeCollection<CreditGrant> byDefault = list(listOf("cus_many").build());
+    assertThat(byDefault.getData()).extracting(CreditGrant::getId).containsExactlyElementsOf(newestFirst.subList(0, 10));
+    assertThat(byDefault.getHasMore()).isTrue();
+  }
+
+  @Test
+  void smallPagesGoForwardWithStartingAfterAndBackWithEndingBefore() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-03-01T00:00:00Z"));
+    restartWith(clock);
+    String g1 = create(params("cus_p", 100, Category.PAID).build(), "k-p1").getId();
+    String g2 = create(params("cus_p", 200, Category.PAID).build(), "k-p2").getId();
+    clock.advance(Duration.ofSeconds(30));
+    String g3 = create(params("cus_p", 300, Category.PAID).build(), "k-p3").getId();
+    String g4 = create(params("cus_p", 400, Category.PAID).build(), "k-p4").getId();
+    String g5 = create(params("cus_p", 500, Category.PAID).build(), "k-p5").getId();
+    client.v1().billing().creditGrants().voidGrant(g3);
+
+    StripeCollection<CreditGrant> page1 = list(listOf("cus_p").setLimit(2L).build());
+    assertThat(page1.getData()).extracting(CreditGrant::getId).containsExactly(g5, g4);
+    assertThat(page1.getHasMore()).isTrue();
+    StripeCollection<CreditGrant> page2 = list(listOf("cus_p").setLimit(2L).setStartingAfter(g4).build());
+    assertThat(page2.getData()).extracting(CreditGrant::getId).containsExactly(g3, g2);
+    assertThat(page2.getHasMore()).isTrue();
+    // voided grants stay in the list, with voided_at
+    assertThat(page2.getData().get(0).getVoidedAt()).isEqualTo(clock.instant().getEpochSecond());
+    StripeCollection<CreditGrant> page3 = list(listOf("cus_p").setLimit(2L).setStartingAfter(g2).build());
+    assertThat(page3.getData()).extracting(CreditGrant::getId).containsExactly(g1);
+    assertThat(page3.getHasMore()).isFalse();
+
+    StripeCollection<CreditGrant> back = list(listOf("cus_p").setLimit(2L).setEndingBefore(g1).build());
+    assertThat(back.getData()).extracting(CreditGrant::getId).containsExactly(g3, g2);
+    assertThat(back.getHasMore()).isTrue();
+    StripeCollection<CreditGrant> front = list(listOf("cus_p").setLimit(2L).setEndingBefore(g3).build());
+    assertThat(front.getData()).extracting(CreditGrant::getId).containsExactly(g5, g4);
+    assertThat(front.getHasMore()).isFalse();
+
+    // stripe-java 33.3.0 auto-pages forward only: after an ending_before page it keeps ending_before and adds
+    // starting_after, a pair Stripe refuses, so auto-paging works only from a starting_after (or no) cursor
+    Iterable<CreditGrant> backwards = list(listOf("cus_p").setLimit(1L).setEndingBefore(g1).build())
+        .autoPagingIterable();
+    Throwable refused = catchThrowable(() -> backwards.forEach(grant -> { }));
+    assertThat(refused).hasMessage("Unable to lazy-load stripe objects");
+    assertThat(refused.getCause()).isInstanceOf(InvalidRequestException.class);
+    assertThat(((InvalidRequestException) refused.getCause()).getCode()).isEqualTo("parameters_exclusive");
+  }
+
+  @Test
+  void listParametersAreValidatedLikeStripe() {
+    InvalidRequestException noCustomer = thrown(InvalidRequestException.class,
+        () -> list(CreditGrantListParams.builder().setLimit(5L).build()));
+    assertThat(noCustomer.getStatusCode()).isEqualTo(400);
+    assertThat(noCustomer.getCode()).isEqualTo("parameter_missing");
+    assertThat(noCustomer.getParam()).isEqualTo("customer");
+
+    for (long limit : new long[] {0, 101}) {
+      InvalidRequestException bad = thrown(InvalidRequestException.class,
+          () -> list(listOf("cus_1").setLimit(limit).build()));
+      assertThat(bad.getCode()).isEqualTo("parameter_invalid_integer");
+      assertThat(bad.getParam()).isEqualTo("limit");
+    }
+    InvalidRequestException unknown = thrown(InvalidRequestException.class,
+        () -> list(listOf("cus_1").putExtraParam("colour", "red").build()));
+    assertThat(unknown.getCode()).isEqualTo("parameter_unknown");
+    assertThat(unknown.getParam()).isEqualTo("colour");
+
+    InvalidRequestException cursor = thrown(InvalidRequestException.class,
+        () -> list(listOf("cus_1").setStartingAfter("credgr_gone").build()));
+    assertThat(cursor.getStatusCode()).isEqualTo(400);
+    assertThat(cursor.getCode()).isEqualTo("resource_missing");
+    assertThat(cursor.getParam()).isEqualTo("starting_after");
+
+    InvalidRequestException both = thrown(InvalidRequestException.class,
+        () -> list(listOf("cus_1").setStartingAfter("credgr_a").setEndingBefore("credgr_b").build()));
+    assertThat(both.getCode()).isEqualTo("parameters_exclusive");
+  }
+
+  // ---- idempotency key expiry -------------------------------------------------------------------------------
+
+  @Test
+  void idempotencyKeysExpireTwentyFourHoursAfterFirstUse() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-04-01T08:00:00Z"));
+    restartWith(clock);
+    CreditGrantCreateParams p = params("cus_1", 1000, Category.PAID).build();
+    CreditGrant first = create(p, "k-day");
+
+    clock.advance(Duration.ofHours(24).minusSeconds(1));
+    CreditGrant replayed = create(p, "k-day");
+    assertThat(replayed.getId()).isEqualTo(first.getId());
+    assertThat(header(replayed, "Idempotent-Replayed")).isEqualTo("true");
+    thrown(IdempotencyException.class, () -> create(params("cus_1", 2000, Category.PAID).build(), "k-day"));
+
+    clock.advance(Duration.ofSeconds(1));
+    CreditGrant fresh = create(p, "k-day");
+    assertThat(fresh.getId()).isNotEqualTo(first.getId());
+    assertThat(header(fresh, "Idempotent-Replayed")).isNull();
+    assertThat(fake.createCount("k-day")).isEqualTo(2);
+
+    // the fresh use starts a new 24 hours; after them, other parameters are no conflict either
+    clock.advance(Duration.ofHours(23));
+    assertThat(create(p, "k-day").getId()).isEqualTo(fresh.getId());
+    clock.advance(Duration.ofHours(1));
+    CreditGrant other = create(params("cus_1", 2000, Category.PAID).build(), "k-day");
+    assertThat(other.getAmount().getMonetary().getValue()).isEqualTo(2000L);
+    assertThat(fake.creditGrants()).hasSize(3);
+  }
+
+  @Test
+  void forgottenKeysAreProcessedAfresh() throws Exception {
+    CreditGrantCreateParams p = params("cus_1", 1000, Category.PAID).build();
+    CreditGrant first = create(p, "k-forget");
+    fake.forgetIdempotencyKeys();
+    CreditGrant second = create(p, "k-forget");
+    assertThat(second.getId()).isNotEqualTo(first.getId());
+    assertThat(header(second, "Idempotent-Replayed")).isNull();
+    assertThat(fake.createCount("k-forget")).isEqualTo(2);
+  }
+
+  // ---- changes behind the ledger's back ---------------------------------------------------------------------
+
+  @Test
+  void dashboardChangesShowThroughRetrieveAndList() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-04-01T08:00:00Z"));
+    restartWith(clock);
+    long t0 = clock.instant().getEpochSecond();
+    JsonObject put = fake.putCreditGrant(dashboardGrant("cus_dash", 2500)
+        .put("name", "Goodwill")
+        .put("category", "promotional")
+        .put("metadata", new JsonObject().put("source", "dashboard")));
+    String id = put.getString("id");
+    assertThat(id).matches("credgr_test_[A-Za-z0-9]{32}");
+    assertThat(put.fieldNames()).containsExactlyInAnyOrderElementsOf(FIXTURE_KEYS);
+    assertThat(put.getValue("created")).isEqualTo(t0);
+    assertThat(put.getValue("updated")).isEqualTo(t0);
+    assertThat(put.getValue("effective_at")).isEqualTo(t0);
+    assertThat(put.getValue("livemode")).isEqualTo(false);
+    assertThat(put.getValue("priority")).isEqualTo(50);
+    assertThat(put.getValue("voided_at")).isNull();
+    assertThat(fake.creditGrant(id)).isEqualTo(put);
+
+    CreditGrant seen = client.v1().billing().creditGrants().retrieve(id);
+    assertThat(seen.getCustomer()).isEqualTo("cus_dash");
+    assertThat(seen.getAmount().getMonetary().getValue()).isEqualTo(2500L);
+    assertThat(seen.getCategory()).isEqualTo("promotional");
+    assertThat(seen.getName()).isEqualTo("Goodwill");
+    assertThat(seen.getMetadata()).containsEntry("source", "dashboard");
+    assertThat(seen.getApplicabilityConfig().getScope().getPriceType()).isEqualTo("metered");
+
+    clock.advance(Duration.ofMinutes(1));
+    fake.setCreditGrantAmount(id, 1800);
+    seen = client.v1().billing().creditGrants().retrieve(id);
+    assertThat(seen.getAmount().getMonetary().getValue()).isEqualTo(1800L);
+    assertThat(seen.getUpdated()).isEqualTo(t0 + 60);
+
+    clock.advance(Duration.ofMinutes(1));
+    fake.setCreditGrantExpiry(id, 1_900_000_000L);
+    seen = client.v1().billing().creditGrants().retrieve(id);
+    assertThat(seen.getExpiresAt()).isEqualTo(1_900_000_000L);
+    assertThat(seen.getUpdated()).isEqualTo(t0 + 120);
+    fake.setCreditGrantExpiry(id, null);
+    assertThat(client.v1().billing().creditGrants().retrieve(id).getExpiresAt()).isNull();
+
+    clock.advance(Duration.ofMinutes(1));
+    fake.voidCreditGrant(id);
+    CreditGrant listed = list(listOf("cus_dash").build()).getData().get(0);
+    assertThat(listed.getId()).isEqualTo(id);
+    assertThat(listed.getVoidedAt()).isEqualTo(t0 + 180);
+    assertThat(listed.getUpdated()).isEqualTo(t0 + 180);
+
+    fake.deleteCreditGrant(id);
+    InvalidRequestException gone = thrown(InvalidRequestException.class,
+        () -> client.v1().billing().creditGrants().retrieve(id));
+    assertThat(gone.getStatusCode()).isEqualTo(404);
+    assertThat(gone.getCode()).isEqualTo("resource_missing");
+    assertThat(list(listOf("cus_dash").build()).getData()).isEmpty();
+    assertThat(fake.creditGrant(id)).isNull();
+    assertThat(fake.creditGrants()).isEmpty();
+  }
+
+  @Test
+  void dashboardHooksKeepGivenFieldsAndRefuseNonsense() throws Exception {
+    JsonObject put = fake.putCreditGrant(dashboardGrant("cus_1", 700)
+        .put("id", "credgr_test_given")
+        .put("created", 1_700_000_000L)
+        .put("effective_at", 1_700_000_100L));
+    assertThat(put.getString("id")).isEqualTo("credgr_test_given");
+    assertThat(put.getValue("created")).isEqualTo(1_700_000_000L);
+    assertThat(put.getValue("effective_at")).isEqualTo(1_700_000_100L);
+    CreditGrant grant = client.v1().billing().creditGrants().retrieve("credgr_test_given");
+    assertThat(grant.getCreated()).isEqualTo(1_700_000_000L);
+
+    assertThat(catchThrowable(() -> fake.putCreditGrant(new JsonObject().put("customer", "cus_1"))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(catchThrowable(() -> fake.putCreditGrant(dashboardGrant("cus_1", 1).put("customer", null))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(catchThrowable(() -> fake.voidCreditGrant("credgr_nope"))).isInstanceOf(IllegalArgumentException.class);
+    assertThat(catchThrowable(() -> fake.setCreditGrantAmount("credgr_test_given", 0)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(catchThrowable(() -> fake.deleteCreditGrant("credgr_nope"))).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  // ---- meter events -----------------------------------------------------------------------------------------
+
+  private static MeterEventCreateParams.Builder meter(String customer, long value) {
+    return MeterEventCreateParams.builder()
+        .setEventName("api_calls")
+        .putPayload("stripe_customer_id", customer)
+        .putPayload("value", Long.toString(value));
+  }
+
+  private MeterEvent report(MeterEventCreateParams params, String idempotencyKey) throws StripeException {
+    return client.v1().billing().meterEvents()
+        .create(params, RequestOptions.builder().setIdempotencyKey(idempotencyKey).build());
+  }
+
+  @Test
+  void meterEventsAreCountedOncePerIdentifier() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-05-10T12:00:00Z"));
+    restartWith(clock);
+    long now = clock.instant().getEpochSecond();
+    MeterEventCreateParams first = meter("cus_m", 25).setIdentifier("usage-1").setTimestamp(now - 60).build();
+    MeterEvent event = report(first, "k-m1");
+    assertThat(event.getObject()).isEqualTo("billing.meter_event");
+    assertThat(event.getEventName()).isEqualTo("api_calls");
+    assertThat(event.getIdentifier()).isEqualTo("usage-1");
+    assertThat(event.getPayload()).containsExactlyInAnyOrderEntriesOf(
+        Map.of("stripe_customer_id", "cus_m", "value", "25"));
+    assertThat(event.getTimestamp()).isEqualTo(now - 60);
+    assertThat(event.getCreated()).isEqualTo(now);
+    assertThat(event.getLivemode()).isFalse();
+    assertThat(fake.requests().get(0).params().getJsonObject("payload").getString("value")).isEqualTo("25");
+
+    // the same request under the same key is replayed, not counted again
+    MeterEvent replayed = report(first, "k-m1");
+    assertThat(replayed.getIdentifier()).isEqualTo("usage-1");
+    assertThat(replayed.getLastResponse().headers().firstValue("Idempotent-Replayed")).contains("true");
+
+    // the same identifier under a new key is refused; Stripe's v1 refusal has no code, only this message
+    InvalidRequestException duplicate = thrown(InvalidRequestException.class, () -> report(first, "k-m2"));
+    assertThat(duplicate.getStatusCode()).isEqualTo(400);
+    assertThat(duplicate.getStripeError().getType()).isEqualTo("invalid_request_error");
+    assertThat(duplicate.getCode()).isNull();
+    assertThat(duplicate.getStripeError().getMessage()).isEqualTo("An event already exists with identifier usage-1.");
+    assertThat(fake.meterTotal("cus_m", "api_calls")).isEqualTo(25);
+
+    // without identifier or timestamp: one is generated, the other is now
+    MeterEvent generated = report(meter("cus_m", 5).build(), "k-m3");
+    assertThat(generated.getIdentifier()).isNotBlank().isNotEqualTo("usage-1");
+    assertThat(generated.getTimestamp()).isEqualTo(now);
+    report(meter("cus_other", 7).build(), "k-m4");
+    report(meter("cus_m", 11).setEventName("storage_gb").build(), "k-m5");
+    assertThat(fake.meterTotal("cus_m", "api_calls")).isEqualTo(30);
+    assertThat(fake.meterTotal("cus_other", "api_calls")).isEqualTo(7);
+    assertThat(fake.meterTotal("cus_m", "storage_gb")).isEqualTo(11);
+    assertThat(fake.meterEvents()).hasSize(4).extracting(e -> e.getString("identifier"))
+        .startsWith("usage-1", generated.getIdentifier())
+        .doesNotHaveDuplicates();
+
+    // uniqueness is enforced for 24 hours (by the fake's clock); after them the identifier counts again
+    clock.advance(Duration.ofHours(24));
+    report(meter("cus_m", 25).setIdentifier("usage-1").build(), "k-m6");
+    assertThat(fake.meterTotal("cus_m", "api_calls")).isEqualTo(55);
+  }
+
+  @Test
+  void meterTimestampsMustBeWithin35DaysBackAnd5MinutesAhead() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-05-10T12:00:00Z"));
+    restartWith(clock);
+    long now = clock.instant().getEpochSecond();
+    long oldest = now - Duration.ofDays(35).toSeconds();
+    report(meter("cus_t", 1).setTimestamp(oldest).build(), "k-t1");
+    report(meter("cus_t", 2).setTimestamp(now + 300).build(), "k-t2");
+
+    InvalidRequestException old = thrown(InvalidRequestException.class,
+        () -> report(meter("cus_t", 4).setTimestamp(oldest - 1).build(), "k-t3"));
+    assertThat(old.getStatusCode()).isEqualTo(400);
+    assertThat(old.getCode()).isEqualTo("timestamp_too_far_in_past");
+    assertThat(old.getParam()).isEqualTo("timestamp");
+    assertThat(old.getStripeError().getMessage()).isEqualTo("The event timestamp cannot be more than 35 days in "
+        + "past. Expected a timestamp greater than or equal to " + oldest + ".");
+    InvalidRequestException ahead = thrown(InvalidRequestException.class,
+        () -> report(meter("cus_t", 8).setTimestamp(now + 301).build(), "k-t4"));
+    assertThat(ahead.getCode()).isEqualTo("timestamp_in_future");
+    assertThat(fake.meterTotal("cus_t", "api_calls")).isEqualTo(3);
+
+    // a refused event stores nothing under its key: the corrected one goes through
+    report(meter("cus_t", 4).setTimestamp(now).build(), "k-t3");
+    assertThat(fake.meterTotal("cus_t", "api_calls")).isEqualTo(7);
+  }
+
+  @Test
+  void meterEventPayloadsAreChecked() {
+    InvalidRequestException noName = thrown(InvalidRequestException.class,
+        () -> report(MeterEventCreateParams.builder().putPayload("stripe_customer_id", "cus_1")
+            .putPayload("value", "1").build(), "k-v1"));
+    assertThat(noName.getCode()).isEqualTo("parameter_missing");
+    assertThat(noName.getParam()).isEqualTo("event_name");
+    InvalidRequestException noPayload = thrown(InvalidRequestException.class,
+        () -> report(MeterEventCreateParams.builder().setEventName("api_calls").build(), "k-v2"));
+    assertThat(noPayload.getParam()).isEqualTo("payload");
+    InvalidRequestException noCustomer = thrown(InvalidRequestException.class,
+        () -> report(MeterEventCreateParams.builder().setEventName("api_calls").putPayload("value", "1").build(), "k-v3"));
+    assertThat(noCustomer.getCode()).isEqualTo("meter_event_no_customer_defined");
+    InvalidRequestException noValue = thrown(InvalidRequestException.class,
+        () -> report(MeterEventCreateParams.builder().setEventName("api_calls")
+            .putPayload("stripe_customer_id", "cus_1").build(), "k-v4"));
+    assertThat(noValue.getCode()).isEqualTo("meter_event_invalid_value");
+    InvalidRequestException fraction = thrown(InvalidRequestException.class,
+        () -> report(meter("cus_1", 1).putPayload("value", "2.5").build(), "k-v5"));
+    assertThat(fraction.getCode()).isEqualTo("meter_event_invalid_value");
+    assertThat(fraction.getParam()).isEqualTo("payload[value]");
+    InvalidRequestException unknown = thrown(InvalidRequestException.class,
+        () -> report(meter("cus_1", 1).putExtraParam("colour", "red").build(), "k-v6"));
+    assertThat(unknown.getCode()).isEqualTo("parameter_unknown");
+    assertThat(fake.meterEvents()).isEmpty();
+  }
+
+  // ---- payment intents --------------------------------------------------------------------------------------
+
+  /** An off-session charge of a saved card, as the ledger makes one. */
+  private static PaymentIntentCreateParams.Builder charge(long cents) {
+    return PaymentIntentCreateParams.builder()
+        .setAmount(cents)
+        .setCurrency("usd")
+        .setCustomer("cus_pay")
+        .setPaymentMethod("pm_card_visa")
+        .setOffSession(true)
+        .setConfirm(true)
+        .setAutomaticPaymentMethods(AutomaticPaymentMethods.builder()
+            .setEnabled(true)
+            .setAllowRedirects(AutomaticPaymentMethods.AllowRedirects.NEVER)
+            .build())
+        .setDescription("Credit top-up")
+        .putMetadata("operationId", "op-pay");
+  }
+
+  private PaymentIntent pay(PaymentIntentCreateParams params, String idempotencyKey) throws StripeException {
+    return client.v1().paymentIntents()
+        .create(params, RequestOptions.builder().setIdempotencyKey(idempotencyKey).build());
+  }
+
+  @Test
+  void createsAConfirmedPaymentIntentShapedLikeStripes() throws Exception {
+    PaymentIntent intent = pay(charge(1500).build(), "k-pi");
+    assertThat(intent.getId()).matches("pi_[A-Za-z0-9]{24}");
+    assertThat(intent.getObject()).isEqualTo("payment_intent");
+    assertThat(intent.getStatus()).isEqualTo("succeeded");
+    assertThat(intent.getAmount()).isEqualTo(1500L);
+    assertThat(intent.getAmountReceived()).isEqualTo(1500L);
+    assertThat(intent.getCurrency()).isEqualTo("usd");
+    assertThat(intent.getCustomer()).isEqualTo("cus_pay");
+    assertThat(intent.getPaymentMethod()).isEqualTo("pm_card_visa");
+    assertThat(intent.getDescription()).isEqualTo("Credit top-up");
+    assertThat(intent.getMetadata()).containsExactlyEntriesOf(Map.of("operationId", "op-pay"));
+    assertThat(intent.getLatestCharge()).startsWith("ch_");
+    assertThat(intent.getClientSecret()).startsWith(intent.getId() + "_secret_");
+    assertThat(intent.getLivemode()).isFalse();
+    assertThat(intent.getLastPaymentError()).isNull();
+    assertThat(intent.getAutomaticPaymentMethods().getAllowRedirects()).isEqualTo("never");
+
+    JsonObject stored = fake.paymentIntentsCreated().get(0);
+    assertThat(stored.fieldNames()).containsExactlyInAnyOrderElementsOf(StripeFixtures.fixture("payment_intent").fieldNames());
+    assertThat(fake.paymentIntentsCreated()).hasSize(1);
+    FakeStripe.Recorded request = fake.requests().get(0);
+    assertThat(request.params().getString("confirm")).isEqualTo("true");
+    assertThat(request.params().getString("off_session")).isEqualTo("true");
+    assertThat(request.params().getString("amount")).isEqualTo("1500");
+
+    PaymentIntent retrieved = client.v1().paymentIntents().retrieve(intent.getId());
+    assertThat(retrieved.getStatus()).isEqualTo("succeeded");
+    assertThat(retrieved.getMetadata()).containsEntry("operationId", "op-pay");
+
+    PaymentIntent replayed = pay(charge(1500).build(), "k-pi");
+    assertThat(replayed.getId()).isEqualTo(intent.getId());
+    assertThat(replayed.getLastResponse().headers().firstValue("Idempotent-Replayed")).contains("true");
+    assertThat(fake.paymentIntentsCreated()).hasSize(1);
+  }
+
+  @Test
+  void aDeclineIsA402CardErrorKeptForItsKey() throws Exception {
+    fake.declineNextPaymentIntents(1, "insufficient_funds");
+    CardException declined = thrown(CardException.class, () -> pay(charge(1500).build(), "k-decline"));
+    assertThat(declined.getStatusCode()).isEqualTo(402);
+    assertThat(declined.getCode()).isEqualTo("card_declined");
+    assertThat(declined.getDeclineCode()).isEqualTo("insufficient_funds");
+    assertThat(declined.getCharge()).startsWith("ch_");
+    assertThat(declined.getStripeError().getType()).isEqualTo("card_error");
+    assertThat(declined.getStripeError().getMessage()).isEqualTo("Your card has insufficient funds.");
+    PaymentIntent failed = declined.getStripeError().getPaymentIntent();
+    assertThat(failed.getStatus()).isEqualTo("requires_payment_method");
+    assertThat(failed.getLastPaymentError().getDeclineCode()).isEqualTo("insufficient_funds");
+    assertThat(failed.getMetadata()).containsEntry("operationId", "op-pay");
+    assertThat(client.v1().paymentIntents().retrieve(failed.getId()).getStatus()).isEqualTo("requires_payment_method");
+
+    // Stripe keeps the 402 as the key's result: the retry replays it and attempts no second payment
+    CardException again = thrown(CardException.class, () -> pay(charge(1500).build(), "k-decline"));
+    assertThat(again.getStripeError().getPaymentIntent().getId()).isEqualTo(failed.getId());
+    assertThat(again.getStripeError().getLastResponse().headers().firstValue("Idempotent-Replayed")).contains("true");
+
+    // one decline was queued: the next attempt under a new key succeeds
+    assertThat(pay(charge(1500).build(), "k-decline-2").getStatus()).isEqualTo("succeeded");
+    assertThat(fake.paymentIntentsCreated()).extracting(pi -> pi.getString("status"))
+        .containsExactly("requires_payment_method", "succeeded");
+  }
+
+  @Test
+  void authenticationRequiredDeclinesOffSessionAndAsksForActionOnSession() throws Exception {
+    fake.declineNextPaymentIntents(3, "authentication_required");
+    CardException offSession = thrown(CardException.class, () -> pay(charge(1500).build(), "k-sca-1"));
+    assertThat(offSession.getStatusCode()).isEqualTo(402);
+    assertThat(offSession.getCode()).isEqualTo("authentication_required");
+    assertThat(offSession.getDeclineCode()).isEqualTo("authentication_required");
+    assertThat(offSession.getStripeError().getMessage())
+        .isEqualTo("Your card was declined. This transaction requires authentication.");
+    assertThat(offSession.getStripeError().getPaymentIntent().getStatus()).isEqualTo("requires_payment_method");
+
+    PaymentIntent onSession = pay(charge(1500).setOffSession((Boolean) null).build(), "k-sca-2");
+    assertThat(onSession.getStatus()).isEqualTo("requires_action");
+    assertThat(onSession.getNextAction().getType()).isEqualTo("use_stripe_sdk");
+    assertThat(onSession.getPaymentMethod()).isEqualTo("pm_card_visa");
+
+    CardException noActions = thrown(CardException.class,
+        () -> pay(charge(1500).setOffSession((Boolean) null).setErrorOnRequiresAction(true).build(), "k-sca-3"));
+    assertThat(noActions.getCode()).isEqualTo("authentication_required");
+    assertThat(pay(charge(1500).build(), "k-sca-4").getStatus()).isEqualTo("succeeded");
+  }
+
+  @Test
+  void paymentIntentRequestsAreValidatedLikeStripe() throws Exception {
+    fake.declineNextPaymentIntents(1, "generic_decline");
+    // no attempt without confirm: the intent waits for confirmation and the queued decline stays queued
+    PaymentIntent unconfirmed = pay(charge(1500).setConfirm(null).setOffSession((Boolean) null).build(), "k-v0");
+    assertThat(unconfirmed.getStatus()).isEqualTo("requires_confirmation");
+
+    // confirming without a payment method creates the intent and refuses; the refusal is kept for the key
+    InvalidRequestException noMethod = thrown(InvalidRequestException.class,
+        () -> pay(charge(1500).setPaymentMethod(null).build(), "k-v1"));
+    assertThat(noMethod.getStatusCode()).isEqualTo(400);
+    assertThat(noMethod.getCode()).isEqualTo("payment_intent_unexpected_state");
+    assertThat(noMethod.getStripeError().getPaymentIntent().getStatus()).isEqualTo("requires_payment_method");
+    InvalidRequestException replayed = thrown(InvalidRequestException.class,
+        () -> pay(charge(1500).setPaymentMethod(null).build(), "k-v1"));
+    assertThat(replayed.getStripeError().getPaymentIntent().getId())
+        .isEqualTo(noMethod.getStripeError().getPaymentIntent().getId());
+    assertThat(fake.paymentIntentsCreated()).hasSize(2);
+
+    // automatic payment methods may redirect: confirming needs a return_url (or card-only types)
+    InvalidRequestException redirects = thrown(InvalidRequestException.class,
+        () -> pay(charge(1500).setAutomaticPaymentMethods(null).build(), "k-v2"));
+    assertThat(redirects.getStripeError().getMessage()).contains("you must provide a `return_url`");
+    InvalidRequestException small = thrown(InvalidRequestException.class, () -> pay(charge(49).build(), "k-v3"));
+    assertThat(small.getCode()).isEqualTo("amount_too_small");
+    assertThat(small.getParam()).isEqualTo("amount");
+    assertThat(small.getStripeError().getMessage()).isEqualTo("Amount must be at least $0.50 usd");
+    InvalidRequestException noCurrency = thrown(InvalidRequestException.class,
+        () -> pay(charge(1500).setCurrency(null).build(), "k-v4"));
+    assertThat(noCurrency.getCode()).isEqualTo("parameter_missing");
+    assertThat(noCurrency.getParam()).isEqualTo("currency");
+    InvalidRequestException offWithoutConfirm = thrown(InvalidRequestException.class,
+        () -> pay(charge(1500).setConfirm(null).build(), "k-v5"));
+    assertThat(offWithoutConfirm.getParam()).isEqualTo("off_session");
+    InvalidRequestException unknown = thrown(InvalidRequestException.class,
+        () -> pay(charge(1500).putExtraParam("colour", "red").build(), "k-v6"));
+    assertThat(unknown.getCode()).isEqualTo("parameter_unknown");
+    assertThat(fake.paymentIntentsCreated()).hasSize(2);
+
+    // validation failures store nothing: the corrected request under the same key is a real payment
+    // attempt, the first one, so it meets the decline queued at the start
+    CardException declined = thrown(CardException.class,
+        () -> pay(charge(1500).setAutomaticPaymentMethods(null).addPaymentMethodType("card").build(), "k-v2"));
+    assertThat(declined.getDeclineCode()).isEqualTo("generic_decline");
+    assertThat(declined.getStripeError().getMessage()).isEqualTo("Your card was declined.");
+    PaymentIntent cardOnly = declined.getStripeError().getPaymentIntent();
+    assertThat(cardOnly.getAutomaticPaymentMethods()).isNull();
+    assertThat(cardOnly.getPaymentMethodTypes()).containsExactly("card");
+    assertThat(fake.paymentIntentsCreated()).hasSize(3);
   }
 
   /** The exception {@code call} throws, failing unless it throws one of {@code type}. */
