@@ -15,6 +15,12 @@ import java.util.regex.Pattern;
  */
 public final class Input {
   public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
+  /**
+   * A grant's operationId as the ledger may have made it itself: a client's id, or a sign-up, cycle or import grant
+   * ({@code free/<user>/<reset>}, {@code referral/...}, {@code rollover/...}, {@code stripe/<credit grant id>}).
+   */
+  public static final Pattern GRANT_ID = Pattern.compile(ID.pattern()
+      + "|(free|referral|rollover|stripe)/[A-Za-z0-9._:@/-]{1,250}");
 
   private final JsonObject json;
 
@@ -104,6 +110,11 @@ public final class Input {
   /** An identifier such as a userId or operationId: 1-128 of letters, digits and {@code . _ : @ -}. */
   public String id(String name) {
     return matching(name, ID, "1-128 letters, digits or . _ : @ - (starting with a letter or digit)");
+  }
+
+  /** The operationId of any grant, the ledger's own cycle and import grants included. */
+  public String grantId(String name) {
+    return matching(name, GRANT_ID, "a grant's operationId");
   }
 
   /** A whole number in {@code [min, max]}; decimals, strings and huge numbers are refused. */

@@ -7,7 +7,8 @@ import java.time.Instant;
 
 /**
  * A ledger user as the API shows it. {@code centsPerCredit} travels as a decimal string ("0.5"), the way
- * Stripe writes its decimal amounts, so no client has to read money through a float.
+ * Stripe writes its decimal amounts, so no client has to read money through a float. {@code referralLimit} is the
+ * user's own limit of referrals, null when {@code REFERRAL_LIMIT} applies.
  */
 public record User(
     String userId,
@@ -17,8 +18,15 @@ public record User(
     int billingAnchorDay,
     Instant nextQuotaReset,
     long usageThisCycle,
+    Integer referralLimit,
     Instant createdAt,
     Instant updatedAt) {
+
+  /** The user as a reset leaves it: usage back to zero, the next cycle ending at {@code nextReset}. */
+  public User startingCycle(Instant nextReset) {
+    return new User(userId, email, stripeCustomerId, centsPerCredit, billingAnchorDay, nextReset, 0, referralLimit,
+        createdAt, updatedAt);
+  }
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -29,6 +37,7 @@ public record User(
         .put("billingAnchorDay", billingAnchorDay)
         .put("nextQuotaReset", nextQuotaReset.toString())
         .put("usageThisCycle", usageThisCycle)
+        .put("referralLimit", referralLimit)
         .put("createdAt", createdAt.toString())
         .put("updatedAt", updatedAt.toString());
   }
@@ -42,6 +51,7 @@ public record User(
         j.getInteger("billingAnchorDay"),
         Instant.parse(j.getString("nextQuotaReset")),
         j.getLong("usageThisCycle"),
+        j.getInteger("referralLimit"),
         Instant.parse(j.getString("createdAt")),
         Instant.parse(j.getString("updatedAt")));
   }

@@ -25,7 +25,7 @@ import java.util.Map;
  *   <li>debt: no user owes more than MAX_DEBT;</li>
  *   <li>mirror: every grant of a mirrored user has its Stripe id, or an undelivered create row waiting;</li>
  *   <li>outbox: no row pending past its attempt budget, no delivered row without its Stripe object, no void
- *       delivered before its create, no lease far in the future.</li>
+ *       delivered before a create queued ahead of it, no lease far in the future.</li>
  * </ul>
  * Read-only; the SQL of every check is here.
  */
@@ -59,7 +59,8 @@ public final class LedgerAudit {
       + "  WHERE lease_until > #{leaseLimit}::timestamptz "
       + "UNION ALL SELECT v.outbox_id, v.user_id, 'void delivered while its create is not' FROM stripe_outbox v "
       + "  WHERE v.action = 'void_credit_grant' AND v.status = 'delivered' AND EXISTS (SELECT 1 FROM stripe_outbox c "
-      + "  WHERE c.grant_id = v.grant_id AND c.action = 'create_credit_grant' AND c.status <> 'delivered') "
+      + "  WHERE c.grant_id = v.grant_id AND c.outbox_id < v.outbox_id AND c.action = 'create_credit_grant' "
+      + "  AND c.status <> 'delivered') "
       + "UNION ALL SELECT outbox_id, user_id, 'dead: ' || coalesce(last_error, '') FROM stripe_outbox WHERE status = 'dead' "
       + ") o WHERE #{userId}::text IS NULL OR o.user_id = #{userId}";
 

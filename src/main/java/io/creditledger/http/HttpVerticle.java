@@ -158,8 +158,8 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Waits for the whole backlog (up to {@value #RESET_RUN_TIMEOUT_MS} ms) rather than the usual 30 s. */
   private void runResets(RoutingContext ctx) {
-    ledger.runDueResets(RESET_RUN_TIMEOUT_MS)
-        .onSuccess(n -> HttpJson.send(ctx, 200, new JsonObject().put("reset", n)))
+    ledger.request(Addresses.RESETS_RUN, new JsonObject(), RESET_RUN_TIMEOUT_MS)
+        .onSuccess(reply -> HttpJson.send(ctx, 200, reply.body()))
         .onFailure(e -> fail(ctx, e));
   }
 

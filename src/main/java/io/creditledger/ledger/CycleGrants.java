@@ -25,6 +25,11 @@ public final class CycleGrants {
     return "rollover/" + userId + "/" + boundary;
   }
 
+  /** What a failed reset of the user is recorded under in {@code sync_failure}. */
+  public static String resetFailure(String userId) {
+    return "reset/" + userId;
+  }
+
   /** The reset of the cycle ending at {@code boundary}. */
   public static String reset(String userId, Instant boundary) {
     return "reset/" + userId + "/" + boundary;

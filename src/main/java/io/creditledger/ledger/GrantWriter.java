@@ -1,7 +1,5 @@
 package io.creditledger.ledger;
 
-import io.creditledger.api.LedgerException;
-import io.creditledger.api.Reply;
 import io.creditledger.api.User;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.money.CentsPerCredit;
@@ -10,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;
 
@@ -17,7 +16,8 @@ import java.util.List;
  * Writes a grant inside a transaction that holds the user's lock: the grant and its journal entry, the debt it
  * settles (both sides journalled), its operation record, and, for a user with a Stripe customer, the outbox row
  * that mirrors it to Stripe. Every path that grants credits goes through here:
- * the grants API, sign-up, referrals, resets and Stripe purchases.
+ * the grants API, sign-up, referrals, resets and Stripe purchases ({@link GrantOnce} for the requests that carry
+ * their own operationId).
  */
 public final class GrantWriter {
   static final String KIND = "grant";
@@ -25,21 +25,30 @@ public final class GrantWriter {
   private final LedgerConfig config;
   private final LedgerStore store;
   private final OutboxStore outbox;
+  private final Refunds refunds;
 
-  public GrantWriter(LedgerConfig config, LedgerStore store, OutboxStore outbox) {
+  public GrantWriter(LedgerConfig config, LedgerStore store, OutboxStore outbox, Refunds refunds) {
     this.config = config;
     this.store = store;
     this.outbox = outbox;
+    this.refunds = refunds;
   }
 
   /**
    * What to grant. {@code description} and {@code expiresAt} may be null: the description then says what the
    * grant is, and free and referral grants expire at the user's next reset while the others never expire.
+   * {@code value} may be null: the grant is then worth its credits at the user's price. {@code stripeGrantId} is
+   * set for a grant imported from Stripe, whose mirror exists already.
    */
   public record Spec(String operationId, GrantType type, long amount, String description, Instant expiresAt,
-                     String paymentIntentId) {
+                     String paymentIntentId, Value value, String stripeGrantId) {
     public Spec(String operationId, GrantType type, long amount, String description, Instant expiresAt) {
-      this(operationId, type, amount, description, expiresAt, null);
+      this(operationId, type, amount, description, expiresAt, null, null, null);
+    }
+
+    public Spec(String operationId, GrantType type, long amount, String description, Instant expiresAt,
+                String paymentIntentId) {
+      this(operationId, type, amount, description, expiresAt, paymentIntentId, null, null);
     }
 
     /** The request as compared for idempotency: same text, same request. */
@@ -50,24 +59,11 @@ public final class GrantWriter {
     }
   }
 
-  public record Written(Grant grant, long debtSettled, JsonObject json) {
+  /** What a grant is worth when that is not its credits at the user's price (a rollover keeps its sources'). */
+  public record Value(long cents, BigDecimal centsPerCredit) {
   }
 
-  /**
-   * Locks the user and writes the grant, unless its operationId is taken: then the stored answer is replayed
-   * (same request) or the request is refused (409). Runs inside the caller's transaction.
-   */
-  public Future<Reply> writeOnce(SqlConnection conn, String userId, Spec spec, Instant now) {
-    return store.lockUserWithOperation(conn, userId, spec.operationId()).compose(locked -> {
-      if (locked == null) {
-        throw LedgerException.userNotFound(userId);
-      }
-      if (locked.operation() != null) {
-        return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), spec.operationId(), KIND,
-            spec.canonical(userId)));
-      }
-      return write(conn, locked.user(), spec, now).map(w -> Reply.created(w.json()));
-    });
+  public record Written(Grant grant, long debtSettled, JsonObject json) {
   }
 
   public Future<Written> write(SqlConnection conn, User user, Spec spec, Instant now) {
@@ -83,9 +79,11 @@ public final class GrantWriter {
           + (settled > 0 ? " (cleared " + settled + " credits of debt)" : "");
       Instant expiresAt = spec.expiresAt() != null ? spec.expiresAt()
           : spec.type().expiresAtReset() ? user.nextQuotaReset() : null;
+      Value value = spec.value() != null ? spec.value()
+          : new Value(CentsPerCredit.centsFor(spec.amount(), user.centsPerCredit()), user.centsPerCredit());
       LedgerStore.NewGrant row = new LedgerStore.NewGrant(user.userId(), spec.operationId(), spec.type(),
-          config.priorityOf(spec.type()), spec.amount(), CentsPerCredit.centsFor(spec.amount(), user.centsPerCredit()),
-          user.centsPerCredit(), expiresAt, description, user.stripeCustomerId(), spec.paymentIntentId());
+          config.priorityOf(spec.type()), spec.amount(), value.cents(), value.centsPerCredit(), expiresAt, description,
+          user.stripeCustomerId(), spec.paymentIntentId(), spec.stripeGrantId());
       return store.insertGrant(conn, row, openingEntry, now).compose(grant -> {
         JournalBatch batch = new JournalBatch();
         for (DebtSettlement.Payment p : payments) {
@@ -99,9 +97,14 @@ public final class GrantWriter {
         Future<Void> journal = store.apply(conn, user.userId(), batch, now);
         Future<Void> operation = store.insertOperation(conn, spec.operationId(), user.userId(), KIND,
             spec.canonical(user.userId()), 201, json, now);
-        Future<Void> mirror = grant.mirrored()
+        Future<Void> mirror = grant.mirrored() && spec.stripeGrantId() == null
             ? outbox.enqueueCreate(conn, after, config.stripe().currency(), now) : Future.succeededFuture();
-        return Future.all(journal, operation, mirror).map(done -> new Written(after, settled, json));
+        Future<List<LedgerStore.PendingRefund>> waiting = spec.type() == GrantType.PURCHASE
+            ? store.takePendingRefunds(conn, spec.paymentIntentId(), spec.operationId())
+            : Future.succeededFuture(List.of());
+        return Future.all(journal, operation, mirror, waiting)
+            .compose(done -> refunds.applyPending(conn, after, waiting.result(), now))
+            .map(done -> new Written(after, settled, json));
       });
     });
   }

@@ -34,13 +34,16 @@ public final class LedgerService {
   private final LedgerConfig config;
   private final Transactions transactions;
   private final LedgerStore store;
-  private final GrantWriter grants;
+  private final GrantOnce grants;
   private final GrantRevoker revoker;
   private final OutboxStore outbox;
+  private final UserLocks locks;
+  private final ResetService resets;
   private final UserStore users = new UserStore();
 
   public LedgerService(Pool pool, LedgerConfig config, Transactions transactions, LedgerStore store,
-                       GrantWriter grants, GrantRevoker revoker, OutboxStore outbox) {
+                       GrantOnce grants, GrantRevoker revoker, OutboxStore outbox, UserLocks locks,
+                       ResetService resets) {
     this.pool = pool;
     this.config = config;
     this.transactions = transactions;
@@ -48,6 +51,8 @@ public final class LedgerService {
     this.grants = grants;
     this.revoker = revoker;
     this.outbox = outbox;
+    this.locks = locks;
+    this.resets = resets;
   }
 
   private Instant now() {
@@ -74,7 +79,7 @@ public final class LedgerService {
     }
     GrantWriter.Spec spec = new GrantWriter.Spec(operationId, type, amount, description, expiresAt);
     return transactions.run(new Transactions.Failure(operationId, userId, body),
-        conn -> grants.writeOnce(conn, userId, spec, now));
+        conn -> grants.write(conn, userId, spec, now));
   }
 
   public Future<Reply> listGrants(JsonObject body) {
@@ -83,7 +88,7 @@ public final class LedgerService {
     int limit = limit(in);
     long before = before(in);
     Instant now = now();
-    return existingUser(userId)
+    return currentUser(userId, now)
         .compose(user -> store.listGrants(pool, userId, before, limit))
         .compose(list -> outbox.openRows(pool, list.stream().map(Grant::grantId).toList()).map(open -> {
           JsonArray out = new JsonArray();
@@ -102,10 +107,7 @@ public final class LedgerService {
     String request = new JsonObject().put("userId", userId).put("amount", amount).encode();
     Instant now = now();
     return transactions.run(new Transactions.Failure(operationId, userId, body), conn ->
-        store.lockUserWithOperation(conn, userId, operationId).compose(locked -> {
-          if (locked == null) {
-            throw LedgerException.userNotFound(userId);
-          }
+        locks.lockForOperation(conn, userId, operationId, now).compose(locked -> {
           if (locked.operation() != null) {
             return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), operationId, CONSUME, request));
           }
@@ -146,12 +148,28 @@ public final class LedgerService {
   public Future<Reply> balance(JsonObject body) {
     String userId = Input.of(body, Set.of("userId")).id("userId");
     Instant now = now();
-    // one snapshot for the user row and its grants, so usage and balances agree under concurrent consumption
+    return readBalance(userId, now).compose(balance -> balance != null ? Future.succeededFuture(balance)
+        : resets.applyDue(userId, now).compose(v -> readBalance(userId, now)).map(again -> {
+          if (again == null) {
+            throw LedgerException.unavailable("ledger_busy", "The user's reset is still being applied; retry");
+          }
+          return again;
+        }));
+  }
+
+  /**
+   * The balance from one snapshot of the user row and its grants, so usage and balances agree under concurrent
+   * consumption; null when the user's cycle has ended and its reset is due first.
+   */
+  private Future<Reply> readBalance(String userId, Instant now) {
     return pool.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute()
         .compose(v -> users.find(conn, userId))
         .compose(user -> {
           if (user == null) {
             throw LedgerException.userNotFound(userId);
+          }
+          if (ResetService.due(user, now)) {
+            return Future.succeededFuture(null);
           }
           return store.liveGrants(conn, userId, now)
               .map(live -> Reply.ok(BalanceView.of(live, now, user.usageThisCycle(), user.nextQuotaReset())));
@@ -163,18 +181,19 @@ public final class LedgerService {
     String userId = in.id("userId");
     int limit = limit(in);
     long before = before(in);
-    return existingUser(userId)
+    return currentUser(userId, now())
         .compose(user -> store.journal(pool, userId, before, limit))
         .map(entries -> Reply.ok(page("entries", new JsonArray(new ArrayList<>(entries)),
             entries.size() == limit ? entries.get(entries.size() - 1).getLong("entryId") : null)));
   }
 
-  private Future<User> existingUser(String userId) {
-    return users.find(pool, userId).map(user -> {
+  /** The user, after applying its due reset so that what is read next belongs to the current cycle. */
+  private Future<User> currentUser(String userId, Instant now) {
+    return users.find(pool, userId).compose(user -> {
       if (user == null) {
         throw LedgerException.userNotFound(userId);
       }
-      return user;
+      return ResetService.due(user, now) ? resets.applyDue(userId, now).map(user) : Future.succeededFuture(user);
     });
   }
 
@@ -194,7 +213,7 @@ public final class LedgerService {
 
   public Future<Reply> revoke(JsonObject body) {
     Input in = Input.of(body, Set.of("operationId", "reason"));
-    String operationId = in.id("operationId");
+    String operationId = in.grantId("operationId");
     String reason = in.string("reason", DESCRIPTION_MAX);
     Instant now = now();
     return transactions.run(new Transactions.Failure("revoke/" + operationId, null, body), conn ->
@@ -202,7 +221,7 @@ public final class LedgerService {
           if (found == null) {
             throw LedgerException.notFound("grant_not_found", "No grant with operationId \"" + operationId + "\"");
           }
-          return users.lock(conn, found.userId())
+          return locks.lock(conn, found.userId(), now)
               .compose(user -> store.grantByOperation(conn, operationId))
               .compose(grant -> revokeLocked(conn, grant, reason, now));
         }));
@@ -211,10 +230,6 @@ public final class LedgerService {
   private Future<Reply> revokeLocked(SqlConnection conn, Grant grant, String reason, Instant now) {
     if ("revoke".equals(grant.closedBy())) {
       return Future.succeededFuture(Reply.ok(GrantJson.of(grant, now).put("revoked", 0L)));
-    }
-    if (grant.closedBy() != null) {
-      throw LedgerException.conflict("grant_closed", "The grant was " + GrantJson.state(grant, now)
-          + "; its credits live on in another grant");
     }
     return revoker.revoke(conn, grant, Long.MAX_VALUE, true, reason, "revoke/" + grant.operationId(), now)
         .map(r -> Reply.ok(GrantJson.of(r.grant(), now).put("revoked", r.credits())));

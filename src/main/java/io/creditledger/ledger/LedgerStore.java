@@ -42,9 +42,10 @@ public final class LedgerStore {
 
   private static final String INSERT_GRANT = "WITH g AS ("
       + "INSERT INTO grants (user_id, operation_id, type, priority, principal, balance, cents, cents_per_credit, "
-      + "expires_at, description, created_at, stripe_customer_id, payment_intent_id) VALUES (#{userId}, "
-      + "#{operationId}, #{type}, #{priority}, #{amount}, #{amount}, #{cents}, #{centsPerCredit}, #{expiresAt}, "
-      + "#{description}, #{now}, #{stripeCustomerId}, #{paymentIntentId}) RETURNING " + GRANT_COLUMNS
+      + "expires_at, description, created_at, stripe_customer_id, payment_intent_id, stripe_grant_id) VALUES ("
+      + "#{userId}, #{operationId}, #{type}, #{priority}, #{amount}, #{amount}, #{cents}, #{centsPerCredit}, "
+      + "#{expiresAt}, #{description}, #{now}, #{stripeCustomerId}, #{paymentIntentId}, #{stripeGrantId}) "
+      + "RETURNING " + GRANT_COLUMNS
       + "), j AS (INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, "
       + "created_at) SELECT user_id, grant_id, operation_id, #{kind}, principal, principal, description, created_at "
       + "FROM g) SELECT * FROM g";
@@ -72,13 +73,57 @@ public final class LedgerStore {
   private static final String GRANT_BY_PAYMENT_INTENT = "SELECT " + GRANT_COLUMNS + " FROM grants "
       + "WHERE payment_intent_id = #{paymentIntentId} AND type = 'purchase' ORDER BY grant_id LIMIT 1";
 
-  private static final String REVOKED_SO_FAR = "SELECT coalesce(-sum(delta), 0) AS revoked FROM journal "
+  /** Revoked from the grant itself, plus what was taken back from where its credits rolled over to. */
+  private static final String REVOKED_SO_FAR = "SELECT "
+      + "coalesce((SELECT -sum(delta) FROM journal WHERE grant_id = #{grantId} AND kind = 'revoke'), 0) "
+      + "+ coalesce((SELECT revoked FROM rollover_sources WHERE source_grant_id = #{grantId}), 0) AS revoked";
+
+  private static final String REVOKED_ON = "SELECT coalesce(-sum(delta), 0) AS revoked FROM journal "
       + "WHERE grant_id = #{grantId} AND kind = 'revoke'";
+
+  /** A refund waiting for its purchase; several events of one charge keep the largest amount refunded. */
+  private static final String RECORD_PENDING_REFUND = "INSERT INTO pending_refunds (charge_id, payment_intent_id, "
+      + "operation_id, amount, amount_refunded, event_id, received_at) VALUES (#{chargeId}, #{paymentIntentId}, "
+      + "#{operationId}, #{amount}, #{refunded}, #{eventId}, #{now}) ON CONFLICT (charge_id) DO UPDATE SET "
+      + "amount_refunded = GREATEST(pending_refunds.amount_refunded, EXCLUDED.amount_refunded), "
+      + "operation_id = COALESCE(EXCLUDED.operation_id, pending_refunds.operation_id), event_id = EXCLUDED.event_id";
+
+  private static final String TAKE_PENDING_REFUNDS = "DELETE FROM pending_refunds "
+      + "WHERE payment_intent_id = #{paymentIntentId} OR operation_id = #{operationId} "
+      + "RETURNING charge_id, amount, amount_refunded";
+
+  private static final String SET_EXPIRY = "UPDATE grants SET expires_at = #{expiresAt} "
+      + "WHERE grant_id = #{grantId} AND closed_at IS NULL";
+
+  private static final String GRANT_BY_ID = "SELECT " + GRANT_COLUMNS + " FROM grants WHERE grant_id = #{grantId}";
+
+  /**
+   * The rollovers a grant's credits moved through, first to last: for each, every source in spending order and
+   * which source the chain came through ({@code via}).
+   */
+  private static final String ROLLOVER_CHAIN = "WITH RECURSIVE chain (depth, via, rollover_grant_id) AS ("
+      + "SELECT 1, source_grant_id, rollover_grant_id FROM rollover_sources WHERE source_grant_id = #{grantId} "
+      + "UNION ALL SELECT c.depth + 1, s.source_grant_id, s.rollover_grant_id FROM chain c "
+      + "JOIN rollover_sources s ON s.source_grant_id = c.rollover_grant_id) "
+      + "SELECT c.depth, c.via, s.rollover_grant_id, s.source_grant_id, s.credits, s.revoked FROM chain c "
+      + "JOIN rollover_sources s ON s.rollover_grant_id = c.rollover_grant_id ORDER BY c.depth, s.position";
+
+  private static final String INSERT_ROLLOVER_SOURCES = "INSERT INTO rollover_sources (rollover_grant_id, position, "
+      + "source_grant_id, credits) SELECT #{rolloverGrantId}, v.ord - 1, v.source_grant_id, v.credits "
+      + "FROM unnest(#{sources}::bigint[], #{credits}::bigint[]) WITH ORDINALITY AS v(source_grant_id, credits, ord)";
+
+  private static final String ADD_REVOKED = "UPDATE rollover_sources SET revoked = revoked + #{credits} "
+      + "WHERE source_grant_id = ANY(#{sources}::bigint[])";
+
+  private static final String REVOKE_ROLLED_OVER = "UPDATE grants SET closed_by = 'revoke', close_reason = #{reason}, "
+      + "description = #{description} WHERE grant_id = #{grantId} AND closed_by = 'rollover'";
 
   private static final String CLOSE_ROLLED_OVER = "UPDATE grants SET closed_at = #{now}, closed_by = 'rollover', "
       + "close_reason = #{reason} WHERE grant_id = ANY(#{ids}::bigint[]) AND closed_at IS NULL";
 
-  private static final String REFERRALS_MADE = "SELECT count(*) FROM referrals WHERE referrer_id = #{userId}";
+  /** Referrals the user took part in, as referrer or as referred (Codebuff's calculateTotalReferralBonus). */
+  private static final String REFERRALS_OF = "SELECT count(*) FROM referrals "
+      + "WHERE referrer_id = #{userId} OR referred_id = #{userId}";
 
   private static final String FINISH_RESET = "UPDATE users SET usage_this_cycle = 0, next_quota_reset = #{next}, "
       + "updated_at = #{now} WHERE user_id = #{userId}";
@@ -96,8 +141,9 @@ public final class LedgerStore {
 
   private static final String REFERRAL_COUNTS = "SELECT "
       + "count(*) FILTER (WHERE referrer_id = #{referrerId}) AS given, "
-      + "count(*) FILTER (WHERE referred_id = #{referredId}) AS received "
-      + "FROM referrals WHERE referrer_id = #{referrerId} OR referred_id = #{referredId}";
+      + "count(*) FILTER (WHERE referred_id = #{referredId}) AS received, "
+      + "count(*) FILTER (WHERE referrer_id = #{referredId} AND referred_id = #{referrerId}) AS reverse "
+      + "FROM referrals WHERE referrer_id IN (#{referrerId}, #{referredId}) OR referred_id = #{referredId}";
 
   private static final String INSERT_REFERRAL = "INSERT INTO referrals (operation_id, referrer_id, referred_id, "
       + "credits, created_at) VALUES (#{operationId}, #{referrerId}, #{referredId}, #{credits}, #{now})";
@@ -112,7 +158,7 @@ public final class LedgerStore {
 
   public record NewGrant(String userId, String operationId, GrantType type, int priority, long amount, long cents,
                          BigDecimal centsPerCredit, Instant expiresAt, String description, String stripeCustomerId,
-                         String paymentIntentId) {
+                         String paymentIntentId, String stripeGrantId) {
   }
 
   public Future<LockedUser> lockUserWithOperation(SqlClient conn, String userId, String operationId) {
@@ -163,6 +209,7 @@ public final class LedgerStore {
     p.put("now", sql(now));
     p.put("stripeCustomerId", g.stripeCustomerId());
     p.put("paymentIntentId", g.paymentIntentId());
+    p.put("stripeGrantId", g.stripeGrantId());
     return SqlTemplate.forQuery(conn, INSERT_GRANT).execute(p).map(rows -> grant(rows.iterator().next()));
   }
 
@@ -249,7 +296,7 @@ public final class LedgerStore {
         .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
   }
 
-  /** Credits revoked from the grant so far (refunds are cumulative). */
+  /** Credits revoked from the grant so far, also where they rolled over to (refunds are cumulative). */
   public Future<Long> revokedSoFar(SqlClient conn, long grantId) {
     return SqlTemplate.forQuery(conn, REVOKED_SO_FAR).execute(Map.of("grantId", grantId))
         .map(rows -> rows.iterator().next().getLong("revoked"));
@@ -276,9 +323,106 @@ public final class LedgerStore {
         .mapEmpty();
   }
 
-  public Future<Long> referralsMade(SqlClient conn, String userId) {
-    return SqlTemplate.forQuery(conn, REFERRALS_MADE).execute(Map.of("userId", userId))
+  /** Referrals the user took part in, as referrer or as referred. */
+  public Future<Long> referralsOf(SqlClient conn, String userId) {
+    return SqlTemplate.forQuery(conn, REFERRALS_OF).execute(Map.of("userId", userId))
         .map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /** Credits revoked from this grant itself (journalled on it). */
+  public Future<Long> revokedOn(SqlClient conn, long grantId) {
+    return SqlTemplate.forQuery(conn, REVOKED_ON).execute(Map.of("grantId", grantId))
+        .map(rows -> rows.iterator().next().getLong("revoked"));
+  }
+
+  /** A refund of a charge whose purchase grant does not exist yet. */
+  public record PendingRefund(String chargeId, long amount, long refunded) {
+  }
+
+  public Future<Void> recordPendingRefund(SqlClient conn, String chargeId, String paymentIntentId, String operationId,
+                                          long amount, long refunded, String eventId, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("chargeId", chargeId);
+    p.put("paymentIntentId", paymentIntentId);
+    p.put("operationId", operationId);
+    p.put("amount", amount);
+    p.put("refunded", refunded);
+    p.put("eventId", eventId);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, RECORD_PENDING_REFUND).execute(p).mapEmpty();
+  }
+
+  /** Removes and answers the refunds that were waiting for this purchase. */
+  public Future<List<PendingRefund>> takePendingRefunds(SqlClient conn, String paymentIntentId, String operationId) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("paymentIntentId", paymentIntentId);
+    p.put("operationId", operationId);
+    return SqlTemplate.forQuery(conn, TAKE_PENDING_REFUNDS).execute(p).map(rows -> {
+      List<PendingRefund> out = new ArrayList<>();
+      rows.forEach(r -> out.add(new PendingRefund(r.getString("charge_id"), r.getLong("amount"),
+          r.getLong("amount_refunded"))));
+      return out;
+    });
+  }
+
+  /** Moves an open grant's expiry (a grant imported from Stripe follows its Stripe grant). */
+  public Future<Void> setExpiry(SqlClient conn, long grantId, Instant expiresAt) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("grantId", grantId);
+    p.put("expiresAt", sql(expiresAt));
+    return SqlTemplate.forUpdate(conn, SET_EXPIRY).execute(p).mapEmpty();
+  }
+
+  public Future<Grant> grantById(SqlClient conn, long grantId) {
+    return SqlTemplate.forQuery(conn, GRANT_BY_ID).execute(Map.of("grantId", grantId))
+        .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
+  }
+
+  /** A grant's way through rollovers: the rollover it is in, the one that one moved into, and so on. */
+  public record ChainLink(long rolloverGrantId, long via, List<Long> sourceIds, List<RolloverShares.Share> shares) {
+    RolloverShares.Level level() {
+      return new RolloverShares.Level(shares, sourceIds.indexOf(via));
+    }
+  }
+
+  public Future<List<ChainLink>> rolloverChain(SqlClient conn, long grantId) {
+    return SqlTemplate.forQuery(conn, ROLLOVER_CHAIN).execute(Map.of("grantId", grantId)).map(rows -> {
+      List<ChainLink> chain = new ArrayList<>();
+      int depth = 0;
+      for (Row r : rows) {
+        if (r.getInteger("depth") != depth) {
+          depth = r.getInteger("depth");
+          chain.add(new ChainLink(r.getLong("rollover_grant_id"), r.getLong("via"), new ArrayList<>(), new ArrayList<>()));
+        }
+        ChainLink link = chain.get(chain.size() - 1);
+        link.sourceIds().add(r.getLong("source_grant_id"));
+        link.shares().add(new RolloverShares.Share(r.getLong("credits"), r.getLong("revoked")));
+      }
+      return chain;
+    });
+  }
+
+  /** Records where a new rollover grant's credits came from, in spending order. */
+  public Future<Void> insertRolloverSources(SqlClient conn, long rolloverGrantId, List<Grant> sources) {
+    if (sources.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Long[] ids = sources.stream().map(Grant::grantId).toArray(Long[]::new);
+    Long[] credits = sources.stream().map(Grant::balance).toArray(Long[]::new);
+    return SqlTemplate.forUpdate(conn, INSERT_ROLLOVER_SOURCES)
+        .execute(Map.of("rolloverGrantId", rolloverGrantId, "sources", ids, "credits", credits)).mapEmpty();
+  }
+
+  /** Counts {@code credits} taken back from each of these sources in the rollover it moved into. */
+  public Future<Void> addRevoked(SqlClient conn, List<Long> sourceIds, long credits) {
+    return SqlTemplate.forUpdate(conn, ADD_REVOKED)
+        .execute(Map.of("sources", sourceIds.toArray(new Long[0]), "credits", credits)).mapEmpty();
+  }
+
+  /** A rolled-over grant whose credits were all taken back is revoked from now on. */
+  public Future<Void> revokeRolledOver(SqlClient conn, Grant grant, String reason, String description) {
+    return SqlTemplate.forUpdate(conn, REVOKE_ROLLED_OVER).execute(Map.of("grantId", grant.grantId(),
+        "reason", reason, "description", description)).mapEmpty();
   }
 
   /** Starts the user's next cycle: usage back to zero, the next reset. */
@@ -315,13 +459,20 @@ public final class LedgerStore {
         });
   }
 
-  /** How many referrals {@code referrerId} has given and whether {@code referredId} was already referred. */
-  public Future<long[]> referralCounts(SqlClient conn, String referrerId, String referredId) {
+  /**
+   * @param given referrals the referrer has made
+   * @param alreadyReferred whether the referred user was referred before
+   * @param reverse whether the referred user once referred the referrer
+   */
+  public record ReferralCounts(long given, boolean alreadyReferred, boolean reverse) {
+  }
+
+  public Future<ReferralCounts> referralCounts(SqlClient conn, String referrerId, String referredId) {
     return SqlTemplate.forQuery(conn, REFERRAL_COUNTS)
         .execute(Map.of("referrerId", referrerId, "referredId", referredId))
         .map(rows -> {
           Row r = rows.iterator().next();
-          return new long[] {r.getLong("given"), r.getLong("received")};
+          return new ReferralCounts(r.getLong("given"), r.getLong("received") > 0, r.getLong("reverse") > 0);
         });
   }
 

@@ -45,16 +45,20 @@ public final class LedgerVerticle extends VerticleBase {
     Transactions transactions = new Transactions(vertx, pool, config.clock());
     LedgerStore store = new LedgerStore();
     OutboxStore outbox = new OutboxStore();
-    GrantWriter grants = new GrantWriter(config, store, outbox);
-    UserService users = new UserService(pool, config, transactions, grants);
-    GrantRevoker revoker = new GrantRevoker(store, outbox);
-    LedgerService ledger = new LedgerService(pool, config, transactions, store, grants, revoker, outbox);
-    ReferralService referrals = new ReferralService(config, transactions, store, grants);
-    ResetService resets = new ResetService(config, transactions, store, grants, outbox);
+    GrantRevoker revoker = new GrantRevoker(store, outbox, config.stripe().currency());
+    Refunds refunds = new Refunds(store, revoker);
+    GrantWriter grants = new GrantWriter(config, store, outbox, refunds);
+    ResetService resets = new ResetService(pool, config, transactions, store, grants, outbox);
+    UserLocks locks = new UserLocks(store, resets);
+    GrantOnce grantOnce = new GrantOnce(locks, grants);
+    UserService users = new UserService(pool, config, transactions, grants, resets);
+    LedgerService ledger = new LedgerService(pool, config, transactions, store, grantOnce, revoker, outbox, locks,
+        resets);
+    ReferralService referrals = new ReferralService(config, transactions, store, grants, resets);
     ApiKeyVault vault = new ApiKeyVault(pool, config, vaultCrypto);
     OutboxAdminService outboxAdmin = new OutboxAdminService(pool, config, outbox);
-    StripeWebhookService webhooks = new StripeWebhookService(vertx, pool, config, transactions, store, grants,
-        revoker, outbox);
+    StripeWebhookService webhooks = new StripeWebhookService(vertx, pool, config, transactions, store, grantOnce,
+        grants, revoker, refunds, locks, outbox);
     return Future.all(List.of(
         Endpoints.serve(bus, Addresses.READY, body -> ready()),
         Endpoints.serve(bus, Addresses.USER_PUT, users::put),

@@ -18,7 +18,8 @@ import java.util.Set;
 /**
  * A referral credits both users in one transaction: {@code <operationId>-referrer} to the referrer and
  * {@code <operationId>-referred} to the referred user, both referral grants expiring at each user's next reset.
- * A user can be referred once; a referrer is credited for at most {@code REFERRAL_LIMIT} referrals.
+ * A user can be referred once, and not by someone they referred themselves; a referrer is credited for at most
+ * their own {@code referralLimit} (default {@code REFERRAL_LIMIT}) referrals.
  */
 public final class ReferralService {
   static final String KIND = "referral";
@@ -27,13 +28,16 @@ public final class ReferralService {
   private final Transactions transactions;
   private final LedgerStore store;
   private final GrantWriter grants;
+  private final ResetService resets;
   private final UserStore users = new UserStore();
 
-  public ReferralService(LedgerConfig config, Transactions transactions, LedgerStore store, GrantWriter grants) {
+  public ReferralService(LedgerConfig config, Transactions transactions, LedgerStore store, GrantWriter grants,
+                         ResetService resets) {
     this.config = config;
     this.transactions = transactions;
     this.store = store;
     this.grants = grants;
+    this.resets = resets;
   }
 
   public Future<Reply> refer(JsonObject body) {
@@ -54,12 +58,17 @@ public final class ReferralService {
               if (stored != null) {
                 return Future.succeededFuture(Idempotency.replayOrConflict(stored, operationId, KIND, request));
               }
-              return referLocked(conn, operationId, pair[0], pair[1], credits, request, now);
+              return resetsFirst(conn, pair, now)
+                  .compose(current -> referLocked(conn, operationId, current, credits, request, now));
             })));
   }
 
+  /** The two users of a referral, locked. */
+  private record Pair(User referrer, User referred) {
+  }
+
   /** Locks both users, always in user-id order so two referrals between the same users cannot deadlock. */
-  private Future<User[]> lockInOrder(SqlConnection conn, String referrerId, String referredId) {
+  private Future<Pair> lockInOrder(SqlConnection conn, String referrerId, String referredId) {
     boolean referrerFirst = referrerId.compareTo(referredId) < 0;
     String first = referrerFirst ? referrerId : referredId;
     String second = referrerFirst ? referredId : referrerId;
@@ -70,19 +79,32 @@ public final class ReferralService {
       if (b == null) {
         throw LedgerException.userNotFound(second);
       }
-      return referrerFirst ? new User[] {a, b} : new User[] {b, a};
+      return referrerFirst ? new Pair(a, b) : new Pair(b, a);
     }));
   }
 
-  private Future<Reply> referLocked(SqlConnection conn, String operationId, User referrer, User referred,
-                                    long credits, String request, Instant now) {
+  /** Both users' due resets, before either is credited. */
+  private Future<Pair> resetsFirst(SqlConnection conn, Pair pair, Instant now) {
+    return resets.resetIfDue(conn, pair.referrer(), now).compose(referrer ->
+        resets.resetIfDue(conn, pair.referred(), now).map(referred -> new Pair(referrer, referred)));
+  }
+
+  private Future<Reply> referLocked(SqlConnection conn, String operationId, Pair pair, long credits, String request,
+                                    Instant now) {
+    User referrer = pair.referrer();
+    User referred = pair.referred();
+    int limit = referrer.referralLimit() != null ? referrer.referralLimit() : config.referralLimit();
     return store.referralCounts(conn, referrer.userId(), referred.userId()).compose(counts -> {
-      if (counts[1] > 0) {
+      if (counts.reverse()) {
+        throw LedgerException.conflict("referral_cycle", "User \"" + referred.userId() + "\" referred \""
+            + referrer.userId() + "\"; a referral back is not allowed");
+      }
+      if (counts.alreadyReferred()) {
         throw LedgerException.conflict("already_referred", "User \"" + referred.userId() + "\" was already referred");
       }
-      if (counts[0] >= config.referralLimit()) {
+      if (counts.given() >= limit) {
         throw LedgerException.conflict("referral_limit_reached", "User \"" + referrer.userId()
-            + "\" has reached the limit of " + config.referralLimit() + " referrals");
+            + "\" has reached the limit of " + limit + " referrals");
       }
       GrantWriter.Spec toReferrer = new GrantWriter.Spec(operationId + "-referrer", GrantType.REFERRAL, credits,
           "Referral credits for referring " + referred.userId(), null);

@@ -6,14 +6,19 @@ import java.time.Instant;
 
 /**
  * One row of the Stripe outbox. {@code stripeGrantId} is the Stripe id of the row's grant as known when the
- * row was claimed (what a void needs).
+ * row was claimed (what a void needs); {@code firstAttemptAt} is when it was first claimed for sending.
  */
 public record OutboxRow(long outboxId, long grantId, String grantOperationId, String userId, String action,
                         String idempotencyKey, JsonObject payload, String status, int attempts,
                         Instant nextAttemptAt, String lastError, String stripeObjectId, String stripeGrantId,
-                        Instant createdAt, Instant deliveredAt) {
+                        Instant createdAt, Instant deliveredAt, Instant firstAttemptAt) {
   public static final String CREATE = "create_credit_grant";
   public static final String VOID = "void_credit_grant";
+
+  /** A create that replaces the grant's voided mirror after a partial revoke. */
+  public boolean replacement() {
+    return payload.getBoolean("replacement", false);
+  }
 
   public JsonObject toJson() {
     return new JsonObject()

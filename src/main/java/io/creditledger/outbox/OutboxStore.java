@@ -22,6 +22,7 @@ import static io.creditledger.time.Now.sql;
 public final class OutboxStore {
   private static final String COLUMNS = "o.outbox_id, o.grant_id, o.user_id, o.action, o.idempotency_key, o.payload, "
       + "o.status, o.attempts, o.next_attempt_at, o.last_error, o.stripe_object_id, o.created_at, o.delivered_at, "
+      + "o.first_attempt_at, "
       + "g.operation_id AS grant_operation_id, g.stripe_grant_id";
 
   private static final String ENQUEUE = "INSERT INTO stripe_outbox (grant_id, user_id, action, idempotency_key, "
@@ -40,7 +41,7 @@ public final class OutboxStore {
       + "  AND p.outbox_id < c.outbox_id AND p.status <> 'delivered') "
       + "ORDER BY c.next_attempt_at, c.outbox_id LIMIT #{limit} FOR UPDATE SKIP LOCKED), "
       + "claimed AS (UPDATE stripe_outbox o SET lease_owner = #{owner}, lease_until = #{leaseUntil}, "
-      + "updated_at = #{now} FROM due WHERE o.outbox_id = due.outbox_id RETURNING o.*) "
+      + "updated_at = #{now}, first_attempt_at = COALESCE(o.first_attempt_at, #{now}) FROM due WHERE o.outbox_id = due.outbox_id RETURNING o.*) "
       + "SELECT " + COLUMNS + " FROM claimed o JOIN grants g ON g.grant_id = o.grant_id ORDER BY o.outbox_id";
 
   private static final String DELIVERED = "UPDATE stripe_outbox SET status = 'delivered', delivered_at = #{now}, "
@@ -49,6 +50,10 @@ public final class OutboxStore {
 
   private static final String GRANT_CREATED = "UPDATE grants SET stripe_grant_id = #{stripeId} "
       + "WHERE grant_id = #{grantId} AND (stripe_grant_id IS NULL OR stripe_grant_id = #{stripeId})";
+
+  /** A replacement mirror takes over: the grant points at it, and it is live. */
+  private static final String GRANT_REPLACED = "UPDATE grants SET stripe_grant_id = #{stripeId}, stripe_voided_at = NULL "
+      + "WHERE grant_id = #{grantId}";
 
   private static final String GRANT_VOIDED = "UPDATE grants SET stripe_voided_at = #{now} "
       + "WHERE grant_id = #{grantId} AND stripe_voided_at IS NULL";
@@ -80,8 +85,15 @@ public final class OutboxStore {
       + "FROM stripe_outbox WHERE grant_id = ANY(#{ids}::bigint[]) AND status <> 'delivered' GROUP BY grant_id";
 
   private static final String CONFIRM_CREATE = "UPDATE stripe_outbox SET status = 'delivered', delivered_at = #{now}, "
-      + "updated_at = #{now}, stripe_object_id = #{stripeId}, last_error = NULL "
-      + "WHERE grant_id = #{grantId} AND action = 'create_credit_grant' AND status <> 'delivered'";
+      + "updated_at = #{now}, stripe_object_id = #{stripeId}, last_error = NULL, lease_owner = NULL, "
+      + "lease_until = NULL WHERE outbox_id = #{id} AND status <> 'delivered'";
+
+  /** A replacement's id becomes the grant's only when no later create (a later replacement) exists. */
+  private static final String GRANT_REPLACED_IF_NEWEST = GRANT_REPLACED + " AND NOT EXISTS (SELECT 1 FROM "
+      + "stripe_outbox o WHERE o.grant_id = #{grantId} AND o.action = 'create_credit_grant' AND o.outbox_id > #{id})";
+
+  private static final String FIND_BY_KEY = "SELECT " + COLUMNS + " FROM stripe_outbox o JOIN grants g "
+      + "ON g.grant_id = o.grant_id WHERE o.idempotency_key = #{key}";
 
   public Future<Void> enqueueCreate(SqlClient conn, Grant grant, String currency, Instant now) {
     return enqueue(conn, grant, OutboxRow.CREATE, CreditGrantPayload.createKey(grant),
@@ -91,6 +103,23 @@ public final class OutboxStore {
   public Future<Void> enqueueVoid(SqlClient conn, Grant grant, Instant now) {
     return enqueue(conn, grant, OutboxRow.VOID, CreditGrantPayload.voidKey(grant),
         new JsonObject().put("grantOperationId", grant.operationId()), now);
+  }
+
+  /**
+   * Replaces the grant's Stripe mirror by one worth {@code cents}: a void of the current mirror, then (when
+   * anything is left) a create marked {@code replacement}. Rows of one grant are sent in order, so the void runs
+   * first and always voids the mirror of the moment.
+   */
+  public Future<Void> enqueueReplacement(SqlClient conn, Grant grant, long cents, String currency,
+                                         String revokeOperationId, Instant now) {
+    Future<Void> voided = enqueue(conn, grant, OutboxRow.VOID, CreditGrantPayload.voidBeforeKey(grant, revokeOperationId),
+        new JsonObject().put("grantOperationId", grant.operationId()), now);
+    if (cents == 0) {
+      return voided;
+    }
+    String key = CreditGrantPayload.replacementKey(grant, revokeOperationId);
+    return Future.all(voided, enqueue(conn, grant, OutboxRow.CREATE, key,
+        CreditGrantPayload.create(grant, cents, currency, key).put("replacement", true), now)).mapEmpty();
   }
 
   private Future<Void> enqueue(SqlClient conn, Grant grant, String action, String key, JsonObject payload,
@@ -116,9 +145,10 @@ public final class OutboxStore {
     return pool.withTransaction(conn -> {
       Future<?> outbox = SqlTemplate.forUpdate(conn, DELIVERED)
           .execute(Map.of("id", row.outboxId(), "stripeId", stripeId, "now", sql(now)));
-      Future<?> grant = OutboxRow.CREATE.equals(row.action())
-          ? SqlTemplate.forUpdate(conn, GRANT_CREATED).execute(Map.of("grantId", row.grantId(), "stripeId", stripeId))
-          : SqlTemplate.forUpdate(conn, GRANT_VOIDED).execute(Map.of("grantId", row.grantId(), "now", sql(now)));
+      Future<?> grant = !OutboxRow.CREATE.equals(row.action())
+          ? SqlTemplate.forUpdate(conn, GRANT_VOIDED).execute(Map.of("grantId", row.grantId(), "now", sql(now)))
+          : SqlTemplate.forUpdate(conn, row.replacement() ? GRANT_REPLACED : GRANT_CREATED)
+              .execute(Map.of("grantId", row.grantId(), "stripeId", stripeId));
       return Future.all(outbox, grant).mapEmpty();
     });
   }
@@ -184,13 +214,24 @@ public final class OutboxStore {
         });
   }
 
-  /** Stripe reported the grant's creation: whatever the relay knows, its create row is done. */
-  public Future<Void> confirmCreate(SqlClient conn, long grantId, String stripeId, Instant now) {
-    return Future.all(
-        SqlTemplate.forUpdate(conn, CONFIRM_CREATE).execute(Map.of("grantId", grantId, "stripeId", stripeId,
-            "now", sql(now))),
-        SqlTemplate.forUpdate(conn, GRANT_CREATED).execute(Map.of("grantId", grantId, "stripeId", stripeId)))
-        .mapEmpty();
+  /**
+   * Stripe reported a create: its outbox row (when still kept) is done whatever the relay knows, and the grant
+   * points at the Stripe id; a replacement's only when no later replacement exists.
+   */
+  public Future<Void> confirmCreate(SqlClient conn, long grantId, Long outboxId, String stripeId, boolean replacement,
+                                    Instant now) {
+    Future<?> row = outboxId == null ? Future.succeededFuture()
+        : SqlTemplate.forUpdate(conn, CONFIRM_CREATE).execute(Map.of("id", outboxId, "stripeId", stripeId, "now", sql(now)));
+    Future<?> grant = replacement
+        ? SqlTemplate.forUpdate(conn, GRANT_REPLACED_IF_NEWEST).execute(Map.of("grantId", grantId, "stripeId", stripeId,
+            "id", outboxId))
+        : SqlTemplate.forUpdate(conn, GRANT_CREATED).execute(Map.of("grantId", grantId, "stripeId", stripeId));
+    return Future.all(row, grant).mapEmpty();
+  }
+
+  public Future<OutboxRow> findByKey(SqlClient client, String key) {
+    return SqlTemplate.forQuery(client, FIND_BY_KEY).execute(Map.of("key", key))
+        .map(rows -> rows.size() == 0 ? null : row(rows.iterator().next()));
   }
 
   /** Stripe reported the grant voided. */
@@ -221,7 +262,8 @@ public final class OutboxStore {
         r.getString("stripe_object_id"),
         r.getString("stripe_grant_id"),
         Rows.instant(r, "created_at"),
-        Rows.instant(r, "delivered_at"));
+        Rows.instant(r, "delivered_at"),
+        Rows.instant(r, "first_attempt_at"));
   }
 
 }

@@ -7,14 +7,19 @@ import com.stripe.exception.IdempotencyException;
 import com.stripe.exception.RateLimitException;
 import com.stripe.exception.StripeException;
 import com.stripe.net.RequestOptions;
+import com.stripe.model.billing.CreditGrant;
 import com.stripe.param.billing.CreditGrantCreateParams;
+import com.stripe.param.billing.CreditGrantListParams;
 import com.stripe.param.billing.CreditGrantVoidGrantParams;
 import io.creditledger.config.StripeSettings;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Sends outbox rows to Stripe with stripe-java. Blocking: call it on a worker thread. Each row's outbox key is
@@ -55,6 +60,36 @@ public final class StripeGateway {
     }
     return client.v1().billing().creditGrants()
         .voidGrant(row.stripeGrantId(), CreditGrantVoidGrantParams.builder().build(), options).getId();
+  }
+
+  /** The customer's credit grants as Stripe holds them, every page. */
+  public List<CreditGrant> creditGrants(String customer) throws StripeException {
+    List<CreditGrant> all = new ArrayList<>();
+    client.v1().billing().creditGrants()
+        .list(CreditGrantListParams.builder().setCustomer(customer).setLimit(100L).build())
+        .autoPagingIterable()
+        .forEach(all::add);
+    return all;
+  }
+
+  /**
+   * The Stripe grant an earlier attempt of this create row made, if any: one of the customer's grants carrying
+   * the row's key as {@code mirrorKey} (or, for rows written before the key travelled, the grant's operationId).
+   */
+  public Optional<String> findCreated(OutboxRow row) throws StripeException {
+    String customer = row.payload().getString("customer");
+    JsonObject metadata = row.payload().getJsonObject("metadata");
+    String operationId = metadata == null ? null : metadata.getString("operationId");
+    for (CreditGrant grant : creditGrants(customer)) {
+      Map<String, String> m = grant.getMetadata() == null ? Map.of() : grant.getMetadata();
+      boolean sameKey = row.idempotencyKey().equals(m.get("mirrorKey"));
+      boolean sameGrant = m.get("mirrorKey") == null && !row.replacement() && operationId != null
+          && operationId.equals(m.get("operationId"));
+      if (sameKey || sameGrant) {
+        return Optional.of(grant.getId());
+      }
+    }
+    return Optional.empty();
   }
 
   /** The metadata of a PaymentIntent, read from Stripe. */

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -32,6 +33,8 @@ public final class StripeRelayVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StripeRelayVerticle.class);
   static final String CHANNEL = "stripe_outbox";
   private static final int PRUNE_BATCH = 1000;
+  /** Stripe keeps an idempotency key for 24 hours; past 23 a create is looked up before it is sent again. */
+  static final Duration IDEMPOTENCY_WINDOW = Duration.ofHours(23);
 
   private final Pool pool;
   private final LedgerConfig config;
@@ -141,8 +144,19 @@ public final class StripeRelayVerticle extends VerticleBase {
     if (now().isBefore(pausedUntil)) {
       return store.release(pool, row, owner, pausedUntil, now());
     }
+    boolean pastKeyWindow = OutboxRow.CREATE.equals(row.action()) && row.firstAttemptAt() != null
+        && row.firstAttemptAt().isBefore(now().minus(IDEMPOTENCY_WINDOW));
     return worker.executeBlocking(() -> {
       try {
+        if (pastKeyWindow) {
+          // Stripe forgets idempotency keys after 24 hours: an earlier attempt may have made the grant already
+          Optional<String> made = gateway.findCreated(row);
+          if (made.isPresent()) {
+            log.info("Outbox row {} adopts Stripe grant {} made by an attempt more than {} ago", row.outboxId(),
+                made.get(), IDEMPOTENCY_WINDOW);
+            return new Outcome(made.get(), null);
+          }
+        }
         return new Outcome(gateway.send(row), null);
       } catch (Exception e) {
         return new Outcome(null, StripeGateway.classify(e));

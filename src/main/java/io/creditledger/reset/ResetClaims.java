@@ -25,12 +25,31 @@ final class ResetClaims {
       + "UPDATE reset_claims c SET claimed_until = #{leaseUntil} FROM due WHERE c.user_id = due.user_id "
       + "RETURNING c.user_id";
 
-  private static final String RELEASE = "UPDATE reset_claims SET claimed_until = '-infinity' WHERE user_id = #{userId}";
+  private static final String RELEASE = "UPDATE reset_claims SET claimed_until = '-infinity', failures = 0, "
+      + "last_error = NULL WHERE user_id = #{userId}";
+
+  /** A failed reset keeps its claim until {@code retryAt}, so the next batches pass over it. */
+  private static final String FAILED = "UPDATE reset_claims SET claimed_until = #{retryAt}, failures = failures + 1, "
+      + "last_error = #{error} WHERE user_id = #{userId} RETURNING failures";
+
+  private static final String FAILURES = "SELECT failures FROM reset_claims WHERE user_id = #{userId}";
 
   private ResetClaims() {
   }
 
-  /** Gives the claim up once the user's reset is done (or failed), so the next cycle can claim it. */
+  /** How many times in a row the user's reset has failed. */
+  static Future<Integer> failures(Pool pool, String userId) {
+    return SqlTemplate.forQuery(pool, FAILURES).execute(Map.of("userId", userId))
+        .map(rows -> rows.size() == 0 ? 0 : rows.iterator().next().getInteger(0));
+  }
+
+  /** Records a failed reset and holds the claim until {@code retryAt}. */
+  static Future<Void> failed(Pool pool, String userId, String error, Instant retryAt) {
+    return SqlTemplate.forUpdate(pool, FAILED).execute(Map.of("userId", userId,
+        "error", error.length() > 1000 ? error.substring(0, 1000) : error, "retryAt", Now.sql(retryAt))).mapEmpty();
+  }
+
+  /** Gives the claim up once the user's reset is done, so the next cycle can claim it. */
   static Future<Void> release(Pool pool, String userId) {
     return SqlTemplate.forUpdate(pool, RELEASE).execute(Map.of("userId", userId)).mapEmpty();
   }

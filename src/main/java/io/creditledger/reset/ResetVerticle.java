@@ -7,20 +7,26 @@ import io.creditledger.api.LedgerClient;
 import io.creditledger.api.Reply;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.config.ResetSettings;
+import io.creditledger.retry.Backoff;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -35,6 +41,8 @@ public final class ResetVerticle extends VerticleBase {
   private final Pool pool;
   private final LedgerConfig config;
   private final ResetSettings settings;
+  private static final Duration MAX_FAILURE_BACKOFF = Duration.ofDays(1);
+  private final Backoff failureBackoff;
   private LedgerClient ledger;
   private long timer;
   private boolean scanning;
@@ -44,6 +52,8 @@ public final class ResetVerticle extends VerticleBase {
     this.pool = pool;
     this.config = config;
     this.settings = config.resets();
+    this.failureBackoff = new Backoff(settings.scanInterval(), MAX_FAILURE_BACKOFF.compareTo(settings.scanInterval()) < 0
+        ? settings.scanInterval() : MAX_FAILURE_BACKOFF);
   }
 
   @Override
@@ -70,24 +80,35 @@ public final class ResetVerticle extends VerticleBase {
       scanning = false;
       if (ar.failed()) {
         log.warn("Reset scan failed: {}", ar.cause().toString());
-      } else if (ar.result() > 0) {
-        log.info("Reset {} users", ar.result());
+      } else if (ar.result().reset().get() > 0) {
+        log.info("Reset {} users", ar.result().reset().get());
       }
     });
   }
 
   private Future<Reply> runNow(JsonObject body) {
     Input.of(body, Set.of());
-    return drain().map(n -> Reply.ok(new JsonObject().put("reset", n)));
+    return drain().map(run -> {
+      JsonArray failed = new JsonArray();
+      run.failed().forEach((userId, error) -> failed.add(new JsonObject().put("userId", userId).put("error", error)));
+      return Reply.ok(new JsonObject().put("reset", run.reset().get()).put("failed", failed));
+    });
   }
 
-  /** Resets due users batch by batch until none is left; answers how many this drain reset. */
-  private Future<Integer> drain() {
-    AtomicInteger count = new AtomicInteger();
-    return nextBatch(count).map(v -> count.get());
+  /** What one drain did: users reset, and users whose reset failed (now backing off) with the error. */
+  private record Run(AtomicInteger reset, Map<String, String> failed) {
   }
 
-  private Future<Void> nextBatch(AtomicInteger count) {
+  /**
+   * Resets due users batch by batch until none is left to claim; answers what this drain did. A user whose
+   * reset fails keeps its claim for a growing while, so the drain passes over it and ends.
+   */
+  private Future<Run> drain() {
+    Run run = new Run(new AtomicInteger(), new ConcurrentHashMap<>());
+    return nextBatch(run).map(v -> run);
+  }
+
+  private Future<Void> nextBatch(Run count) {
     if (stopped) {
       return Future.succeededFuture();
     }
@@ -104,7 +125,7 @@ public final class ResetVerticle extends VerticleBase {
   }
 
   /** Resets the claimed users, {@code RESET_CONCURRENCY} at a time. */
-  private Future<Void> resetAll(List<String> users, AtomicInteger count) {
+  private Future<Void> resetAll(List<String> users, Run count) {
     Queue<String> queue = new ArrayDeque<>(users);
     Promise<Void> done = Promise.promise();
     AtomicInteger running = new AtomicInteger();
@@ -116,7 +137,7 @@ public final class ResetVerticle extends VerticleBase {
     return done.future();
   }
 
-  private void lane(Queue<String> queue, AtomicInteger count, AtomicInteger running, Promise<Void> done) {
+  private void lane(Queue<String> queue, Run count, AtomicInteger running, Promise<Void> done) {
     String userId = queue.poll();
     if (userId == null || stopped) {
       if (running.decrementAndGet() == 0) {
@@ -125,13 +146,28 @@ public final class ResetVerticle extends VerticleBase {
       return;
     }
     ledger.request(Addresses.RESET_APPLY, new JsonObject().put("userId", userId))
-        .onSuccess(reply -> {
+        .compose(reply -> {
           if (reply.body().getBoolean("reset", false)) {
-            count.incrementAndGet();
+            count.reset().incrementAndGet();
           }
-        })
-        .onFailure(e -> log.warn("Reset of {} failed; it stays due: {}", userId, e.toString()))
-        .eventually(() -> ResetClaims.release(pool, userId))
+          return ResetClaims.release(pool, userId);
+        }, failure -> failed(userId, failure, count))
+        .onFailure(e -> log.warn("Recording the reset of {} failed: {}", userId, e.toString()))
         .onComplete(ar -> lane(queue, count, running, done));
+  }
+
+  /**
+   * A reset that failed (the ledger recorded it in {@code sync_failure}): the user's claim is held for a growing
+   * while, RESET_SCAN_INTERVAL doubling up to a day, so the scanner carries on with everyone else.
+   */
+  private Future<Void> failed(String userId, Throwable failure, Run run) {
+    String error = failure.getMessage() == null ? failure.toString() : failure.getMessage();
+    run.failed().put(userId, error);
+    Instant now = Now.of(config.clock());
+    return ResetClaims.failures(pool, userId).compose(before -> {
+      Duration wait = failureBackoff.delay(before + 1, ThreadLocalRandom.current()::nextDouble);
+      log.warn("Reset of {} failed ({} in a row); next try in {}: {}", userId, before + 1, wait, error);
+      return ResetClaims.failed(pool, userId, error, now.plus(wait));
+    });
   }
 }

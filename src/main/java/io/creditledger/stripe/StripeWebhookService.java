@@ -8,11 +8,17 @@ import io.creditledger.api.Reply;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.SyncFailures;
 import io.creditledger.db.Transactions;
+import io.creditledger.api.User;
 import io.creditledger.ledger.Grant;
+import io.creditledger.ledger.GrantOnce;
 import io.creditledger.ledger.GrantRevoker;
 import io.creditledger.ledger.GrantType;
 import io.creditledger.ledger.GrantWriter;
 import io.creditledger.ledger.LedgerStore;
+import io.creditledger.ledger.Refunds;
+import io.creditledger.ledger.UserLocks;
+import io.creditledger.money.CentsPerCredit;
+import io.creditledger.outbox.CreditGrantPayload;
 import io.creditledger.outbox.OutboxStore;
 import io.creditledger.outbox.StripeGateway;
 import io.creditledger.time.Now;
@@ -26,8 +32,6 @@ import io.vertx.sqlclient.SqlConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.Instant;
 
 /**
@@ -42,27 +46,36 @@ public final class StripeWebhookService {
   private static final Logger log = LoggerFactory.getLogger(StripeWebhookService.class);
   static final long TOLERANCE_SECONDS = 300;
   static final String PURCHASE_DESCRIPTION = "Stripe purchase";
+  /** The operationId of a grant imported from a Stripe credit grant: the prefix and the Stripe id. */
+  public static final String IMPORT_PREFIX = "stripe/";
 
   private final Vertx vertx;
   private final Pool pool;
   private final LedgerConfig config;
   private final Transactions transactions;
   private final LedgerStore store;
+  private final GrantOnce grantOnce;
   private final GrantWriter grants;
   private final GrantRevoker revoker;
+  private final Refunds refunds;
+  private final UserLocks locks;
   private final OutboxStore outbox;
   private final StripeGateway gateway;
   private final UserStore users = new UserStore();
 
   public StripeWebhookService(Vertx vertx, Pool pool, LedgerConfig config, Transactions transactions,
-                              LedgerStore store, GrantWriter grants, GrantRevoker revoker, OutboxStore outbox) {
+                              LedgerStore store, GrantOnce grantOnce, GrantWriter grants, GrantRevoker revoker,
+                              Refunds refunds, UserLocks locks, OutboxStore outbox) {
     this.vertx = vertx;
     this.pool = pool;
     this.config = config;
     this.transactions = transactions;
     this.store = store;
+    this.grantOnce = grantOnce;
     this.grants = grants;
     this.revoker = revoker;
+    this.refunds = refunds;
+    this.locks = locks;
     this.outbox = outbox;
     this.gateway = config.stripe().relayEnabled() ? new StripeGateway(config.stripe()) : null;
   }
@@ -160,7 +173,7 @@ public final class StripeWebhookService {
     }
     GrantWriter.Spec spec = new GrantWriter.Spec(operationId, GrantType.PURCHASE, amount, PURCHASE_DESCRIPTION,
         null, paymentIntentId);
-    return grants.writeOnce(conn, userId, spec, now)
+    return grantOnce.write(conn, userId, spec, now)
         .map(reply -> reply.replayed() ? "replayed" : "granted")
         .recover(e -> e instanceof LedgerException le
             ? failure(conn, eventId, operationId, userId, object, le.code() + ": " + le.getMessage(), now)
@@ -193,39 +206,26 @@ public final class StripeWebhookService {
   private Future<String> refund(SqlConnection conn, String eventId, JsonObject charge, String operationId,
                                 Instant now) {
     String chargeId = stringOrNull(charge, "id");
+    String paymentIntentId = stringOrNull(charge, "payment_intent");
     Long amount = longOrNull(charge, "amount");
     Long refunded = longOrNull(charge, "amount_refunded");
-    if (operationId == null) {
-      return failure(conn, eventId, null, null, charge, "no purchase grant for PaymentIntent "
-          + stringOrNull(charge, "payment_intent"), now);
+    if (chargeId == null || amount == null || refunded == null || amount <= 0 || refunded < 0) {
+      return failure(conn, eventId, operationId, null, charge, "the charge has no usable id/amount/amount_refunded", now);
     }
-    if (amount == null || refunded == null || amount <= 0 || refunded < 0) {
-      return failure(conn, eventId, operationId, null, charge, "the charge has no usable amount/amount_refunded", now);
-    }
-    return store.grantByOperation(conn, operationId).compose(found -> {
+    Future<Grant> purchase = operationId == null ? Future.succeededFuture(null) : store.grantByOperation(conn, operationId);
+    return purchase.compose(found -> {
       if (found == null) {
-        return failure(conn, eventId, operationId, null, charge, "no grant with operationId " + operationId, now);
+        if (paymentIntentId == null) {
+          return failure(conn, eventId, operationId, null, charge, "the charge names no PaymentIntent", now);
+        }
+        // webhooks arrive out of order: the refund waits for its purchase and is applied when it is granted
+        return store.recordPendingRefund(conn, chargeId, paymentIntentId, operationId, amount, refunded, eventId, now)
+            .map("refund_pending");
       }
-      return users.lock(conn, found.userId())
-          .compose(user -> store.grantByOperation(conn, operationId))
-          .compose(grant -> revokeShare(conn, grant, chargeId, amount, refunded, now));
+      return locks.lock(conn, found.userId(), now)
+          .compose(user -> store.grantByOperation(conn, found.operationId()))
+          .compose(grant -> refunds.apply(conn, grant, chargeId, amount, refunded, now));
     });
-  }
-
-  /** Revokes the refunded share of the grant, cumulatively: what the refunds so far cover, less what is revoked. */
-  private Future<String> revokeShare(SqlConnection conn, Grant grant, String chargeId, long amount, long refunded,
-                                     Instant now) {
-    if (grant.closedAt() != null) {
-      return Future.succeededFuture("ignored_grant_closed");
-    }
-    boolean full = refunded >= amount;
-    long target = full ? grant.principal() : BigDecimal.valueOf(grant.principal())
-        .multiply(BigDecimal.valueOf(refunded))
-        .divide(BigDecimal.valueOf(amount), 0, RoundingMode.HALF_UP)
-        .longValueExact();
-    return store.revokedSoFar(conn, grant.grantId()).compose(soFar -> revoker.revoke(conn, grant,
-            Math.max(0, target - soFar), full, "refund " + chargeId, "refund/" + chargeId + "/" + refunded, now))
-        .map(r -> (full ? "revoked_all:" : "revoked:") + r.credits());
   }
 
   // ---- mirror confirmation
@@ -234,21 +234,99 @@ public final class StripeWebhookService {
     String stripeId = stringOrNull(creditGrant, "id");
     JsonObject metadata = creditGrant.getValue("metadata") instanceof JsonObject m ? m : new JsonObject();
     String operationId = stringOrNull(metadata, "operationId");
-    if (stripeId == null || operationId == null) {
+    if (stripeId == null) {
       return Future.succeededFuture("ignored_not_ours");
+    }
+    if (operationId == null) {
+      return imported(conn, eventId, stripeId, creditGrant, now);
     }
     return store.grantByOperation(conn, operationId).compose(grant -> {
       if (grant == null) {
         return Future.succeededFuture("ignored_not_ours");
       }
-      if (grant.stripeGrantId() != null && !grant.stripeGrantId().equals(stripeId)) {
-        return failure(conn, eventId, operationId, grant.userId(), creditGrant, "Stripe holds a second credit grant "
-            + stripeId + " for grant " + operationId + " (mirrored as " + grant.stripeGrantId() + ")", now);
-      }
-      Future<Void> voided = creditGrant.getValue("voided_at") != null
-          ? outbox.confirmVoid(conn, grant.grantId(), now) : Future.succeededFuture();
-      return Future.all(outbox.confirmCreate(conn, grant.grantId(), stripeId, now), voided).map("confirmed");
+      String key = stringOrNull(metadata, "mirrorKey");
+      return outbox.findByKey(conn, key != null ? key : CreditGrantPayload.createKey(grant)).compose(row -> {
+        boolean replacement = row != null ? row.replacement() : key != null && !key.equals(CreditGrantPayload.createKey(grant));
+        String known = row != null ? row.stripeObjectId() : replacement ? null : grant.stripeGrantId();
+        if (known != null && !known.equals(stripeId)) {
+          return failure(conn, eventId, operationId, grant.userId(), creditGrant, "Stripe holds a second credit "
+              + "grant " + stripeId + " for grant " + operationId + " (mirrored as " + known + ")", now);
+        }
+        Future<Void> created = row == null && replacement ? Future.succeededFuture()
+            : outbox.confirmCreate(conn, grant.grantId(), row == null ? null : row.outboxId(), stripeId, replacement, now);
+        // a voided mirror that was replaced since is history: only the current one's void counts
+        Future<Void> voided = creditGrant.getValue("voided_at") != null
+            && (grant.stripeGrantId() == null || stripeId.equals(grant.stripeGrantId()))
+            ? outbox.confirmVoid(conn, grant.grantId(), now) : Future.succeededFuture();
+        return Future.all(created, voided).map("confirmed");
+      });
     });
+  }
+
+  /**
+   * A credit grant made in Stripe itself (no ledger metadata) for a customer who is one of our users becomes a
+   * local grant, once per Stripe grant ({@code stripe/<id>}): {@code paid} as a purchase, {@code promotional} as an
+   * admin grant, worth its cents at the user's price. Later events keep its expiry in step, and a void revokes it.
+   */
+  private Future<String> imported(SqlConnection conn, String eventId, String stripeId, JsonObject creditGrant,
+                                  Instant now) {
+    String customer = stringOrNull(creditGrant, "customer");
+    if (customer == null) {
+      return Future.succeededFuture("ignored_not_ours");
+    }
+    String operationId = IMPORT_PREFIX + stripeId;
+    return users.findByStripeCustomer(conn, customer).compose(owner -> {
+      if (owner == null) {
+        return Future.succeededFuture("ignored_not_ours");
+      }
+      return locks.lock(conn, owner.userId(), now).compose(user -> store.grantByOperation(conn, operationId)
+          .compose(existing -> existing != null ? follow(conn, existing, creditGrant, now)
+              : importNew(conn, eventId, user, operationId, stripeId, creditGrant, now)));
+    });
+  }
+
+  private Future<String> importNew(SqlConnection conn, String eventId, User user, String operationId, String stripeId,
+                                   JsonObject creditGrant, Instant now) {
+    JsonObject amount = creditGrant.getValue("amount") instanceof JsonObject a ? a : new JsonObject();
+    JsonObject monetary = amount.getValue("monetary") instanceof JsonObject m ? m : new JsonObject();
+    Long cents = longOrNull(monetary, "value");
+    if (cents == null || cents <= 0) {
+      return failure(conn, eventId, operationId, user.userId(), creditGrant, "the credit grant has no monetary amount", now);
+    }
+    if (creditGrant.getValue("voided_at") != null) {
+      return Future.succeededFuture("ignored_voided");
+    }
+    long credits = CentsPerCredit.creditsFor(cents, user.centsPerCredit());
+    if (credits < 1 || credits > config.maxCreditsPerOperation()) {
+      return failure(conn, eventId, operationId, user.userId(), creditGrant, "the credit grant of " + cents
+          + " cents is " + credits + " credits at the user's price", now);
+    }
+    Long expires = longOrNull(creditGrant, "expires_at");
+    GrantType type = "paid".equals(creditGrant.getValue("category")) ? GrantType.PURCHASE : GrantType.ADMIN;
+    String name = stringOrNull(creditGrant, "name");
+    String description = "Imported from Stripe credit grant " + stripeId + (name == null ? "" : ": " + name);
+    GrantWriter.Spec spec = new GrantWriter.Spec(operationId, type, credits,
+        description.length() > 500 ? description.substring(0, 500) : description,
+        expires == null ? null : Instant.ofEpochSecond(expires), null,
+        new GrantWriter.Value(cents, user.centsPerCredit()), stripeId);
+    return grants.write(conn, user, spec, now).map("imported");
+  }
+
+  /** An imported grant follows its Stripe grant: the expiry, and a void. */
+  private Future<String> follow(SqlConnection conn, Grant grant, JsonObject creditGrant, Instant now) {
+    if (grant.closedAt() != null) {
+      return Future.succeededFuture("ignored_grant_closed");
+    }
+    if (creditGrant.getValue("voided_at") != null) {
+      return revoker.revokeVoidedInStripe(conn, grant, "voided in Stripe", "stripe-void/" + grant.operationId(), now)
+          .map(r -> "revoked_all:" + r.credits());
+    }
+    Long expires = longOrNull(creditGrant, "expires_at");
+    Instant expiresAt = expires == null ? null : Instant.ofEpochSecond(expires);
+    if (java.util.Objects.equals(expiresAt, grant.expiresAt())) {
+      return Future.succeededFuture("unchanged");
+    }
+    return store.setExpiry(conn, grant.grantId(), expiresAt).map("expiry_updated");
   }
 
   private Future<String> failure(SqlConnection conn, String eventId, String operationId, String userId,

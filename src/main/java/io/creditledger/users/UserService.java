@@ -8,6 +8,7 @@ import io.creditledger.db.Transactions;
 import io.creditledger.ledger.CycleGrants;
 import io.creditledger.ledger.GrantType;
 import io.creditledger.ledger.GrantWriter;
+import io.creditledger.ledger.ResetService;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.money.CentsPerCredit;
 import io.creditledger.time.Now;
@@ -26,19 +27,24 @@ import java.util.regex.Pattern;
 public final class UserService {
   private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,190}");
   private static final Pattern STRIPE_CUSTOMER = Pattern.compile("cus_[A-Za-z0-9]{1,250}");
-  private static final Set<String> PUT_FIELDS = Set.of("userId", "email", "stripeCustomerId", "centsPerCredit");
+  private static final int MAX_REFERRAL_LIMIT = 1_000_000;
+  private static final Set<String> PUT_FIELDS = Set.of("userId", "email", "stripeCustomerId", "centsPerCredit",
+      "referralLimit");
 
   private final Pool pool;
   private final LedgerConfig config;
   private final Transactions transactions;
   private final GrantWriter grants;
+  private final ResetService resets;
   private final UserStore store = new UserStore();
 
-  public UserService(Pool pool, LedgerConfig config, Transactions transactions, GrantWriter grants) {
+  public UserService(Pool pool, LedgerConfig config, Transactions transactions, GrantWriter grants,
+                     ResetService resets) {
     this.pool = pool;
     this.config = config;
     this.transactions = transactions;
     this.grants = grants;
+    this.resets = resets;
   }
 
 
@@ -52,7 +58,11 @@ public final class UserService {
     BigDecimal centsPerCredit = centsPerCredit(in);
     Instant now = Now.of(config.clock());
     Instant firstReset = config.resetCycle().firstReset(now);
-    UserStore.Upsert upsert = new UserStore.Upsert(userId, email, stripeCustomerId, clearStripeCustomer, centsPerCredit);
+    boolean setReferralLimit = in.has("referralLimit");
+    Integer referralLimit = setReferralLimit && body.getValue("referralLimit") != null
+        ? (int) in.integer("referralLimit", 0, MAX_REFERRAL_LIMIT) : null;
+    UserStore.Upsert upsert = new UserStore.Upsert(userId, email, stripeCustomerId, clearStripeCustomer, centsPerCredit,
+        setReferralLimit, referralLimit);
     return transactions.run(new Transactions.Failure(null, userId, body), conn ->
         store.upsert(conn, upsert, config.defaultCentsPerCredit(), ResetCycle.anchorDay(now), firstReset, now)
             .compose(saved -> saved.created() ? firstFreeGrant(conn, saved.user(), now).map(saved) : Future.succeededFuture(saved)))
@@ -69,14 +79,18 @@ public final class UserService {
     return grants.write(conn, user, spec, now).mapEmpty();
   }
 
+  /** The user as of now: a user whose cycle has ended is reset first, so the answer shows the current cycle. */
   public Future<Reply> get(JsonObject body) {
     String userId = Input.of(body, Set.of("userId")).id("userId");
-    return store.find(pool, userId).map(user -> {
+    Instant now = Now.of(config.clock());
+    return store.find(pool, userId).compose(user -> {
       if (user == null) {
         throw LedgerException.userNotFound(userId);
       }
-      return Reply.ok(user.toJson());
-    });
+      return ResetService.due(user, now)
+          ? resets.applyDue(userId, now).compose(v -> store.find(pool, userId))
+          : Future.succeededFuture(user);
+    }).map(user -> Reply.ok(user.toJson()));
   }
 
   private static BigDecimal centsPerCredit(Input in) {

@@ -18,7 +18,7 @@ import static io.creditledger.time.Now.sql;
 /** The SQL of users, in one place. */
 public final class UserStore {
   private static final String COLUMNS = "user_id, email, stripe_customer_id, cents_per_credit, billing_anchor_day, "
-      + "next_quota_reset, usage_this_cycle, created_at, updated_at";
+      + "next_quota_reset, usage_this_cycle, referral_limit, created_at, updated_at";
 
   /**
    * Inserts the user, or updates the fields given. On update, a null {@code stripeCustomerId} or
@@ -26,19 +26,24 @@ public final class UserStore {
    */
   private static final String UPSERT = "INSERT INTO users (" + COLUMNS + ") "
       + "VALUES (#{userId}, #{email}, #{stripeCustomerId}, COALESCE(#{centsPerCredit}::numeric, #{defaultCentsPerCredit}::numeric), "
-      + "#{anchorDay}, #{nextQuotaReset}, 0, #{now}, #{now}) "
+      + "#{anchorDay}, #{nextQuotaReset}, 0, #{referralLimit}, #{now}, #{now}) "
       + "ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, "
       + "stripe_customer_id = CASE WHEN #{clearStripeCustomerId}::boolean THEN NULL "
       + "  ELSE COALESCE(#{stripeCustomerId}::text, users.stripe_customer_id) END, "
       + "cents_per_credit = COALESCE(#{centsPerCredit}::numeric, users.cents_per_credit), "
+      + "referral_limit = CASE WHEN #{setReferralLimit}::boolean THEN #{referralLimit}::integer "
+      + "  ELSE users.referral_limit END, "
       + "updated_at = EXCLUDED.updated_at "
       + "RETURNING " + COLUMNS + ", (xmax = 0) AS created";
 
   private static final String GET = "SELECT " + COLUMNS + " FROM users WHERE user_id = #{userId}";
   private static final String GET_FOR_UPDATE = GET + " FOR UPDATE";
+  private static final String BY_STRIPE_CUSTOMER = "SELECT " + COLUMNS + " FROM users "
+      + "WHERE stripe_customer_id = #{customer} ORDER BY created_at LIMIT 1";
 
+  /** @param setReferralLimit whether the request named {@code referralLimit} (null then restores the default) */
   public record Upsert(String userId, String email, String stripeCustomerId, boolean clearStripeCustomerId,
-                       BigDecimal centsPerCredit) {
+                       BigDecimal centsPerCredit, boolean setReferralLimit, Integer referralLimit) {
   }
 
   public record Saved(User user, boolean created) {
@@ -54,6 +59,8 @@ public final class UserStore {
     p.put("centsPerCredit", u.centsPerCredit() == null ? null : Numeric.create(u.centsPerCredit()));
     p.put("defaultCentsPerCredit", Numeric.create(defaultCentsPerCredit));
     p.put("anchorDay", (short) anchorDay);
+    p.put("setReferralLimit", u.setReferralLimit());
+    p.put("referralLimit", u.referralLimit());
     p.put("nextQuotaReset", sql(nextQuotaReset));
     p.put("now", sql(now));
     return SqlTemplate.forQuery(client, UPSERT).execute(p)
@@ -65,6 +72,12 @@ public final class UserStore {
 
   public Future<User> find(SqlClient client, String userId) {
     return one(client, GET, userId);
+  }
+
+  /** The user linked to a Stripe customer (the oldest, should several share one), or null. */
+  public Future<User> findByStripeCustomer(SqlClient client, String customer) {
+    return SqlTemplate.forQuery(client, BY_STRIPE_CUSTOMER).execute(Map.of("customer", customer))
+        .map(rows -> rows.size() == 0 ? null : toUser(rows.iterator().next()));
   }
 
   /** The user, locked until the end of the transaction: it serializes every balance change of one user. */
@@ -86,6 +99,7 @@ public final class UserStore {
         row.getShort("billing_anchor_day"),
         row.getOffsetDateTime("next_quota_reset").toInstant(),
         row.getLong("usage_this_cycle"),
+        row.getInteger("referral_limit"),
         row.getOffsetDateTime("created_at").toInstant(),
         row.getOffsetDateTime("updated_at").toInstant());
   }

@@ -1,6 +1,7 @@
 package io.creditledger.drill;
 
 import io.creditledger.config.DatabaseUrl;
+import io.creditledger.ledger.RolloverShares;
 import io.creditledger.support.FakeStripe;
 import io.creditledger.support.StripeFixtures;
 import io.vertx.core.json.JsonObject;
@@ -510,12 +511,7 @@ public final class Drill {
             expectGrant(c, op.operationId() + "-referrer", op.userId(), op.amount());
             expectGrant(c, op.operationId() + "-referred", op.extra(), op.amount());
           }
-          case "revoke", "refund" -> {
-            if (number(c, "SELECT count(*) FROM grants WHERE operation_id = ? AND closed_at IS NOT NULL", op.operationId()) != 1
-                && number(c, "SELECT count(*) FROM grants WHERE operation_id = ?", op.operationId()) != 1) {
-              problems.add(op.kind() + " of " + op.operationId() + " answered 2xx but its grant is missing");
-            }
-          }
+          case "revoke", "refund" -> expectRevoked(c, op);
           default -> {
           }
         }
@@ -538,6 +534,57 @@ public final class Drill {
     verifyStripe(db, stripe);
   }
 
+  /**
+   * A full revoke or refund that was answered 2xx left the grant revoked and took back every credit it still had,
+   * wherever they were: on the grant itself, or in the rollovers its credits moved into.
+   */
+  private void expectRevoked(Connection c, Op op) throws SQLException {
+    String id = op.operationId();
+    if (number(c, "SELECT count(*) FROM grants WHERE operation_id = ? AND closed_by = 'revoke'", id) != 1) {
+      problems.add(op.kind() + " of " + id + " answered 2xx but the grant is not revoked");
+      return;
+    }
+    long remaining = number(c, "SELECT greatest(balance, 0) FROM grants WHERE operation_id = ?", id)
+        + stillInRollovers(c, number(c, "SELECT grant_id FROM grants WHERE operation_id = ?", id));
+    if (remaining != 0) {
+      problems.add(op.kind() + " of " + id + " answered 2xx but " + remaining + " of its credits are still spendable");
+    }
+  }
+
+  /** The grant's credits still in the rollovers they moved into, following the chain to its open end. */
+  private static long stillInRollovers(Connection c, long grantId) throws SQLException {
+    List<RolloverShares.Level> chain = new ArrayList<>();
+    long via = grantId;
+    long end = -1;
+    while (true) {
+      long rollover = number(c, "SELECT coalesce((SELECT rollover_grant_id FROM rollover_sources WHERE source_grant_id = "
+          + via + "), -1)");
+      if (rollover < 0) {
+        break;
+      }
+      List<RolloverShares.Share> shares = new ArrayList<>();
+      int index = -1;
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT source_grant_id, credits, revoked FROM rollover_sources "
+          + "WHERE rollover_grant_id = " + rollover + " ORDER BY position")) {
+        while (rs.next()) {
+          if (rs.getLong(1) == via) {
+            index = shares.size();
+          }
+          shares.add(new RolloverShares.Share(rs.getLong(2), rs.getLong(3)));
+        }
+      }
+      chain.add(new RolloverShares.Level(shares, index));
+      via = rollover;
+      end = rollover;
+    }
+    if (end < 0) {
+      return 0;
+    }
+    long endRemaining = number(c, "SELECT CASE WHEN closed_at IS NULL THEN balance ELSE 0 END FROM grants WHERE grant_id = "
+        + end);
+    return RolloverShares.remaining(chain, endRemaining);
+  }
+
   private void expectGrant(Connection c, String op, String user, long amount) throws SQLException {
     try (PreparedStatement s = c.prepareStatement("SELECT user_id, principal FROM grants WHERE operation_id = ?")) {
       s.setString(1, op);
@@ -553,31 +600,50 @@ public final class Drill {
     }
   }
 
-  /** Every mirrored grant reached Stripe exactly once by Idempotency-Key, and Stripe holds nothing else. */
+  /**
+   * Every create the outbox holds reached Stripe exactly once by its Idempotency-Key; each mirrored grant's Stripe
+   * grant exists (voided where the ledger voided it); and Stripe holds nothing else but the voided mirrors that
+   * partial revokes replaced.
+   */
   private void verifyStripe(DatabaseUrl db, FakeStripe stripe) throws SQLException {
     Map<String, String> mirrored = new HashMap<>();
-    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties());
-         ResultSet rs = c.createStatement().executeQuery("SELECT operation_id, stripe_grant_id, stripe_voided_at IS NOT NULL, "
-             + "EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id AND o.action = 'void_credit_grant') "
-             + "FROM grants g WHERE stripe_customer_id IS NOT NULL")) {
-      while (rs.next()) {
-        String op = rs.getString(1);
-        String key = "ledger-create-" + op;
-        mirrored.put(op, rs.getString(2));
-        if (stripe.createCount(key) != 1) {
-          problems.add("mirrored grant " + op + " was created " + stripe.createCount(key) + " times at Stripe");
+    java.util.Set<String> createKeys = new java.util.HashSet<>();
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
+      try (ResultSet rs = c.createStatement().executeQuery(
+          "SELECT idempotency_key FROM stripe_outbox WHERE action = 'create_credit_grant'")) {
+        while (rs.next()) {
+          createKeys.add(rs.getString(1));
+          if (stripe.createCount(rs.getString(1)) != 1) {
+            problems.add("outbox create " + rs.getString(1) + " was made " + stripe.createCount(rs.getString(1))
+                + " times at Stripe");
+          }
         }
-        JsonObject remote = rs.getString(2) == null ? null : stripe.creditGrant(rs.getString(2));
-        if (remote == null) {
-          problems.add("mirrored grant " + op + " has Stripe id " + rs.getString(2) + " that Stripe does not know");
-        } else if (rs.getBoolean(4) && remote.getValue("voided_at") == null) {
-          problems.add("grant " + op + " should be voided at Stripe");
+      }
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT operation_id, stripe_grant_id, stripe_voided_at IS NOT NULL "
+          + "FROM grants g WHERE stripe_customer_id IS NOT NULL")) {
+        while (rs.next()) {
+          String op = rs.getString(1);
+          mirrored.put(op, rs.getString(2));
+          if (stripe.createCount("ledger-create-" + op) != 1) {
+            problems.add("mirrored grant " + op + " was created " + stripe.createCount("ledger-create-" + op)
+                + " times at Stripe");
+          }
+          JsonObject remote = rs.getString(2) == null ? null : stripe.creditGrant(rs.getString(2));
+          if (remote == null) {
+            problems.add("mirrored grant " + op + " has Stripe id " + rs.getString(2) + " that Stripe does not know");
+          } else if (rs.getBoolean(3) != (remote.getValue("voided_at") != null)) {
+            problems.add("grant " + op + " is " + (rs.getBoolean(3) ? "" : "not ") + "voided here but "
+                + (remote.getValue("voided_at") != null ? "" : "not ") + "at Stripe");
+          }
         }
       }
     }
     for (JsonObject remote : stripe.creditGrants()) {
-      String op = remote.getJsonObject("metadata").getString("operationId");
-      if (!remote.getString("id").equals(mirrored.get(op))) {
+      JsonObject metadata = remote.getJsonObject("metadata");
+      String op = metadata.getString("operationId");
+      boolean current = remote.getString("id").equals(mirrored.get(op));
+      boolean replaced = remote.getValue("voided_at") != null && createKeys.contains(metadata.getString("mirrorKey"));
+      if (!current && !replaced) {
         problems.add("Stripe holds credit grant " + remote.getString("id") + " for " + op + " that the ledger does not");
       }
     }

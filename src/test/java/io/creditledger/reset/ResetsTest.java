@@ -81,12 +81,11 @@ class ResetsTest {
     app.grant("x-roll", "x-roll-p2", "purchase", 400);
     app.grant("x-roll", "x-roll-admin", "admin", 50);
     app.consume("x-roll", "x-roll-c", 150); // 100 free, then 50 from the older purchase
-    app.clock.set(Instant.parse("2026-02-15T10:00:01Z"));
-    app.consume("x-roll", "x-roll-late", 20); // the free grant expired at the boundary: purchase pays
     JsonObject before = app.balance("x-roll");
     long purchasedBefore = before.getJsonObject("breakdown").getLong("purchase")
         + before.getJsonObject("breakdown").getLong("rollover");
-    assertThat(purchasedBefore).isEqualTo(930);
+    assertThat(purchasedBefore).isEqualTo(950);
+    app.clock.set(Instant.parse("2026-02-15T10:00:01Z"));
 
     assertThat(runResets()).isEqualTo(1);
 
@@ -97,12 +96,12 @@ class ResetsTest {
     assertThat(after.getJsonObject("breakdown").getLong("free")).isEqualTo(100);
     assertThat(after.getLong("usageThisCycle")).isZero();
     assertThat(after.getString("nextQuotaReset")).isEqualTo("2026-03-15T10:00:00Z");
-    assertThat(journalSum("x-roll", "rollover_out")).isEqualTo(-930);
-    assertThat(journalSum("x-roll", "rollover_in")).isEqualTo(930);
+    assertThat(journalSum("x-roll", "rollover_out")).isEqualTo(-950);
+    assertThat(journalSum("x-roll", "rollover_in")).isEqualTo(950);
 
     JsonObject rollover = grant("x-roll", "rollover/x-roll/2026-02-15T10:00:00Z");
     assertThat(rollover.getString("type")).isEqualTo("rollover");
-    assertThat(rollover.getLong("principal")).isEqualTo(930);
+    assertThat(rollover.getLong("principal")).isEqualTo(950);
     assertThat(rollover.getValue("expiresAt")).isNull();
     assertThat(grant("x-roll", "x-roll-p1").getString("state")).isEqualTo("rolled_over");
     assertThat(grant("x-roll", "x-roll-p1").getLong("principal")).isEqualTo(600);
@@ -114,8 +113,8 @@ class ResetsTest {
     app.consume("x-roll", "x-roll-march", 130);
     app.clock.set(Instant.parse("2026-03-15T10:00:00Z"));
     assertThat(runResets()).isEqualTo(1);
-    assertThat(grant("x-roll", "rollover/x-roll/2026-03-15T10:00:00Z").getLong("principal")).isEqualTo(900);
-    assertThat(app.balance("x-roll").getJsonObject("breakdown").getLong("rollover")).isEqualTo(900);
+    assertThat(grant("x-roll", "rollover/x-roll/2026-03-15T10:00:00Z").getLong("principal")).isEqualTo(920);
+    assertThat(app.balance("x-roll").getJsonObject("breakdown").getLong("rollover")).isEqualTo(920);
   }
 
   @Test
@@ -163,8 +162,11 @@ class ResetsTest {
     app.consume("x-debt", "x-debt-c", 160); // free 100, then 60 of debt on the free grant
     assertThat(app.balance("x-debt").getLong("totalDebt")).isEqualTo(60);
     app.clock.set(Instant.parse("2026-02-15T10:00:00Z"));
-    assertThat(app.balance("x-debt").getLong("totalDebt")).as("expiry does not forgive").isEqualTo(60);
     assertThat(runResets()).isEqualTo(1);
+    assertThat(journalSum("x-debt", "debt_settlement")).as("expiry did not forgive: the new grant paid").isZero();
+    assertThat(app.journal("x-debt").stream().map(e -> (JsonObject) e)
+        .filter(e -> e.getString("kind").equals("debt_settlement")).mapToLong(e -> Math.abs(e.getLong("delta"))).sum())
+        .isEqualTo(120);
     JsonObject after = app.balance("x-debt");
     assertThat(after.getLong("totalDebt")).isZero();
     assertThat(after.getLong("totalRemaining")).isEqualTo(40);
@@ -175,7 +177,7 @@ class ResetsTest {
   }
 
   @Test
-  void onlyReferrersGetTheReferralGrantOfANewCycle() {
+  void bothSidesOfAReferralGetTheReferralGrantOfANewCycle() {
     app.user("x-referrer");
     app.user("x-referred");
     app.user("x-plain");
@@ -188,8 +190,8 @@ class ResetsTest {
     JsonObject cycleReferral = grant("x-referrer", "referral/x-referrer/2026-03-15T10:00:00Z");
     assertThat(cycleReferral.getLong("principal")).isEqualTo(50);
     assertThat(cycleReferral.getString("expiresAt")).isEqualTo("2026-03-15T10:00:00Z");
-    assertThat(grants("x-referred").stream().map(g -> g.getString("operationId")))
-        .noneMatch(op -> op.startsWith("referral/"));
+    assertThat(grant("x-referred", "referral/x-referred/2026-03-15T10:00:00Z").getLong("principal"))
+        .as("the referred user took part in the referral too").isEqualTo(50);
     assertThat(grants("x-plain").stream().map(g -> g.getString("type"))).doesNotContain("referral");
     assertThat(app.balance("x-referrer").getJsonObject("breakdown").getLong("referral"))
         .as("last cycle's referral credits expired").isEqualTo(50);
@@ -224,7 +226,7 @@ class ResetsTest {
         consumes.add(pool.submit(() -> app.consume("x-race", "x-race-c" + n, 10)));
         if (i == 20) {
           consumes.add(pool.submit(() -> {
-            assertThat(runResets()).isEqualTo(1);
+            runResets(); // races the consumptions, which reset the user themselves when they come first
             return null;
           }));
         }
@@ -247,6 +249,8 @@ class ResetsTest {
     JsonObject balance = app.balance("x-race");
     assertThat(balance.getLong("usageThisCycle")).isEqualTo(consumedAfterReset);
     assertThat(journalSum("x-race", "consume")).isEqualTo(-600);
+    assertThat(app.number("SELECT count(*) FROM operations WHERE kind = 'reset' AND user_id = 'x-race'"))
+        .as("reset exactly once").isEqualTo(1);
     // every credit is accounted for: granted, minus consumed, minus what expired
     long expired = -journalSum("x-race", "expiry");
     assertThat(balance.getLong("netBalance")).isEqualTo(10_000 + 100 + 100 - 600 - expired);
@@ -258,11 +262,12 @@ class ResetsTest {
       app.user("x-backlog-" + i);
     }
     app.clock.set(Instant.parse("2026-02-15T10:00:00Z"));
+    app.user("x-backlog-reader"); // created now, so not due: reading it leaves the backlog to the scanner
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try {
       Future<Integer> run = pool.submit(ResetsTest::runResets);
       while (!run.isDone()) {
-        assertThat(app.api.get("/v1/users/x-backlog-0/balance").status()).isEqualTo(200);
+        assertThat(app.api.get("/v1/users/x-backlog-reader/balance").status()).isEqualTo(200);
       }
       assertThat(run.get()).isEqualTo(40);
     } finally {
