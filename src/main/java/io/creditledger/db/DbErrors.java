@@ -1,5 +1,6 @@
 package io.creditledger.db;
 
+import io.vertx.core.VertxException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
@@ -29,7 +30,7 @@ public final class DbErrors {
   public static boolean isUnavailable(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof ClosedConnectionException || c instanceof ConnectException || c instanceof TimeoutException
-          || (c instanceof IOException && !(c instanceof java.io.UncheckedIOException))) {
+          || (c instanceof IOException && !(c instanceof java.io.UncheckedIOException)) || closedUnderneath(c)) {
         return true;
       }
       String state = sqlState(c);
@@ -46,6 +47,15 @@ public final class DbErrors {
   /** No connection could be had in time, or too many requests already wait for one (see {@link DatabasePool}). */
   public static boolean isPoolBusy(Throwable t) {
     return t instanceof DatabasePool.PoolBusyException || t instanceof ConnectionPoolTooBusyException;
+  }
+
+  /**
+   * A statement sent on a connection the server has just closed (vertx-sql-client's SocketConnectionBase says so
+   * only in the message of a plain VertxException).
+   */
+  private static boolean closedUnderneath(Throwable t) {
+    return t instanceof VertxException && t.getMessage() != null
+        && t.getMessage().startsWith("Connection is not active now");
   }
 
   /** SQLSTATE class 22: a value out of range, badly encoded or of the wrong form for its column. */
