@@ -6,6 +6,9 @@ import io.creditledger.config.ConfigLoader;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
+import io.creditledger.outbox.OutboxStore;
+import io.creditledger.outbox.ReconcileService;
+import io.creditledger.outbox.StripeGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -42,8 +45,10 @@ public final class Main {
       case "migrate" -> System.exit(migrate(config, false));
       case "migrate-status" -> System.exit(migrate(config, true));
       case "audit" -> System.exit(audit(config, args.length > 1 ? args[1] : null));
+      case "reconcile" -> System.exit(reconcile(config, List.of(args).subList(1, args.length)));
       default -> {
-        System.err.println("Usage: java -jar credit-ledger.jar [serve|migrate|migrate-status|audit [userId]]");
+        System.err.println("Usage: java -jar credit-ledger.jar [serve|migrate|migrate-status|audit [userId]"
+            + "|reconcile [userId] [--repair]]");
         System.exit(2);
       }
     }
@@ -89,6 +94,42 @@ public final class Main {
     } catch (Exception e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       System.err.println("Audit failed: " + cause.getMessage());
+      return 1;
+    } finally {
+      vertx.close();
+    }
+  }
+
+  /**
+   * Compares the Stripe mirror with Stripe and prints each drift; with {@code --repair} queues the repairs for the
+   * relay of a running service. Exit code 0 when there is no drift, 1 when there is (or when it cannot run).
+   */
+  public static int reconcile(LedgerConfig config, List<String> args) {
+    boolean repair = args.contains("--repair");
+    String userId = args.stream().filter(a -> !a.startsWith("--")).findFirst().orElse(null);
+    if (!config.stripe().relayEnabled()) {
+      System.err.println("Reconcile needs STRIPE_API_KEY");
+      return 1;
+    }
+    Vertx vertx = Vertx.vertx();
+    try (PostgresServer postgres = PostgresServer.open(config)) {
+      Pool pool = PgBuilder.pool().connectingTo(postgres.url().connectOptions()).using(vertx).build();
+      try {
+        ReconcileService service = new ReconcileService(pool, config, new OutboxStore(),
+            new StripeGateway(config.stripe()), vertx.createSharedWorkerExecutor("stripe-reconcile", 1));
+        ReconcileService.Result result = service.reconcile(userId, repair).toCompletionStage().toCompletableFuture()
+            .get(1, TimeUnit.HOURS);
+        result.drift().forEach(d -> System.out.println(d.kind().wire() + ": user " + d.userId() + ", grant "
+            + d.operationId() + ", Stripe grant " + d.stripeGrantId()));
+        System.out.println("Checked " + result.checked() + " customer(s): " + (result.drift().isEmpty() ? "no drift"
+            : result.drift().size() + " drift(s)" + (repair ? ", repairs queued" : "")));
+        return result.drift().isEmpty() ? 0 : 1;
+      } finally {
+        pool.close();
+      }
+    } catch (Exception e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      System.err.println("Reconcile failed: " + cause.getMessage());
       return 1;
     } finally {
       vertx.close();

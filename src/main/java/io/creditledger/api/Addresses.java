@@ -24,6 +24,8 @@ public final class Addresses {
   public static final String API_KEY_GET = "ledger.apikeys.get";
   public static final String API_KEY_DELETE = "ledger.apikeys.delete";
   public static final String AUDIT = "ledger.audit";
+  public static final String STRIPE_RECONCILE = "ledger.stripe.reconcile";
+  public static final String STRIPE_RECONCILE_LAST = "ledger.stripe.reconcile.last";
 
   private Addresses() {
   }

@@ -112,6 +112,18 @@ public final class Input {
     return matching(name, ID, "1-128 letters, digits or . _ : @ - (starting with a letter or digit)");
   }
 
+  /** A JSON true or false; {@code otherwise} when absent or null. */
+  public boolean optionalBoolean(String name, boolean otherwise) {
+    Object v = json.getValue(name);
+    if (v == null) {
+      return otherwise;
+    }
+    if (!(v instanceof Boolean b)) {
+      throw invalid(name, "must be true or false");
+    }
+    return b;
+  }
+
   /** The operationId of any grant, the ledger's own cycle and import grants included. */
   public String grantId(String name) {
     return matching(name, GRANT_ID, "a grant's operationId");

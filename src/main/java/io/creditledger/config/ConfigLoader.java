@@ -199,7 +199,17 @@ public final class ConfigLoader {
         duration("STRIPE_TIMEOUT"),
         integer("STRIPE_CONCURRENCY", 1, 256),
         duration("STRIPE_BACKOFF_BASE"),
-        duration("STRIPE_BACKOFF_MAX"));
+        duration("STRIPE_BACKOFF_MAX"),
+        meterEventName());
+  }
+
+  /** The Stripe meter's event name: unset means usage is not reported. */
+  private String meterEventName() {
+    String v = optional("STRIPE_METER_EVENT_NAME");
+    if (v != null && !v.matches("[A-Za-z0-9_.:-]{1,100}")) {
+      throw ConfigException.invalid("STRIPE_METER_EVENT_NAME", "must be 1-100 letters, digits or _ . : -");
+    }
+    return v;
   }
 
   /** A positive ISO-8601 duration such as PT5S or P7D. */

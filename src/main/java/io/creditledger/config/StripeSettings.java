@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param retention how long delivered rows are kept
  * @param timeout connect and read timeout of one Stripe call
  * @param concurrency Stripe calls in flight at once, per instance
+ * @param meterEventName the Stripe meter's event name that consumption is reported under; null: not reported
  */
 public record StripeSettings(
     String apiKey,
@@ -27,16 +28,23 @@ public record StripeSettings(
     Duration timeout,
     int concurrency,
     Duration backoffBase,
-    Duration backoffMax) {
+    Duration backoffMax,
+    String meterEventName) {
 
   public boolean relayEnabled() {
     return apiKey != null;
+  }
+
+  /** Whether consumption of users with a Stripe customer is reported to Stripe as meter events. */
+  public boolean reportsUsage() {
+    return meterEventName != null;
   }
 
   @Override
   public String toString() {
     return "StripeSettings[apiBase=" + apiBase + ", currency=" + currency + ", relay="
         + (apiKey == null ? "off" : "on") + ", webhooks=" + (webhookSecret == null ? "off" : "on")
-        + ", maxRequestsPerSecond=" + maxRequestsPerSecond + ", maxAttempts=" + maxAttempts + "]";
+        + ", maxRequestsPerSecond=" + maxRequestsPerSecond + ", maxAttempts=" + maxAttempts
+        + ", meterEventName=" + meterEventName + "]";
   }
 }

@@ -30,6 +30,7 @@ import java.util.function.IntConsumer;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   private static final long SHUTDOWN_GRACE_SECONDS = 30;
+  /** Admin runs that work through every user (resets, reconciliation) may take this long. */
   private static final long RESET_RUN_TIMEOUT_MS = 15 * 60 * 1000;
 
   private final LedgerConfig config;
@@ -74,6 +75,8 @@ public final class HttpVerticle extends VerticleBase {
       return userId == null ? new JsonObject() : new JsonObject().put("userId", userId);
     }));
     router.get("/v1/admin/outbox").handler(this::listOutbox);
+    jsonBody(router.post("/v1/admin/stripe/reconcile")).handler(this::reconcile);
+    router.get("/v1/admin/stripe/reconcile").handler(withPath(Addresses.STRIPE_RECONCILE_LAST));
     jsonBody(router.post("/v1/admin/outbox/:outboxId/retry")).handler(this::retryOutbox);
 
     router.errorHandler(404, ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
@@ -159,6 +162,20 @@ public final class HttpVerticle extends VerticleBase {
   /** Waits for the whole backlog (up to {@value #RESET_RUN_TIMEOUT_MS} ms) rather than the usual 30 s. */
   private void runResets(RoutingContext ctx) {
     ledger.request(Addresses.RESETS_RUN, new JsonObject(), RESET_RUN_TIMEOUT_MS)
+        .onSuccess(reply -> HttpJson.send(ctx, 200, reply.body()))
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  /** Lists every mirrored customer's grants from Stripe, paced: like resets, it may take minutes. */
+  private void reconcile(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().length() == 0 ? new JsonObject() : jsonBody(ctx);
+    } catch (LedgerException e) {
+      HttpJson.error(ctx, e.status(), e.code(), e.getMessage());
+      return;
+    }
+    ledger.request(Addresses.STRIPE_RECONCILE, body, RESET_RUN_TIMEOUT_MS)
         .onSuccess(reply -> HttpJson.send(ctx, 200, reply.body()))
         .onFailure(e -> fail(ctx, e));
   }

@@ -138,9 +138,19 @@ public final class LedgerService {
       return Future.all(
               store.apply(conn, user.userId(), batch, now),
               store.addUsage(conn, user.userId(), amount),
-              store.insertOperation(conn, operationId, user.userId(), CONSUME, request, 200, response, now))
+              store.insertOperation(conn, operationId, user.userId(), CONSUME, request, 200, response, now),
+              reportUsage(conn, user, operationId, amount, now))
           .map(done -> Reply.ok(response));
     });
+  }
+
+  /** A mirrored user's consumption goes to Stripe as a meter event, through the outbox, in the same transaction. */
+  private Future<Void> reportUsage(SqlConnection conn, User user, String operationId, long amount, Instant now) {
+    if (user.stripeCustomerId() == null || !config.stripe().reportsUsage()) {
+      return Future.succeededFuture();
+    }
+    return outbox.enqueueUsage(conn, user.userId(), user.stripeCustomerId(), config.stripe().meterEventName(),
+        operationId, amount, now, now);
   }
 
   // ---- reads

@@ -23,7 +23,7 @@ import static io.creditledger.time.Now.sql;
 
 /** The ledger's SQL, in one place: grants, the journal, operations (idempotency), referrals. */
 public final class LedgerStore {
-  static final String GRANT_COLUMNS = "grant_id, user_id, operation_id, type, priority, principal, balance, cents, "
+  public static final String GRANT_COLUMNS = "grant_id, user_id, operation_id, type, priority, principal, balance, cents, "
       + "cents_per_credit, expires_at, description, created_at, closed_at, closed_by, close_reason, "
       + "stripe_customer_id, stripe_grant_id, stripe_voided_at, payment_intent_id";
 
@@ -490,7 +490,7 @@ public final class LedgerStore {
     return out;
   }
 
-  static Grant grant(Row r) {
+  public static Grant grant(Row r) {
     return new Grant(
         r.getLong("grant_id"),
         r.getString("user_id"),

@@ -11,6 +11,8 @@ import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
 import io.creditledger.outbox.OutboxAdminService;
 import io.creditledger.outbox.OutboxStore;
+import io.creditledger.outbox.ReconcileService;
+import io.creditledger.outbox.StripeGateway;
 import io.creditledger.stripe.StripeWebhookService;
 import io.creditledger.users.UserService;
 import io.vertx.core.Future;
@@ -57,6 +59,9 @@ public final class LedgerVerticle extends VerticleBase {
     ReferralService referrals = new ReferralService(config, transactions, store, grants, resets);
     ApiKeyVault vault = new ApiKeyVault(pool, config, vaultCrypto);
     OutboxAdminService outboxAdmin = new OutboxAdminService(pool, config, outbox);
+    ReconcileService reconcile = new ReconcileService(pool, config, outbox,
+        config.stripe().relayEnabled() ? new StripeGateway(config.stripe()) : null,
+        vertx.createSharedWorkerExecutor("stripe-reconcile", 1));
     StripeWebhookService webhooks = new StripeWebhookService(vertx, pool, config, transactions, store, grantOnce,
         grants, revoker, refunds, locks, outbox);
     return Future.all(List.of(
@@ -72,6 +77,8 @@ public final class LedgerVerticle extends VerticleBase {
         Endpoints.serve(bus, Addresses.REFERRAL_CREATE, referrals::refer),
         Endpoints.serve(bus, Addresses.OUTBOX_LIST, outboxAdmin::list),
         Endpoints.serve(bus, Addresses.OUTBOX_RETRY, outboxAdmin::retry),
+        Endpoints.serve(bus, Addresses.STRIPE_RECONCILE, reconcile::run),
+        Endpoints.serve(bus, Addresses.STRIPE_RECONCILE_LAST, reconcile::last),
         Endpoints.serve(bus, Addresses.STRIPE_WEBHOOK, webhooks::handle),
         Endpoints.serve(bus, Addresses.RESET_APPLY, resets::apply),
         Endpoints.serve(bus, Addresses.API_KEY_PUT, vault::encryptAndStoreApiKey),

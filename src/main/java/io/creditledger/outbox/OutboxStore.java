@@ -1,8 +1,10 @@
 package io.creditledger.outbox;
 
 import io.creditledger.ledger.Grant;
+import io.creditledger.ledger.LedgerStore;
 import io.creditledger.db.Rows;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -13,8 +15,10 @@ import io.vertx.sqlclient.templates.SqlTemplate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static io.creditledger.time.Now.sql;
 
@@ -34,6 +38,8 @@ public final class OutboxStore {
    * undelivered earlier row of the same grant (so a void never overtakes its create). SKIP LOCKED lets several
    * instances claim side by side without waiting on, or taking, each other's rows.
    */
+  private static final String FROM = " FROM stripe_outbox o LEFT JOIN grants g ON g.grant_id = o.grant_id ";
+
   private static final String CLAIM = "WITH due AS (SELECT c.outbox_id FROM stripe_outbox c "
       + "WHERE c.status = 'pending' AND c.next_attempt_at <= #{now} "
       + "AND (c.lease_until IS NULL OR c.lease_until < #{now}) "
@@ -42,7 +48,7 @@ public final class OutboxStore {
       + "ORDER BY c.next_attempt_at, c.outbox_id LIMIT #{limit} FOR UPDATE SKIP LOCKED), "
       + "claimed AS (UPDATE stripe_outbox o SET lease_owner = #{owner}, lease_until = #{leaseUntil}, "
       + "updated_at = #{now}, first_attempt_at = COALESCE(o.first_attempt_at, #{now}) FROM due WHERE o.outbox_id = due.outbox_id RETURNING o.*) "
-      + "SELECT " + COLUMNS + " FROM claimed o JOIN grants g ON g.grant_id = o.grant_id ORDER BY o.outbox_id";
+      + "SELECT " + COLUMNS + " FROM claimed o LEFT JOIN grants g ON g.grant_id = o.grant_id ORDER BY o.outbox_id";
 
   private static final String DELIVERED = "UPDATE stripe_outbox SET status = 'delivered', delivered_at = #{now}, "
       + "updated_at = #{now}, attempts = attempts + 1, stripe_object_id = #{stripeId}, last_error = NULL, "
@@ -58,6 +64,9 @@ public final class OutboxStore {
   private static final String GRANT_VOIDED = "UPDATE grants SET stripe_voided_at = #{now} "
       + "WHERE grant_id = #{grantId} AND stripe_voided_at IS NULL";
 
+  /** A void delivered: the grant's mirror is voided, if it was the grant's current mirror that was voided. */
+  private static final String GRANT_MIRROR_VOIDED = GRANT_VOIDED + " AND stripe_grant_id = #{stripeId}";
+
   private static final String FAILED = "UPDATE stripe_outbox SET attempts = attempts + 1, last_error = #{error}, "
       + "status = CASE WHEN #{dead}::boolean THEN 'dead' ELSE 'pending' END, next_attempt_at = #{nextAttemptAt}, "
       + "lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
@@ -67,16 +76,14 @@ public final class OutboxStore {
       + "lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
       + "WHERE outbox_id = #{id} AND status = 'pending' AND lease_owner = #{owner}";
 
-  private static final String LIST = "SELECT " + COLUMNS + " FROM stripe_outbox o JOIN grants g ON g.grant_id = o.grant_id "
-      + "WHERE (#{status}::text IS NULL OR o.status = #{status}) AND o.outbox_id < #{before} "
+  private static final String LIST = "SELECT " + COLUMNS + FROM + "WHERE (#{status}::text IS NULL OR o.status = #{status}) AND o.outbox_id < #{before} "
       + "ORDER BY o.outbox_id DESC LIMIT #{limit}";
 
   private static final String RETRY = "UPDATE stripe_outbox SET status = 'pending', attempts = 0, "
       + "next_attempt_at = #{now}, lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
       + "WHERE outbox_id = #{id} AND status <> 'delivered'";
 
-  private static final String FIND = "SELECT " + COLUMNS + " FROM stripe_outbox o JOIN grants g ON g.grant_id = o.grant_id "
-      + "WHERE o.outbox_id = #{id}";
+  private static final String FIND = "SELECT " + COLUMNS + FROM + "WHERE o.outbox_id = #{id}";
 
   private static final String PRUNE = "DELETE FROM stripe_outbox WHERE outbox_id IN (SELECT outbox_id FROM stripe_outbox "
       + "WHERE status = 'delivered' AND delivered_at < #{cutoff} ORDER BY delivered_at LIMIT #{limit})";
@@ -92,8 +99,103 @@ public final class OutboxStore {
   private static final String GRANT_REPLACED_IF_NEWEST = GRANT_REPLACED + " AND NOT EXISTS (SELECT 1 FROM "
       + "stripe_outbox o WHERE o.grant_id = #{grantId} AND o.action = 'create_credit_grant' AND o.outbox_id > #{id})";
 
-  private static final String FIND_BY_KEY = "SELECT " + COLUMNS + " FROM stripe_outbox o JOIN grants g "
-      + "ON g.grant_id = o.grant_id WHERE o.idempotency_key = #{key}";
+  private static final String FIND_BY_KEY = "SELECT " + COLUMNS + FROM + "WHERE o.idempotency_key = #{key}";
+
+  // ---- reconciliation with Stripe
+
+  /** The Stripe customers mirrored grants belong to (of one user, or all), a page at a time. */
+  private static final String MIRRORED_CUSTOMERS = "SELECT DISTINCT stripe_customer_id FROM grants "
+      + "WHERE stripe_customer_id IS NOT NULL AND stripe_customer_id > #{after} "
+      + "AND (#{userId}::text IS NULL OR user_id = #{userId}) ORDER BY 1 LIMIT #{limit}";
+
+  /** A customer's mirrored grants, with what the comparison needs to know about each one's outbox rows. */
+  private static final String LOCAL_MIRRORS = "SELECT " + prefixed("g.") + ", "
+      + "coalesce((SELECT -sum(j.delta) FROM journal j WHERE j.grant_id = g.grant_id AND j.kind = 'revoke'), 0) AS revoked, "
+      + "EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id AND o.action = 'create_credit_grant' "
+      + "  AND o.status = 'pending') AS create_in_flight, "
+      + "EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id AND o.action = 'void_credit_grant' "
+      + "  AND o.status = 'pending') AS void_in_flight, "
+      + "ARRAY(SELECT o.stripe_object_id FROM stripe_outbox o WHERE o.grant_id = g.grant_id "
+      + "  AND o.action = 'create_credit_grant' AND o.stripe_object_id IS NOT NULL "
+      + "  AND o.stripe_object_id IS DISTINCT FROM g.stripe_grant_id) AS earlier_mirrors "
+      + "FROM grants g WHERE g.stripe_customer_id = #{customer} ORDER BY g.grant_id";
+
+  private static final String CUSTOMER_OWNER = "SELECT coalesce((SELECT user_id FROM users WHERE stripe_customer_id = "
+      + "#{customer} ORDER BY created_at LIMIT 1), (SELECT user_id FROM grants WHERE stripe_customer_id = #{customer} "
+      + "ORDER BY grant_id DESC LIMIT 1))";
+
+  private static final String INSERT_RUN = "INSERT INTO reconcile_runs (user_id, repair, checked, drift, started_at, "
+      + "finished_at) VALUES (#{userId}, #{repair}, #{checked}, #{drift}, #{startedAt}, #{finishedAt}) RETURNING run_id";
+
+  private static final String LAST_RUN = "SELECT run_id, user_id, repair, checked, drift, started_at, finished_at "
+      + "FROM reconcile_runs ORDER BY run_id DESC LIMIT 1";
+
+  private static String prefixed(String prefix) {
+    return prefix + LedgerStore.GRANT_COLUMNS.replace(", ", ", " + prefix);
+  }
+
+  public Future<List<String>> mirroredCustomers(SqlClient client, String userId, String after, int limit) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("userId", userId);
+    p.put("after", after);
+    p.put("limit", limit);
+    return SqlTemplate.forQuery(client, MIRRORED_CUSTOMERS).execute(p).map(rows -> {
+      List<String> out = new ArrayList<>();
+      rows.forEach(r -> out.add(r.getString(0)));
+      return out;
+    });
+  }
+
+  public Future<List<MirrorDrift.Local>> localMirrors(SqlClient client, String customer) {
+    return SqlTemplate.forQuery(client, LOCAL_MIRRORS).execute(Map.of("customer", customer)).map(rows -> {
+      List<MirrorDrift.Local> out = new ArrayList<>();
+      for (Row r : rows) {
+        Set<String> earlier = new HashSet<>();
+        for (String id : r.getArrayOfStrings("earlier_mirrors")) {
+          earlier.add(id);
+        }
+        out.add(new MirrorDrift.Local(LedgerStore.grant(r), r.getLong("revoked"), r.getBoolean("create_in_flight"),
+            r.getBoolean("void_in_flight"), earlier));
+      }
+      return out;
+    });
+  }
+
+  public Future<String> customerOwner(SqlClient client, String customer) {
+    return SqlTemplate.forQuery(client, CUSTOMER_OWNER).execute(Map.of("customer", customer))
+        .map(rows -> rows.iterator().next().getString(0));
+  }
+
+  public Future<Long> recordRun(SqlClient client, String userId, boolean repair, int checked, JsonArray drift,
+                                Instant startedAt, Instant finishedAt) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("userId", userId);
+    p.put("repair", repair);
+    p.put("checked", checked);
+    p.put("drift", new JsonObject().put("drift", drift));
+    p.put("startedAt", sql(startedAt));
+    p.put("finishedAt", sql(finishedAt));
+    return SqlTemplate.forQuery(client, INSERT_RUN).execute(p).map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /** The last reconciliation as it was answered, or null when none ran. */
+  public Future<JsonObject> lastRun(SqlClient client) {
+    return client.query(LAST_RUN).execute().map(rows -> {
+      if (rows.size() == 0) {
+        return null;
+      }
+      Row r = rows.iterator().next();
+      Object drift = r.getValue("drift");
+      JsonObject d = drift instanceof JsonObject j ? j : new JsonObject(String.valueOf(drift));
+      return new JsonObject().put("runId", r.getLong("run_id")).put("userId", r.getString("user_id"))
+          .put("repair", r.getBoolean("repair")).put("checked", r.getInteger("checked"))
+          .put("drift", d.getJsonArray("drift"))
+          .put("startedAt", Rows.instant(r, "started_at").toString())
+          .put("finishedAt", Rows.instant(r, "finished_at").toString());
+    });
+  }
+
+  // ---- rows
 
   public Future<Void> enqueueCreate(SqlClient conn, Grant grant, String currency, Instant now) {
     return enqueue(conn, grant, OutboxRow.CREATE, CreditGrantPayload.createKey(grant),
@@ -103,6 +205,40 @@ public final class OutboxStore {
   public Future<Void> enqueueVoid(SqlClient conn, Grant grant, Instant now) {
     return enqueue(conn, grant, OutboxRow.VOID, CreditGrantPayload.voidKey(grant),
         new JsonObject().put("grantOperationId", grant.operationId()), now);
+  }
+
+  /** A create that restores the grant's mirror (a repair), worth {@code cents}, under {@code key}. */
+  public Future<Void> enqueueRestore(SqlClient conn, Grant grant, long cents, String currency, String key,
+                                     Instant now) {
+    return enqueue(conn, grant, OutboxRow.CREATE, key,
+        CreditGrantPayload.create(grant, cents, currency, key).put("replacement", true), now);
+  }
+
+  /**
+   * A void of a named Stripe grant (a repair: one Stripe holds that the ledger does not want), under {@code key}.
+   * {@code grant} may be null when no local grant goes with it.
+   */
+  public Future<Void> enqueueVoidOf(SqlClient conn, Grant grant, String userId, String stripeGrantId, String key,
+                                    Instant now) {
+    return enqueue(conn, grant == null ? null : grant.grantId(), userId, OutboxRow.VOID, key,
+        new JsonObject().put("stripeGrantId", stripeGrantId)
+            .put("grantOperationId", grant == null ? null : grant.operationId()), now);
+  }
+
+  /**
+   * A consumption to report to Stripe as a meter event: the Stripe customer's {@code credits} under the meter's
+   * event name, identified by the consumption's operationId (Stripe counts an identifier once) at its time.
+   */
+  public Future<Void> enqueueUsage(SqlClient conn, String userId, String customer, String eventName, String operationId,
+                                   long credits, Instant at, Instant now) {
+    JsonObject payload = new JsonObject()
+        .put("eventName", eventName)
+        .put("customer", customer)
+        .put("value", credits)
+        .put("identifier", operationId)
+        .put("timestamp", at.getEpochSecond());
+    return enqueue(conn, null, userId, OutboxRow.USAGE, CreditGrantPayload.key("ledger-usage-" + operationId), payload,
+        now);
   }
 
   /**
@@ -124,9 +260,14 @@ public final class OutboxStore {
 
   private Future<Void> enqueue(SqlClient conn, Grant grant, String action, String key, JsonObject payload,
                                Instant now) {
+    return enqueue(conn, grant.grantId(), grant.userId(), action, key, payload, now);
+  }
+
+  private Future<Void> enqueue(SqlClient conn, Long grantId, String userId, String action, String key,
+                               JsonObject payload, Instant now) {
     Map<String, Object> p = new HashMap<>();
-    p.put("grantId", grant.grantId());
-    p.put("userId", grant.userId());
+    p.put("grantId", grantId);
+    p.put("userId", userId);
     p.put("action", action);
     p.put("key", key);
     p.put("payload", payload);
@@ -140,15 +281,24 @@ public final class OutboxStore {
         .map(OutboxStore::rows);
   }
 
-  /** Marks the row delivered and records on the grant what Stripe now holds, in one transaction. */
+  /**
+   * Marks the row delivered and records on the grant what Stripe now holds, in one transaction. {@code stripeId}
+   * is the created or voided credit grant's id, or the reported meter event's identifier.
+   */
   public Future<Void> delivered(Pool pool, OutboxRow row, String stripeId, Instant now) {
     return pool.withTransaction(conn -> {
       Future<?> outbox = SqlTemplate.forUpdate(conn, DELIVERED)
           .execute(Map.of("id", row.outboxId(), "stripeId", stripeId, "now", sql(now)));
-      Future<?> grant = !OutboxRow.CREATE.equals(row.action())
-          ? SqlTemplate.forUpdate(conn, GRANT_VOIDED).execute(Map.of("grantId", row.grantId(), "now", sql(now)))
-          : SqlTemplate.forUpdate(conn, row.replacement() ? GRANT_REPLACED : GRANT_CREATED)
-              .execute(Map.of("grantId", row.grantId(), "stripeId", stripeId));
+      Future<?> grant;
+      if (row.grantId() == null || OutboxRow.USAGE.equals(row.action())) {
+        grant = Future.succeededFuture();
+      } else if (OutboxRow.VOID.equals(row.action())) {
+        grant = SqlTemplate.forUpdate(conn, GRANT_MIRROR_VOIDED).execute(Map.of("grantId", row.grantId(),
+            "stripeId", stripeId, "now", sql(now)));
+      } else {
+        grant = SqlTemplate.forUpdate(conn, row.replacement() ? GRANT_REPLACED : GRANT_CREATED)
+            .execute(Map.of("grantId", row.grantId(), "stripeId", stripeId));
+      }
       return Future.all(outbox, grant).mapEmpty();
     });
   }

@@ -4,13 +4,16 @@ import com.stripe.StripeClient;
 import com.stripe.exception.ApiConnectionException;
 import com.stripe.exception.ApiException;
 import com.stripe.exception.IdempotencyException;
+import com.stripe.exception.InvalidRequestException;
 import com.stripe.exception.RateLimitException;
 import com.stripe.exception.StripeException;
 import com.stripe.net.RequestOptions;
+import com.stripe.model.StripeCollection;
 import com.stripe.model.billing.CreditGrant;
 import com.stripe.param.billing.CreditGrantCreateParams;
 import com.stripe.param.billing.CreditGrantListParams;
 import com.stripe.param.billing.CreditGrantVoidGrantParams;
+import com.stripe.param.billing.MeterEventCreateParams;
 import io.creditledger.config.StripeSettings;
 import io.vertx.core.json.JsonObject;
 
@@ -49,26 +52,67 @@ public final class StripeGateway {
   public record Failure(boolean retryable, Duration retryAfter, String message) {
   }
 
-  /** Sends the row; returns the Stripe object id (the credit grant's id). */
+  /** Sends the row; returns the Stripe object id (the credit grant's id, or the meter event's identifier). */
   public String send(OutboxRow row) throws StripeException {
     RequestOptions options = RequestOptions.builder().setIdempotencyKey(row.idempotencyKey()).build();
     if (OutboxRow.CREATE.equals(row.action())) {
       return client.v1().billing().creditGrants().create(createParams(row.payload()), options).getId();
     }
-    if (row.stripeGrantId() == null) {
+    if (OutboxRow.USAGE.equals(row.action())) {
+      return reportUsage(row.payload(), options);
+    }
+    if (row.voidTarget() == null) {
       throw new IllegalStateException("the grant's Stripe id is not known yet");
     }
     return client.v1().billing().creditGrants()
-        .voidGrant(row.stripeGrantId(), CreditGrantVoidGrantParams.builder().build(), options).getId();
+        .voidGrant(row.voidTarget(), CreditGrantVoidGrantParams.builder().build(), options).getId();
+  }
+
+  /**
+   * A meter event. Stripe counts an identifier once: when a resend outlives the idempotency key (or another
+   * instance sent it), Stripe refuses the identifier as already used, which means the usage is already reported.
+   */
+  private String reportUsage(JsonObject p, RequestOptions options) throws StripeException {
+    String identifier = p.getString("identifier");
+    MeterEventCreateParams params = MeterEventCreateParams.builder()
+        .setEventName(p.getString("eventName"))
+        .putPayload("stripe_customer_id", p.getString("customer"))
+        .putPayload("value", Long.toString(p.getLong("value")))
+        .setIdentifier(identifier)
+        .setTimestamp(p.getLong("timestamp"))
+        .build();
+    try {
+      return client.v1().billing().meterEvents().create(params, options).getIdentifier();
+    } catch (InvalidRequestException e) {
+      // Stripe's v1 answer carries no code for this, only the message
+      if (e.getMessage() != null && e.getMessage().contains("already exists with identifier")) {
+        return identifier;
+      }
+      throw e;
+    }
   }
 
   /** The customer's credit grants as Stripe holds them, every page. */
   public List<CreditGrant> creditGrants(String customer) throws StripeException {
+    return creditGrants(customer, () -> { });
+  }
+
+  /** Like {@link #creditGrants(String)}, calling {@code beforeEachPage} before each request (to pace them). */
+  public List<CreditGrant> creditGrants(String customer, Runnable beforeEachPage) throws StripeException {
     List<CreditGrant> all = new ArrayList<>();
-    client.v1().billing().creditGrants()
-        .list(CreditGrantListParams.builder().setCustomer(customer).setLimit(100L).build())
-        .autoPagingIterable()
-        .forEach(all::add);
+    String after = null;
+    boolean more = true;
+    while (more) {
+      beforeEachPage.run();
+      CreditGrantListParams.Builder params = CreditGrantListParams.builder().setCustomer(customer).setLimit(100L);
+      if (after != null) {
+        params.setStartingAfter(after);
+      }
+      StripeCollection<CreditGrant> page = client.v1().billing().creditGrants().list(params.build());
+      all.addAll(page.getData());
+      more = Boolean.TRUE.equals(page.getHasMore()) && !page.getData().isEmpty();
+      after = more ? page.getData().get(page.getData().size() - 1).getId() : null;
+    }
     return all;
   }
 

@@ -144,6 +144,10 @@ public final class StripeRelayVerticle extends VerticleBase {
     if (now().isBefore(pausedUntil)) {
       return store.release(pool, row, owner, pausedUntil, now());
     }
+    String outOfWindow = MeterWindow.refusal(row, now());
+    if (outOfWindow != null) {
+      return failed(row, new StripeGateway.Failure(false, null, outOfWindow));
+    }
     boolean pastKeyWindow = OutboxRow.CREATE.equals(row.action()) && row.firstAttemptAt() != null
         && row.firstAttemptAt().isBefore(now().minus(IDEMPOTENCY_WINDOW));
     return worker.executeBlocking(() -> {

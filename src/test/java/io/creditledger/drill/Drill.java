@@ -51,6 +51,7 @@ public final class Drill {
   static final String SERVICE_TOKEN = "drill-service-token-0123456789";
   static final String ADMIN_TOKEN = "drill-admin-token-0123456789ab";
   static final String WEBHOOK_SECRET = "whsec_drill_0123456789";
+  static final String METER = "drill_credits";
 
   /** How long and how hard. {@code jar} null runs {@code io.creditledger.Main} from this JVM's classpath. */
   public record Options(int durationSeconds, int kills, int users, int workers, long seed, String jar, Path workDir) {
@@ -181,6 +182,7 @@ public final class Drill {
     env.put("STRIPE_OUTBOX_POLL_INTERVAL", "PT0.5S");
     env.put("STRIPE_OUTBOX_LEASE", "PT3S");
     env.put("STRIPE_MAX_REQUESTS_PER_SECOND", "200");
+    env.put("STRIPE_METER_EVENT_NAME", METER);
     env.put("RESET_CYCLE", "PT10S");
     env.put("RESET_SCAN_INTERVAL", "PT1S");
     env.put("RESET_CLAIM_LEASE", "PT3S");
@@ -602,8 +604,8 @@ public final class Drill {
 
   /**
    * Every create the outbox holds reached Stripe exactly once by its Idempotency-Key; each mirrored grant's Stripe
-   * grant exists (voided where the ledger voided it); and Stripe holds nothing else but the voided mirrors that
-   * partial revokes replaced.
+   * grant exists (voided where the ledger voided it); Stripe holds nothing else but the voided mirrors that
+   * partial revokes replaced; and the usage Stripe's meter holds is what mirrored users consumed.
    */
   private void verifyStripe(DatabaseUrl db, FakeStripe stripe) throws SQLException {
     Map<String, String> mirrored = new HashMap<>();
@@ -638,6 +640,7 @@ public final class Drill {
         }
       }
     }
+    verifyUsage(db, stripe);
     for (JsonObject remote : stripe.creditGrants()) {
       JsonObject metadata = remote.getJsonObject("metadata");
       String op = metadata.getString("operationId");
@@ -645,6 +648,29 @@ public final class Drill {
       boolean replaced = remote.getValue("voided_at") != null && createKeys.contains(metadata.getString("mirrorKey"));
       if (!current && !replaced) {
         problems.add("Stripe holds credit grant " + remote.getString("id") + " for " + op + " that the ledger does not");
+      }
+    }
+  }
+
+  /** Every consumption of a mirrored user reached Stripe as exactly one meter event, of its amount. */
+  private void verifyUsage(DatabaseUrl db, FakeStripe stripe) throws SQLException {
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
+      long consumes = number(c, "SELECT count(*) FROM operations o JOIN users u ON u.user_id = o.user_id "
+          + "WHERE o.kind = 'consume' AND u.stripe_customer_id IS NOT NULL");
+      if (stripe.meterEvents().size() != consumes) {
+        problems.add(consumes + " consumptions of mirrored users but " + stripe.meterEvents().size()
+            + " meter events at Stripe");
+      }
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT u.stripe_customer_id, coalesce(-sum(j.delta), 0) "
+          + "FROM users u LEFT JOIN journal j ON j.user_id = u.user_id AND j.kind = 'consume' "
+          + "WHERE u.stripe_customer_id IS NOT NULL GROUP BY 1")) {
+        while (rs.next()) {
+          long reported = stripe.meterTotal(rs.getString(1), METER);
+          if (reported != rs.getLong(2)) {
+            problems.add("customer " + rs.getString(1) + " consumed " + rs.getLong(2) + " credits but Stripe's meter "
+                + "holds " + reported);
+          }
+        }
       }
     }
   }

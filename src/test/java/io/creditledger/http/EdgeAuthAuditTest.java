@@ -3,6 +3,8 @@ package io.creditledger.http;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
 import io.vertx.core.json.JsonObject;
+import io.creditledger.support.Eventually;
+import io.creditledger.support.FakeStripe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -46,6 +48,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EdgeAuthAuditTest {
+  static FakeStripe stripe;
   static final String WEBHOOK_SECRET = "whsec_auth_audit_0123456789abcdef";
   static final String VAULT_SECRET = "auth-audit-vault-secret-32bytes!"; // exactly 32 bytes
   static final List<String> KEY_TYPES = List.of("anthropic", "gemini", "openai");
@@ -96,7 +99,13 @@ class EdgeAuthAuditTest {
 
   @BeforeAll
   static void boot() {
-    app = TestApp.start(Map.of("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET, "API_KEY_ENCRYPTION_SECRET", VAULT_SECRET));
+    // reconciliation lists from the fake Stripe; creates fail there once and then wait an hour of a clock that
+    // stands still, so the outbox rows stay as they are for the state comparisons and the retry route
+    stripe = FakeStripe.start();
+    stripe.outage("POST", "/v1/billing/credit_grants", true);
+    app = TestApp.start(Map.of("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET, "API_KEY_ENCRYPTION_SECRET", VAULT_SECRET,
+        "STRIPE_API_KEY", "sk_test_edge", "STRIPE_API_BASE", stripe.baseUrl(), "STRIPE_BACKOFF_BASE", "PT1H",
+        "STRIPE_BACKOFF_MAX", "PT2H"));
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     base = "http://127.0.0.1:" + app.ledger.httpPort();
 
@@ -114,6 +123,8 @@ class EdgeAuthAuditTest {
     app.user("audit-ok2");
     assertThat(app.grant("audit-ok", "audit-ok-p1", "purchase", 500).status()).isEqualTo(201);
     okOutboxId = outboxIdOf("audit-ok");
+    Eventually.await("the relay tried every row once", Duration.ofSeconds(10),
+        () -> app.number("SELECT count(*) FROM stripe_outbox WHERE attempts = 0") == 0);
 
     before = victimState();
     countsBefore = counts();
@@ -121,6 +132,9 @@ class EdgeAuthAuditTest {
 
   @AfterAll
   static void stop() {
+    if (stripe != null) {
+      stripe.close();
+    }
     if (app != null) {
       app.close();
     }
@@ -172,6 +186,9 @@ class EdgeAuthAuditTest {
     t.add(new Route("POST", "/v1/admin/outbox/{}/retry", "/v1/admin/outbox/" + outboxId + "/retry", null, Access.ADMIN));
     t.add(new Route("POST", "/v1/admin/resets/run", "/v1/admin/resets/run", null, Access.ADMIN));
     t.add(new Route("GET", "/v1/admin/audit", "/v1/admin/audit?userId=" + user, null, Access.ADMIN));
+    t.add(new Route("POST", "/v1/admin/stripe/reconcile", "/v1/admin/stripe/reconcile",
+        new JsonObject().put("userId", user).encode(), Access.ADMIN));
+    t.add(new Route("GET", "/v1/admin/stripe/reconcile", "/v1/admin/stripe/reconcile", null, Access.ADMIN));
     return t;
   }
 

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -158,6 +159,7 @@ public final class FakeStripe implements AutoCloseable {
   // guarded by lock
   private final Deque<Fault> queued = new ArrayDeque<>();
   private boolean outage;
+  private final Set<String> routeOutages = new HashSet<>();
   private long latencyMs;
   private Random random;
   private double randomFailureRate;
@@ -283,6 +285,17 @@ public final class FakeStripe implements AutoCloseable {
     }
   }
 
+  /** While on, requests to this one route (say {@code POST /v1/billing/credit_grants}) answer 503; others work. */
+  public void outage(String method, String path, boolean on) {
+    synchronized (lock) {
+      if (on) {
+        routeOutages.add(method + " " + path);
+      } else {
+        routeOutages.remove(method + " " + path);
+      }
+    }
+  }
+
   /** Every processed answer (not the fault answers) waits this long; added to a slow fault's delay. */
   public void latency(long ms) {
     synchronized (lock) {
@@ -296,6 +309,7 @@ public final class FakeStripe implements AutoCloseable {
       queued.clear();
       random = null;
       outage = false;
+      routeOutages.clear();
       latencyMs = 0;
     }
   }
@@ -311,9 +325,9 @@ public final class FakeStripe implements AutoCloseable {
     }
   }
 
-  private Fault takeFault() {
+  private Fault takeFault(String method, String path) {
     synchronized (lock) {
-      if (outage) {
+      if (outage || routeOutages.contains(method + " " + path)) {
         return new Fault(Kind.FAIL, 503, 0);
       }
       Fault next = queued.pollFirst();
@@ -537,7 +551,7 @@ public final class FakeStripe implements AutoCloseable {
 
   private void handle(HttpServerRequest req) {
     String path = req.path();
-    Fault fault = path.startsWith("/v1/") ? takeFault() : null;
+    Fault fault = path.startsWith("/v1/") ? takeFault(req.method().name(), path) : null;
     req.body().onComplete(ar -> {
       if (ar.failed()) {
         req.connection().close();
