@@ -1,14 +1,14 @@
 package io.creditledger;
 
-import io.creditledger.audit.LedgerAudit;
+import io.creditledger.store.LedgerAudit;
 import io.creditledger.config.ConfigException;
 import io.creditledger.config.ConfigLoader;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
-import io.creditledger.outbox.OutboxStore;
-import io.creditledger.outbox.ReconcileService;
-import io.creditledger.outbox.StripeGateway;
+import io.creditledger.store.OutboxStore;
+import io.creditledger.service.ReconcileService;
+import io.creditledger.stripe.StripeGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

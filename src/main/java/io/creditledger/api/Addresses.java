@@ -1,5 +1,6 @@
 package io.creditledger.api;
 
+import io.creditledger.error.LedgerException;
 /**
  * The ledger's event-bus addresses. Requests and replies are JSON objects; failures are replies failed with
  * the HTTP-like status as failure code and {@code {"code","message"}} as message (see {@link LedgerException}).

@@ -1,5 +1,11 @@
 package io.creditledger.api;
 
+import io.creditledger.domain.Balance;
+import io.creditledger.domain.Consumption;
+import io.creditledger.domain.GrantView;
+import io.creditledger.domain.User;
+import io.creditledger.error.LedgerException;
+import io.creditledger.wire.Reply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -1,6 +1,6 @@
 package io.creditledger.config;
 
-import io.creditledger.ledger.GrantType;
+import io.creditledger.domain.GrantType;
 import io.creditledger.money.CentsPerCredit;
 import io.creditledger.time.ResetCycle;
 import io.vertx.core.json.DecodeException;

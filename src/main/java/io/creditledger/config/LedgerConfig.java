@@ -1,6 +1,6 @@
 package io.creditledger.config;
 
-import io.creditledger.ledger.GrantType;
+import io.creditledger.domain.GrantType;
 import io.creditledger.time.ResetCycle;
 
 import java.math.BigDecimal;

@@ -2,7 +2,7 @@ package io.creditledger.http;
 
 import io.creditledger.api.Addresses;
 import io.creditledger.api.LedgerClient;
-import io.creditledger.api.LedgerException;
+import io.creditledger.error.LedgerException;
 import io.creditledger.auth.ApiTokens;
 import io.creditledger.config.LedgerConfig;
 import io.vertx.core.Future;

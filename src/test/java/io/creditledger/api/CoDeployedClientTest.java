@@ -1,5 +1,7 @@
 package io.creditledger.api;
 
+import io.creditledger.domain.GrantView;
+import io.creditledger.error.LedgerException;
 import io.creditledger.support.TestApp;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

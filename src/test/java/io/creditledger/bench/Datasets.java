@@ -1,7 +1,7 @@
 package io.creditledger.bench;
 
 import io.creditledger.config.DatabaseUrl;
-import io.creditledger.ledger.JournalInvariant;
+import io.creditledger.store.JournalInvariant;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,7 +1,7 @@
 package io.creditledger.drill;
 
 import io.creditledger.config.DatabaseUrl;
-import io.creditledger.ledger.RolloverShares;
+import io.creditledger.domain.RolloverShares;
 import io.creditledger.support.FakeStripe;
 import io.creditledger.support.StripeFixtures;
 import io.vertx.core.json.JsonObject;

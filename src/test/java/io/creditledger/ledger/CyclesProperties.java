@@ -1,8 +1,11 @@
 package io.creditledger.ledger;
 
+import io.creditledger.domain.Grant;
+import io.creditledger.domain.GrantType;
+import io.creditledger.service.Refunds;
 import io.creditledger.api.LedgerClient;
-import io.creditledger.api.LedgerException;
-import io.creditledger.api.Reply;
+import io.creditledger.error.LedgerException;
+import io.creditledger.wire.Reply;
 import io.creditledger.support.Api;
 import io.creditledger.support.StripeFixtures;
 import io.creditledger.support.TestApp;

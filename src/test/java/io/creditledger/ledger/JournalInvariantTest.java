@@ -1,5 +1,6 @@
 package io.creditledger.ledger;
 
+import io.creditledger.store.JournalInvariant;
 import io.creditledger.support.TestApp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

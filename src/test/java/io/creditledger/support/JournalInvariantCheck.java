@@ -1,7 +1,7 @@
 package io.creditledger.support;
 
 import io.creditledger.config.DatabaseUrl;
-import io.creditledger.ledger.JournalInvariant;
+import io.creditledger.store.JournalInvariant;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 

@@ -1,0 +1,23 @@
+package io.creditledger.domain;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Journals the expiry of grants whose time has passed with credits left: their balance goes to zero with an
+ * {@code expiry} entry. Debt on an expired grant is not touched: expiry never forgives debt.
+ */
+public final class Expiry {
+  private Expiry() {
+  }
+
+  public static void sweep(List<Grant> grants, JournalBatch batch, Instant now) {
+    for (Grant g : grants) {
+      long left = batch.balanceOf(g);
+      if (g.closedAt() == null && g.expiredAt(now) && left > 0) {
+        batch.add(g, -left, "expiry", "expiry/" + g.operationId(), "Expired at " + g.expiresAt() + " with "
+            + left + " credits left");
+      }
+    }
+  }
+}

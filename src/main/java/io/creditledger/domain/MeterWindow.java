@@ -1,0 +1,32 @@
+package io.creditledger.domain;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Stripe takes a meter event only when its timestamp is at most 35 days in the past and at most 5 minutes in the
+ * future. A usage report outside that window can never be delivered: it goes dead with the reason at once, instead
+ * of into a retry loop Stripe would refuse every time.
+ */
+public final class MeterWindow {
+  static final Duration PAST = Duration.ofDays(35);
+  static final Duration FUTURE = Duration.ofMinutes(5);
+
+  private MeterWindow() {
+  }
+
+  /** Why Stripe would refuse this row's timestamp now, or null when it would take it (or the row is no report). */
+  public static String refusal(OutboxRow row, Instant now) {
+    if (!OutboxRow.USAGE.equals(row.action())) {
+      return null;
+    }
+    Instant at = Instant.ofEpochSecond(row.payload().getLong("timestamp"));
+    if (at.isBefore(now.minus(PAST))) {
+      return "meter event timestamp " + at + " is more than 35 days in the past; Stripe refuses it";
+    }
+    if (at.isAfter(now.plus(FUTURE))) {
+      return "meter event timestamp " + at + " is more than 5 minutes in the future; Stripe refuses it";
+    }
+    return null;
+  }
+}

@@ -1,0 +1,127 @@
+package io.creditledger.service;
+
+import io.creditledger.domain.DebtSettlement;
+import io.creditledger.domain.Grant;
+import io.creditledger.domain.GrantType;
+import io.creditledger.domain.JournalBatch;
+import io.creditledger.store.LedgerStore;
+import io.creditledger.wire.GrantJson;
+import io.creditledger.domain.User;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.money.CentsPerCredit;
+import io.creditledger.store.OutboxStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Writes a grant inside a transaction that holds the user's lock: the grant and its journal entry, the debt it
+ * settles (both sides journalled), its operation record, and, for a user with a Stripe customer, the outbox row
+ * that mirrors it to Stripe. Every path that grants credits goes through here:
+ * the grants API, sign-up, referrals, resets and Stripe purchases ({@link GrantOnce} for the requests that carry
+ * their own operationId).
+ */
+public final class GrantWriter {
+  static final String KIND = "grant";
+
+  private final LedgerConfig config;
+  private final LedgerStore store;
+  private final OutboxStore outbox;
+  private final Refunds refunds;
+
+  public GrantWriter(LedgerConfig config, LedgerStore store, OutboxStore outbox, Refunds refunds) {
+    this.config = config;
+    this.store = store;
+    this.outbox = outbox;
+    this.refunds = refunds;
+  }
+
+  /**
+   * What to grant. {@code description} and {@code expiresAt} may be null: the description then says what the
+   * grant is, and free and referral grants expire at the user's next reset while the others never expire.
+   * {@code value} may be null: the grant is then worth its credits at the user's price. {@code stripeGrantId} is
+   * set for a grant imported from Stripe, whose mirror exists already.
+   */
+  public record Spec(String operationId, GrantType type, long amount, String description, Instant expiresAt,
+                     String paymentIntentId, Value value, String stripeGrantId) {
+    public Spec(String operationId, GrantType type, long amount, String description, Instant expiresAt) {
+      this(operationId, type, amount, description, expiresAt, null, null, null);
+    }
+
+    public Spec(String operationId, GrantType type, long amount, String description, Instant expiresAt,
+                String paymentIntentId) {
+      this(operationId, type, amount, description, expiresAt, paymentIntentId, null, null);
+    }
+
+    /** The request as compared for idempotency: same text, same request. */
+    String canonical(String userId) {
+      return new JsonObject().put("userId", userId).put("type", type.wire()).put("amount", amount)
+          .put("description", description).put("expiresAt", expiresAt == null ? null : expiresAt.toString())
+          .encode();
+    }
+  }
+
+  /** What a grant is worth when that is not its credits at the user's price (a rollover keeps its sources'). */
+  public record Value(long cents, BigDecimal centsPerCredit) {
+  }
+
+  public record Written(Grant grant, long debtSettled, JsonObject json) {
+  }
+
+  public Future<Written> write(SqlConnection conn, User user, Spec spec, Instant now) {
+    return write(conn, user, spec, "grant", now);
+  }
+
+  /** @param openingEntry the kind of the grant's first journal entry: grant, or rollover_in for a rollover */
+  public Future<Written> write(SqlConnection conn, User user, Spec spec, String openingEntry, Instant now) {
+    return store.liveGrants(conn, user.userId(), now).compose(live -> {
+      List<DebtSettlement.Payment> payments = DebtSettlement.settle(spec.amount(), live);
+      long settled = payments.stream().mapToLong(DebtSettlement.Payment::amount).sum();
+      String description = (spec.description() != null ? spec.description() : defaultDescription(spec))
+          + (settled > 0 ? " (cleared " + settled + " credits of debt)" : "");
+      Instant expiresAt = spec.expiresAt() != null ? spec.expiresAt()
+          : spec.type().expiresAtReset() ? user.nextQuotaReset() : null;
+      Value value = spec.value() != null ? spec.value()
+          : new Value(CentsPerCredit.centsFor(spec.amount(), user.centsPerCredit()), user.centsPerCredit());
+      LedgerStore.NewGrant row = new LedgerStore.NewGrant(user.userId(), spec.operationId(), spec.type(),
+          config.priorityOf(spec.type()), spec.amount(), value.cents(), value.centsPerCredit(), expiresAt, description,
+          user.stripeCustomerId(), spec.paymentIntentId(), spec.stripeGrantId());
+      return store.insertGrant(conn, row, openingEntry, now).compose(grant -> {
+        JournalBatch batch = new JournalBatch();
+        for (DebtSettlement.Payment p : payments) {
+          batch.add(grant, -p.amount(), "debt_settlement", spec.operationId(),
+              "Paid " + p.amount() + " credits of debt on grant " + p.debtor().operationId());
+          batch.add(p.debtor(), p.amount(), "debt_settlement", spec.operationId(),
+              "Debt of " + p.amount() + " credits paid by grant " + spec.operationId());
+        }
+        Grant after = grant.withBalance(batch.balanceOf(grant));
+        JsonObject json = GrantJson.of(after, now).put("debtSettled", settled);
+        Future<Void> journal = store.apply(conn, user.userId(), batch, now);
+        Future<Void> operation = store.insertOperation(conn, spec.operationId(), user.userId(), KIND,
+            spec.canonical(user.userId()), 201, json, now);
+        Future<Void> mirror = grant.mirrored() && spec.stripeGrantId() == null
+            ? outbox.enqueueCreate(conn, after, config.stripe().currency(), now) : Future.succeededFuture();
+        Future<List<LedgerStore.PendingRefund>> waiting = spec.type() == GrantType.PURCHASE
+            ? store.takePendingRefunds(conn, spec.paymentIntentId(), spec.operationId())
+            : Future.succeededFuture(List.of());
+        return Future.all(journal, operation, mirror, waiting)
+            .compose(done -> refunds.applyPending(conn, after, waiting.result(), now))
+            .map(done -> new Written(after, settled, json));
+      });
+    });
+  }
+
+  private static String defaultDescription(Spec spec) {
+    return switch (spec.type()) {
+      case FREE -> "Free credits: " + spec.amount();
+      case REFERRAL -> "Referral credits: " + spec.amount();
+      case ROLLOVER -> "Rolled over credits: " + spec.amount();
+      case PURCHASE -> "Purchased credits: " + spec.amount();
+      case ADMIN -> "Admin grant: " + spec.amount();
+    };
+  }
+}

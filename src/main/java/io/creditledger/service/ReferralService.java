@@ -1,0 +1,141 @@
+package io.creditledger.service;
+
+import io.creditledger.domain.GrantType;
+import io.creditledger.store.LedgerStore;
+import io.creditledger.wire.Input;
+import io.creditledger.error.LedgerException;
+import io.creditledger.wire.Reply;
+import io.creditledger.domain.User;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.Transactions;
+import io.creditledger.time.Now;
+import io.creditledger.store.UserStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
+
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * A referral credits both users in one transaction: {@code <operationId>-referrer} to the referrer and
+ * {@code <operationId>-referred} to the referred user, both referral grants expiring at each user's next reset.
+ * A user can be referred once, and not by someone they referred themselves; a referrer is credited for at most
+ * their own {@code referralLimit} (default {@code REFERRAL_LIMIT}) referrals.
+ */
+public final class ReferralService {
+  static final String KIND = "referral";
+
+  private final LedgerConfig config;
+  private final Transactions transactions;
+  private final LedgerStore store;
+  private final GrantWriter grants;
+  private final ResetService resets;
+  private final UserStore users = new UserStore();
+
+  public ReferralService(LedgerConfig config, Transactions transactions, LedgerStore store, GrantWriter grants,
+                         ResetService resets) {
+    this.config = config;
+    this.transactions = transactions;
+    this.store = store;
+    this.grants = grants;
+    this.resets = resets;
+  }
+
+  public Future<Reply> refer(JsonObject body) {
+    Input in = Input.of(body, Set.of("operationId", "referrerId", "referredId", "credits"));
+    String operationId = in.id("operationId");
+    String referrerId = in.id("referrerId");
+    String referredId = in.id("referredId");
+    long credits = in.integer("credits", 1, config.maxCreditsPerOperation());
+    if (referrerId.equals(referredId)) {
+      throw Input.invalid("referredId", "must differ from referrerId");
+    }
+    String request = new JsonObject().put("referrerId", referrerId).put("referredId", referredId)
+        .put("credits", credits).encode();
+    Instant now = Now.of(config.clock());
+    return transactions.run(new Transactions.Failure(operationId, referrerId, body), conn ->
+        lockInOrder(conn, referrerId, referredId).compose(pair ->
+            store.findOperation(conn, operationId).compose(stored -> {
+              if (stored != null) {
+                return Future.succeededFuture(Idempotency.replayOrConflict(stored, operationId, KIND, request));
+              }
+              return resetsFirst(conn, pair, now)
+                  .compose(current -> referLocked(conn, operationId, current, credits, request, now));
+            })));
+  }
+
+  /** The two users of a referral, locked. */
+  private record Pair(User referrer, User referred) {
+  }
+
+  /** Locks both users, always in user-id order so two referrals between the same users cannot deadlock. */
+  private Future<Pair> lockInOrder(SqlConnection conn, String referrerId, String referredId) {
+    boolean referrerFirst = referrerId.compareTo(referredId) < 0;
+    String first = referrerFirst ? referrerId : referredId;
+    String second = referrerFirst ? referredId : referrerId;
+    return users.lock(conn, first).compose(a -> users.lock(conn, second).map(b -> {
+      if (a == null) {
+        throw LedgerException.userNotFound(first);
+      }
+      if (b == null) {
+        throw LedgerException.userNotFound(second);
+      }
+      return referrerFirst ? new Pair(a, b) : new Pair(b, a);
+    }));
+  }
+
+  /** Both users' due resets, before either is credited. */
+  private Future<Pair> resetsFirst(SqlConnection conn, Pair pair, Instant now) {
+    return resets.resetIfDue(conn, pair.referrer(), now).compose(referrer ->
+        resets.resetIfDue(conn, pair.referred(), now).map(referred -> new Pair(referrer, referred)));
+  }
+
+  private Future<Reply> referLocked(SqlConnection conn, String operationId, Pair pair, long credits, String request,
+                                    Instant now) {
+    User referrer = pair.referrer();
+    User referred = pair.referred();
+    int limit = referrer.referralLimit() != null ? referrer.referralLimit() : config.referralLimit();
+    return store.referralCounts(conn, referrer.userId(), referred.userId()).compose(counts -> {
+      if (counts.reverse()) {
+        throw LedgerException.conflict("referral_cycle", "User \"" + referred.userId() + "\" referred \""
+            + referrer.userId() + "\"; a referral back is not allowed");
+      }
+      if (counts.alreadyReferred()) {
+        throw LedgerException.conflict("already_referred", "User \"" + referred.userId() + "\" was already referred");
+      }
+      if (counts.given() >= limit) {
+        throw LedgerException.conflict("referral_limit_reached", "User \"" + referrer.userId()
+            + "\" has reached the limit of " + limit + " referrals");
+      }
+      GrantWriter.Spec toReferrer = new GrantWriter.Spec(operationId + "-referrer", GrantType.REFERRAL, credits,
+          "Referral credits for referring " + referred.userId(), null);
+      GrantWriter.Spec toReferred = new GrantWriter.Spec(operationId + "-referred", GrantType.REFERRAL, credits,
+          "Referral credits for joining through " + referrer.userId(), null);
+      return ensureUnused(conn, toReferrer.operationId())
+          .compose(v -> ensureUnused(conn, toReferred.operationId()))
+          .compose(v -> store.insertReferral(conn, operationId, referrer.userId(), referred.userId(), credits, now))
+          .compose(v -> grants.write(conn, referrer, toReferrer, now))
+          .compose(a -> grants.write(conn, referred, toReferred, now).compose(b -> {
+            JsonObject response = new JsonObject()
+                .put("operationId", operationId)
+                .put("referrerId", referrer.userId())
+                .put("referredId", referred.userId())
+                .put("credits", credits)
+                .put("referrerGrant", a.json())
+                .put("referredGrant", b.json());
+            return store.insertOperation(conn, operationId, referrer.userId(), KIND, request, 201, response, now)
+                .map(done -> Reply.created(response));
+          }));
+    });
+  }
+
+  private Future<Void> ensureUnused(SqlConnection conn, String operationId) {
+    return store.findOperation(conn, operationId).map(stored -> {
+      if (stored != null) {
+        throw Idempotency.conflict(operationId);
+      }
+      return null;
+    });
+  }
+}

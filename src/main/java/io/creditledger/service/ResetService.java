@@ -1,0 +1,203 @@
+package io.creditledger.service;
+
+import io.creditledger.domain.CycleGrants;
+import io.creditledger.domain.Expiry;
+import io.creditledger.domain.Grant;
+import io.creditledger.domain.GrantType;
+import io.creditledger.domain.JournalBatch;
+import io.creditledger.domain.Rollover;
+import io.creditledger.store.LedgerStore;
+import io.creditledger.wire.Input;
+import io.creditledger.error.LedgerException;
+import io.creditledger.wire.Reply;
+import io.creditledger.domain.User;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.SyncFailures;
+import io.creditledger.db.Transactions;
+import io.creditledger.money.CentsPerCredit;
+import io.creditledger.store.OutboxStore;
+import io.creditledger.time.Now;
+import io.creditledger.store.UserStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A user's monthly reset ({@code calculateAndApplyRollover}, then the new cycle's grants), inside a transaction
+ * holding the user's lock, so it never interleaves with the user's other changes:
+ * <ol>
+ *   <li>credits left on expired grants are journalled as {@code expiry} (debt stays: it is never forgiven);</li>
+ *   <li>the remaining balances of rollover grants and of purchases without an expiry of their own move
+ *       ({@code rollover_out}) into one new never-expiring rollover grant ({@code rollover_in}, operationId
+ *       {@code rollover/<user>/<boundary>}) that remembers its sources and is worth what their credits were worth;
+ *       the emptied grants close, and their Stripe mirrors are voided;</li>
+ *   <li>the new free grant and, for a user who took part in referrals, the referral grant, both expiring at the
+ *       next reset; like every grant they settle outstanding debt first;</li>
+ *   <li>usage back to zero and {@code next_quota_reset} moved to the first boundary after now, so a user whose
+ *       resets were missed gets one reset, not one per missed cycle.</li>
+ * </ol>
+ * Every operation that touches a user applies the user's due reset first ({@link #resetIfDue}), in its own
+ * transaction and under the same lock; the scanner ({@code ledger.resets.apply}) sweeps users nobody touches with
+ * the same code. A user who is not due is left alone, which makes a rerun of a cycle a no-op.
+ */
+public final class ResetService {
+  static final String KIND = "reset";
+
+  private final Pool pool;
+  private final LedgerConfig config;
+  private final Transactions transactions;
+  private final LedgerStore store;
+  private final GrantWriter grants;
+  private final OutboxStore outbox;
+  private final UserStore users = new UserStore();
+
+  public ResetService(Pool pool, LedgerConfig config, Transactions transactions, LedgerStore store,
+                      GrantWriter grants, OutboxStore outbox) {
+    this.pool = pool;
+    this.config = config;
+    this.transactions = transactions;
+    this.store = store;
+    this.grants = grants;
+    this.outbox = outbox;
+  }
+
+  /** A reset done: the user as it left it, and the summary the scanner's address answers. */
+  private record Done(User user, JsonObject summary) {
+  }
+
+  /** {@code {userId}} → {@code {userId, reset, ...}}; {@code reset} is false when the user was not due. */
+  public Future<Reply> apply(JsonObject body) {
+    String userId = Input.of(body, Set.of("userId")).id("userId");
+    Instant now = Now.of(config.clock());
+    return transactions.run(new Transactions.Failure(CycleGrants.resetFailure(userId), userId, body), conn ->
+        users.lock(conn, userId).compose(user -> {
+          if (user == null) {
+            throw LedgerException.userNotFound(userId);
+          }
+          if (!due(user, now)) {
+            return Future.succeededFuture(Reply.ok(new JsonObject().put("userId", userId).put("reset", false)
+                .put("nextQuotaReset", user.nextQuotaReset().toString())));
+          }
+          return reset(conn, user, now).map(done -> Reply.ok(done.summary()));
+        })).recover(failure -> failed(userId, failure, now));
+  }
+
+  /**
+   * A reset that failed for another reason than the request (a bug, a constraint, a trigger) is kept in
+   * {@code sync_failure} with its error for a person to look at, and answered {@code 500 reset_failed} with it:
+   * the scanner backs the user off and carries on. Failures the retries gave up on are recorded by
+   * {@link Transactions} already.
+   */
+  private Future<Reply> failed(String userId, Throwable failure, Instant now) {
+    if (failure instanceof LedgerException || failure instanceof Transactions.GaveUp) {
+      return Future.failedFuture(failure);
+    }
+    String error = failure.getMessage() == null ? failure.toString() : failure.getMessage();
+    return SyncFailures.record(pool, SyncFailures.INTERNAL, CycleGrants.resetFailure(userId), userId,
+            new JsonObject().put("userId", userId), error, 1, now)
+        .transform(recorded -> Future.failedFuture(new LedgerException(500, "reset_failed",
+            "The reset of \"" + userId + "\" failed: " + error)));
+  }
+
+  /**
+   * Applies the user's due reset, if there is one, inside the caller's transaction, which holds the user's lock;
+   * answers the user as the reset left it (or as it was).
+   */
+  public Future<User> resetIfDue(SqlConnection conn, User user, Instant now) {
+    return due(user, now) ? reset(conn, user, now).map(Done::user) : Future.succeededFuture(user);
+  }
+
+  /**
+   * For reads: applies the user's due reset in a transaction of its own (nothing happens when another transaction
+   * got there first), so what the read shows belongs to the current cycle.
+   */
+  public Future<Void> applyDue(String userId, Instant now) {
+    return transactions.run(new Transactions.Failure(CycleGrants.resetFailure(userId), userId,
+            new JsonObject().put("userId", userId)),
+        conn -> users.lock(conn, userId).compose(user -> user == null ? Future.succeededFuture()
+            : resetIfDue(conn, user, now).mapEmpty()));
+  }
+
+  public static boolean due(User user, Instant now) {
+    return !user.nextQuotaReset().isAfter(now);
+  }
+
+  private Future<Done> reset(SqlConnection conn, User user, Instant now) {
+    String userId = user.userId();
+    Instant boundary = user.nextQuotaReset();
+    Instant next = config.resetCycle().firstBoundaryAfter(boundary, user.billingAnchorDay(), now);
+    User after = user.startingCycle(next);
+    String operationId = CycleGrants.reset(userId, boundary);
+    String rolloverId = CycleGrants.rollover(userId, boundary);
+    JsonObject summary = new JsonObject().put("userId", userId).put("reset", true)
+        .put("cycleEnded", boundary.toString()).put("nextQuotaReset", next.toString());
+    List<String> granted = new ArrayList<>();
+    return store.liveGrants(conn, userId, now).compose(live -> {
+      JournalBatch batch = new JournalBatch();
+      Expiry.sweep(live, batch, now);
+      long expired = -batch.entries().stream().mapToLong(JournalBatch.Entry::delta).sum();
+      Rollover.Plan rollover = Rollover.plan(live, now);
+      for (Grant source : rollover.sources()) {
+        batch.add(source, -source.balance(), "rollover_out", operationId, "Rolled over into " + rolloverId);
+      }
+      summary.put("expired", expired).put("rolledOver", rollover.total());
+      List<Future<Void>> writes = new ArrayList<>();
+      writes.add(store.apply(conn, userId, batch, now));
+      writes.add(store.closeRolledOver(conn, rollover.sources(), "rolled over into " + rolloverId, now));
+      for (Grant source : rollover.sources()) {
+        if (source.mirrored()) {
+          writes.add(outbox.enqueueVoid(conn, source, now));
+        }
+      }
+      return Future.all(writes).compose(done -> rollOver(conn, after, rollover, rolloverId, boundary, now))
+          .map(rolled -> {
+            if (rolled) {
+              granted.add(rolloverId);
+            }
+            return null;
+          });
+    }).compose(done -> config.freeGrantCredits() == 0 ? Future.succeededFuture()
+        : grants.write(conn, after, new GrantWriter.Spec(CycleGrants.free(userId, next), GrantType.FREE,
+            config.freeGrantCredits(), null, next), now).map(w -> granted.add(w.grant().operationId()))
+    ).compose(done -> store.referralsOf(conn, userId)).compose(referrals -> {
+      long credits = referrals * config.resets().referralCreditsPerReferral();
+      if (credits == 0) {
+        return Future.succeededFuture();
+      }
+      String referralId = CycleGrants.referral(userId, next);
+      return grants.write(conn, after, new GrantWriter.Spec(referralId, GrantType.REFERRAL, credits,
+          "Referral credits for " + referrals + " referrals", next), now).map(w -> granted.add(referralId));
+    }).compose(done -> {
+      summary.put("grants", new JsonArray(granted));
+      return Future.all(
+          store.finishReset(conn, userId, next, now),
+          store.insertOperation(conn, operationId, userId, KIND,
+              new JsonObject().put("userId", userId).put("boundary", boundary.toString()).encode(), 200, summary, now));
+    }).map(done -> new Done(after, summary));
+  }
+
+  /** Opens the rollover grant, worth its sources' value, and records where its credits came from. */
+  private Future<Boolean> rollOver(SqlConnection conn, User user, Rollover.Plan rollover, String rolloverId,
+                                   Instant boundary, Instant now) {
+    if (rollover.total() == 0) {
+      return Future.succeededFuture(false);
+    }
+    BigDecimal price = BigDecimal.valueOf(rollover.cents())
+        .divide(BigDecimal.valueOf(rollover.total()), CentsPerCredit.MAX_SCALE, RoundingMode.HALF_UP);
+    GrantWriter.Spec spec = new GrantWriter.Spec(rolloverId, GrantType.ROLLOVER, rollover.total(),
+        "Rolled over " + rollover.total() + " credits from the cycle ending " + boundary, null, null,
+        new GrantWriter.Value(rollover.cents(), price), null);
+    return grants.write(conn, user, spec, "rollover_in", now)
+        .compose(w -> store.insertRolloverSources(conn, w.grant().grantId(), rollover.sources()))
+        .map(true);
+  }
+}

@@ -1,0 +1,519 @@
+package io.creditledger.store;
+
+import io.creditledger.domain.Grant;
+import io.creditledger.domain.GrantType;
+import io.creditledger.domain.JournalBatch;
+import io.creditledger.domain.RolloverShares;
+import io.creditledger.domain.User;
+import io.creditledger.db.Rows;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlResult;
+import io.vertx.sqlclient.data.Numeric;
+import io.vertx.sqlclient.templates.SqlTemplate;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.creditledger.time.Now.sql;
+
+/** The ledger's SQL, in one place: grants, the journal, operations (idempotency), referrals. */
+public final class LedgerStore {
+  public static final String GRANT_COLUMNS = "grant_id, user_id, operation_id, type, priority, principal, balance, cents, "
+      + "cents_per_credit, expires_at, description, created_at, closed_at, closed_by, close_reason, "
+      + "stripe_customer_id, stripe_grant_id, stripe_voided_at, payment_intent_id";
+
+  private static final String LOCK_USER_WITH_OPERATION = "SELECT u.*, o.kind AS op_kind, o.request AS op_request, "
+      + "o.status AS op_status, o.response AS op_response "
+      + "FROM users u LEFT JOIN operations o ON o.operation_id = #{operationId} "
+      + "WHERE u.user_id = #{userId} FOR UPDATE OF u";
+
+  private static final String FIND_OPERATION =
+      "SELECT kind AS op_kind, request AS op_request, status AS op_status, response AS op_response "
+          + "FROM operations WHERE operation_id = #{operationId}";
+
+  /** Grants that matter for balances and consumption: any with a non-zero balance, and every active one. */
+  private static final String LIVE_GRANTS = "SELECT " + GRANT_COLUMNS + " FROM grants WHERE user_id = #{userId} "
+      + "AND (balance <> 0 OR (closed_at IS NULL AND (expires_at IS NULL OR expires_at > #{now})))";
+
+  private static final String INSERT_GRANT = "WITH g AS ("
+      + "INSERT INTO grants (user_id, operation_id, type, priority, principal, balance, cents, cents_per_credit, "
+      + "expires_at, description, created_at, stripe_customer_id, payment_intent_id, stripe_grant_id) VALUES ("
+      + "#{userId}, #{operationId}, #{type}, #{priority}, #{amount}, #{amount}, #{cents}, #{centsPerCredit}, "
+      + "#{expiresAt}, #{description}, #{now}, #{stripeCustomerId}, #{paymentIntentId}, #{stripeGrantId}) "
+      + "RETURNING " + GRANT_COLUMNS
+      + "), j AS (INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, "
+      + "created_at) SELECT user_id, grant_id, operation_id, #{kind}, principal, principal, description, created_at "
+      + "FROM g) SELECT * FROM g";
+
+  private static final String UPDATE_BALANCES = "UPDATE grants g SET balance = v.new_balance "
+      + "FROM unnest(#{ids}::bigint[], #{olds}::bigint[], #{news}::bigint[]) AS v(grant_id, old_balance, new_balance) "
+      + "WHERE g.grant_id = v.grant_id AND g.balance = v.old_balance AND g.user_id = #{userId}";
+
+  private static final String INSERT_ENTRIES = "INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, "
+      + "balance_after, description, created_at) SELECT #{userId}, v.grant_id, v.operation_id, v.kind, v.delta, "
+      + "v.balance_after, v.description, #{now} FROM unnest(#{grantIds}::bigint[], #{operationIds}::text[], "
+      + "#{kinds}::text[], #{deltas}::bigint[], #{afters}::bigint[], #{descriptions}::text[]) WITH ORDINALITY "
+      + "AS v(grant_id, operation_id, kind, delta, balance_after, description, ord) ORDER BY v.ord";
+
+  private static final String INSERT_OPERATION = "INSERT INTO operations (operation_id, user_id, kind, request, "
+      + "status, response, created_at) VALUES (#{operationId}, #{userId}, #{kind}, #{request}, #{status}, "
+      + "#{response}, #{now})";
+
+  private static final String ADD_USAGE =
+      "UPDATE users SET usage_this_cycle = usage_this_cycle + #{amount} WHERE user_id = #{userId}";
+
+  private static final String GRANT_BY_OPERATION =
+      "SELECT " + GRANT_COLUMNS + " FROM grants WHERE operation_id = #{operationId}";
+
+  private static final String GRANT_BY_PAYMENT_INTENT = "SELECT " + GRANT_COLUMNS + " FROM grants "
+      + "WHERE payment_intent_id = #{paymentIntentId} AND type = 'purchase' ORDER BY grant_id LIMIT 1";
+
+  /** Revoked from the grant itself, plus what was taken back from where its credits rolled over to. */
+  private static final String REVOKED_SO_FAR = "SELECT "
+      + "coalesce((SELECT -sum(delta) FROM journal WHERE grant_id = #{grantId} AND kind = 'revoke'), 0) "
+      + "+ coalesce((SELECT revoked FROM rollover_sources WHERE source_grant_id = #{grantId}), 0) AS revoked";
+
+  private static final String REVOKED_ON = "SELECT coalesce(-sum(delta), 0) AS revoked FROM journal "
+      + "WHERE grant_id = #{grantId} AND kind = 'revoke'";
+
+  /** A refund waiting for its purchase; several events of one charge keep the largest amount refunded. */
+  private static final String RECORD_PENDING_REFUND = "INSERT INTO pending_refunds (charge_id, payment_intent_id, "
+      + "operation_id, amount, amount_refunded, event_id, received_at) VALUES (#{chargeId}, #{paymentIntentId}, "
+      + "#{operationId}, #{amount}, #{refunded}, #{eventId}, #{now}) ON CONFLICT (charge_id) DO UPDATE SET "
+      + "amount_refunded = GREATEST(pending_refunds.amount_refunded, EXCLUDED.amount_refunded), "
+      + "operation_id = COALESCE(EXCLUDED.operation_id, pending_refunds.operation_id), event_id = EXCLUDED.event_id";
+
+  private static final String TAKE_PENDING_REFUNDS = "DELETE FROM pending_refunds "
+      + "WHERE payment_intent_id = #{paymentIntentId} OR operation_id = #{operationId} "
+      + "RETURNING charge_id, amount, amount_refunded";
+
+  private static final String SET_EXPIRY = "UPDATE grants SET expires_at = #{expiresAt} "
+      + "WHERE grant_id = #{grantId} AND closed_at IS NULL";
+
+  private static final String GRANT_BY_ID = "SELECT " + GRANT_COLUMNS + " FROM grants WHERE grant_id = #{grantId}";
+
+  /**
+   * The rollovers a grant's credits moved through, first to last: for each, every source in spending order and
+   * which source the chain came through ({@code via}).
+   */
+  private static final String ROLLOVER_CHAIN = "WITH RECURSIVE chain (depth, via, rollover_grant_id) AS ("
+      + "SELECT 1, source_grant_id, rollover_grant_id FROM rollover_sources WHERE source_grant_id = #{grantId} "
+      + "UNION ALL SELECT c.depth + 1, s.source_grant_id, s.rollover_grant_id FROM chain c "
+      + "JOIN rollover_sources s ON s.source_grant_id = c.rollover_grant_id) "
+      + "SELECT c.depth, c.via, s.rollover_grant_id, s.source_grant_id, s.credits, s.revoked FROM chain c "
+      + "JOIN rollover_sources s ON s.rollover_grant_id = c.rollover_grant_id ORDER BY c.depth, s.position";
+
+  private static final String INSERT_ROLLOVER_SOURCES = "INSERT INTO rollover_sources (rollover_grant_id, position, "
+      + "source_grant_id, credits) SELECT #{rolloverGrantId}, v.ord - 1, v.source_grant_id, v.credits "
+      + "FROM unnest(#{sources}::bigint[], #{credits}::bigint[]) WITH ORDINALITY AS v(source_grant_id, credits, ord)";
+
+  private static final String ADD_REVOKED = "UPDATE rollover_sources SET revoked = revoked + #{credits} "
+      + "WHERE source_grant_id = ANY(#{sources}::bigint[])";
+
+  private static final String REVOKE_ROLLED_OVER = "UPDATE grants SET closed_by = 'revoke', close_reason = #{reason}, "
+      + "description = #{description} WHERE grant_id = #{grantId} AND closed_by = 'rollover'";
+
+  private static final String CLOSE_ROLLED_OVER = "UPDATE grants SET closed_at = #{now}, closed_by = 'rollover', "
+      + "close_reason = #{reason} WHERE grant_id = ANY(#{ids}::bigint[]) AND closed_at IS NULL";
+
+  /** Referrals the user took part in, as referrer or as referred (Codebuff's calculateTotalReferralBonus). */
+  private static final String REFERRALS_OF = "SELECT count(*) FROM referrals "
+      + "WHERE referrer_id = #{userId} OR referred_id = #{userId}";
+
+  private static final String FINISH_RESET = "UPDATE users SET usage_this_cycle = 0, next_quota_reset = #{next}, "
+      + "updated_at = #{now} WHERE user_id = #{userId}";
+
+  private static final String CLOSE_GRANT = "UPDATE grants SET closed_at = #{now}, closed_by = #{closedBy}, "
+      + "close_reason = #{reason}, description = #{description} WHERE grant_id = #{grantId} AND closed_at IS NULL";
+
+  private static final String LIST_GRANTS = "SELECT " + GRANT_COLUMNS + " FROM grants WHERE user_id = #{userId} "
+      + "AND grant_id < #{before} ORDER BY grant_id DESC LIMIT #{limit}";
+
+  private static final String JOURNAL = "SELECT j.entry_id, j.grant_id, g.operation_id AS grant_operation_id, "
+      + "g.type, j.operation_id, j.kind, j.delta, j.balance_after, j.description, j.created_at "
+      + "FROM journal j JOIN grants g ON g.grant_id = j.grant_id "
+      + "WHERE j.user_id = #{userId} AND j.entry_id < #{before} ORDER BY j.entry_id DESC LIMIT #{limit}";
+
+  private static final String REFERRAL_COUNTS = "SELECT "
+      + "count(*) FILTER (WHERE referrer_id = #{referrerId}) AS given, "
+      + "count(*) FILTER (WHERE referred_id = #{referredId}) AS received, "
+      + "count(*) FILTER (WHERE referrer_id = #{referredId} AND referred_id = #{referrerId}) AS reverse "
+      + "FROM referrals WHERE referrer_id IN (#{referrerId}, #{referredId}) OR referred_id = #{referredId}";
+
+  private static final String INSERT_REFERRAL = "INSERT INTO referrals (operation_id, referrer_id, referred_id, "
+      + "credits, created_at) VALUES (#{operationId}, #{referrerId}, #{referredId}, #{credits}, #{now})";
+
+  /** A stored operation: what was asked (canonical text) and what was answered. */
+  public record StoredOperation(String kind, String request, int status, JsonObject response) {
+  }
+
+  /** A user row locked for this transaction, and the operation already stored under the id, if any. */
+  public record LockedUser(User user, StoredOperation operation) {
+  }
+
+  public record NewGrant(String userId, String operationId, GrantType type, int priority, long amount, long cents,
+                         BigDecimal centsPerCredit, Instant expiresAt, String description, String stripeCustomerId,
+                         String paymentIntentId, String stripeGrantId) {
+  }
+
+  public Future<LockedUser> lockUserWithOperation(SqlClient conn, String userId, String operationId) {
+    return SqlTemplate.forQuery(conn, LOCK_USER_WITH_OPERATION)
+        .execute(Map.of("userId", userId, "operationId", operationId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return null;
+          }
+          Row row = rows.iterator().next();
+          return new LockedUser(UserStore.toUser(row), operationOf(row));
+        });
+  }
+
+  public Future<StoredOperation> findOperation(SqlClient conn, String operationId) {
+    return SqlTemplate.forQuery(conn, FIND_OPERATION).execute(Map.of("operationId", operationId))
+        .map(rows -> rows.size() == 0 ? null : operationOf(rows.iterator().next()));
+  }
+
+  private static StoredOperation operationOf(Row row) {
+    String kind = row.getString("op_kind");
+    if (kind == null) {
+      return null;
+    }
+    Object response = row.getValue("op_response");
+    return new StoredOperation(kind, row.getString("op_request"), row.getShort("op_status"),
+        response instanceof JsonObject j ? j : new JsonObject(String.valueOf(response)));
+  }
+
+  public Future<List<Grant>> liveGrants(SqlClient conn, String userId, Instant now) {
+    return SqlTemplate.forQuery(conn, LIVE_GRANTS).execute(Map.of("userId", userId, "now", sql(now)))
+        .map(LedgerStore::grants);
+  }
+
+  /** Inserts the grant and its first journal entry ({@code kind} grant or rollover_in, delta = principal). */
+  public Future<Grant> insertGrant(SqlClient conn, NewGrant g, String kind, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("userId", g.userId());
+    p.put("operationId", g.operationId());
+    p.put("type", g.type().wire());
+    p.put("priority", g.priority());
+    p.put("amount", g.amount());
+    p.put("cents", g.cents());
+    p.put("centsPerCredit", Numeric.create(g.centsPerCredit()));
+    p.put("expiresAt", sql(g.expiresAt()));
+    p.put("description", g.description());
+    p.put("kind", kind);
+    p.put("now", sql(now));
+    p.put("stripeCustomerId", g.stripeCustomerId());
+    p.put("paymentIntentId", g.paymentIntentId());
+    p.put("stripeGrantId", g.stripeGrantId());
+    return SqlTemplate.forQuery(conn, INSERT_GRANT).execute(p).map(rows -> grant(rows.iterator().next()));
+  }
+
+  /**
+   * Writes a batch: the grants' balances (only if they still hold what was read under the lock) and the
+   * journal entries. Both statements are sent at once (pipelined on the connection).
+   */
+  public Future<Void> apply(SqlClient conn, String userId, JournalBatch batch, Instant now) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = batch.balances().size();
+    Long[] ids = new Long[n];
+    Long[] olds = new Long[n];
+    Long[] news = new Long[n];
+    int i = 0;
+    for (Map.Entry<Long, long[]> e : batch.balances().entrySet()) {
+      ids[i] = e.getKey();
+      olds[i] = e.getValue()[0];
+      news[i] = e.getValue()[1];
+      i++;
+    }
+    List<JournalBatch.Entry> entries = batch.entries();
+    int m = entries.size();
+    Long[] grantIds = new Long[m];
+    String[] operationIds = new String[m];
+    String[] kinds = new String[m];
+    Long[] deltas = new Long[m];
+    Long[] afters = new Long[m];
+    String[] descriptions = new String[m];
+    for (int k = 0; k < m; k++) {
+      JournalBatch.Entry e = entries.get(k);
+      grantIds[k] = e.grantId();
+      operationIds[k] = e.operationId();
+      kinds[k] = e.kind();
+      deltas[k] = e.delta();
+      afters[k] = e.balanceAfter();
+      descriptions[k] = e.description();
+    }
+    Future<SqlResult<Void>> update = SqlTemplate.forUpdate(conn, UPDATE_BALANCES)
+        .execute(Map.of("ids", ids, "olds", olds, "news", news, "userId", userId));
+    Map<String, Object> journal = new HashMap<>();
+    journal.put("userId", userId);
+    journal.put("now", sql(now));
+    journal.put("grantIds", grantIds);
+    journal.put("operationIds", operationIds);
+    journal.put("kinds", kinds);
+    journal.put("deltas", deltas);
+    journal.put("afters", afters);
+    journal.put("descriptions", descriptions);
+    Future<SqlResult<Void>> insert = SqlTemplate.forUpdate(conn, INSERT_ENTRIES).execute(journal);
+    return Future.all(update, insert).map(done -> {
+      if (update.result().rowCount() != n) {
+        throw new IllegalStateException("Grant balances of user " + userId + " changed outside its lock");
+      }
+      return null;
+    });
+  }
+
+  public Future<Void> insertOperation(SqlClient conn, String operationId, String userId, String kind,
+                                      String request, int status, JsonObject response, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("operationId", operationId);
+    p.put("userId", userId);
+    p.put("kind", kind);
+    p.put("request", request);
+    p.put("status", (short) status);
+    p.put("response", response);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, INSERT_OPERATION).execute(p).mapEmpty();
+  }
+
+  public Future<Void> addUsage(SqlClient conn, String userId, long amount) {
+    return SqlTemplate.forUpdate(conn, ADD_USAGE).execute(Map.of("userId", userId, "amount", amount)).mapEmpty();
+  }
+
+  public Future<Grant> grantByOperation(SqlClient conn, String operationId) {
+    return SqlTemplate.forQuery(conn, GRANT_BY_OPERATION).execute(Map.of("operationId", operationId))
+        .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
+  }
+
+  public Future<Grant> grantByPaymentIntent(SqlClient conn, String paymentIntentId) {
+    return SqlTemplate.forQuery(conn, GRANT_BY_PAYMENT_INTENT).execute(Map.of("paymentIntentId", paymentIntentId))
+        .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
+  }
+
+  /** Credits revoked from the grant so far, also where they rolled over to (refunds are cumulative). */
+  public Future<Long> revokedSoFar(SqlClient conn, long grantId) {
+    return SqlTemplate.forQuery(conn, REVOKED_SO_FAR).execute(Map.of("grantId", grantId))
+        .map(rows -> rows.iterator().next().getLong("revoked"));
+  }
+
+  public Future<Void> closeGrant(SqlClient conn, Grant grant, String closedBy, String reason, String description,
+                                 Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("grantId", grant.grantId());
+    p.put("closedBy", closedBy);
+    p.put("reason", reason);
+    p.put("description", description);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, CLOSE_GRANT).execute(p).mapEmpty();
+  }
+
+  /** Closes grants whose credits were rolled over into another grant. */
+  public Future<Void> closeRolledOver(SqlClient conn, List<Grant> grants, String reason, Instant now) {
+    if (grants.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Long[] ids = grants.stream().map(Grant::grantId).toArray(Long[]::new);
+    return SqlTemplate.forUpdate(conn, CLOSE_ROLLED_OVER).execute(Map.of("ids", ids, "reason", reason, "now", sql(now)))
+        .mapEmpty();
+  }
+
+  /** Referrals the user took part in, as referrer or as referred. */
+  public Future<Long> referralsOf(SqlClient conn, String userId) {
+    return SqlTemplate.forQuery(conn, REFERRALS_OF).execute(Map.of("userId", userId))
+        .map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /** Credits revoked from this grant itself (journalled on it). */
+  public Future<Long> revokedOn(SqlClient conn, long grantId) {
+    return SqlTemplate.forQuery(conn, REVOKED_ON).execute(Map.of("grantId", grantId))
+        .map(rows -> rows.iterator().next().getLong("revoked"));
+  }
+
+  /** A refund of a charge whose purchase grant does not exist yet. */
+  public record PendingRefund(String chargeId, long amount, long refunded) {
+  }
+
+  public Future<Void> recordPendingRefund(SqlClient conn, String chargeId, String paymentIntentId, String operationId,
+                                          long amount, long refunded, String eventId, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("chargeId", chargeId);
+    p.put("paymentIntentId", paymentIntentId);
+    p.put("operationId", operationId);
+    p.put("amount", amount);
+    p.put("refunded", refunded);
+    p.put("eventId", eventId);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, RECORD_PENDING_REFUND).execute(p).mapEmpty();
+  }
+
+  /** Removes and answers the refunds that were waiting for this purchase. */
+  public Future<List<PendingRefund>> takePendingRefunds(SqlClient conn, String paymentIntentId, String operationId) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("paymentIntentId", paymentIntentId);
+    p.put("operationId", operationId);
+    return SqlTemplate.forQuery(conn, TAKE_PENDING_REFUNDS).execute(p).map(rows -> {
+      List<PendingRefund> out = new ArrayList<>();
+      rows.forEach(r -> out.add(new PendingRefund(r.getString("charge_id"), r.getLong("amount"),
+          r.getLong("amount_refunded"))));
+      return out;
+    });
+  }
+
+  /** Moves an open grant's expiry (a grant imported from Stripe follows its Stripe grant). */
+  public Future<Void> setExpiry(SqlClient conn, long grantId, Instant expiresAt) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("grantId", grantId);
+    p.put("expiresAt", sql(expiresAt));
+    return SqlTemplate.forUpdate(conn, SET_EXPIRY).execute(p).mapEmpty();
+  }
+
+  public Future<Grant> grantById(SqlClient conn, long grantId) {
+    return SqlTemplate.forQuery(conn, GRANT_BY_ID).execute(Map.of("grantId", grantId))
+        .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
+  }
+
+  /** A grant's way through rollovers: the rollover it is in, the one that one moved into, and so on. */
+  public record ChainLink(long rolloverGrantId, long via, List<Long> sourceIds, List<RolloverShares.Share> shares) {
+    public RolloverShares.Level level() {
+      return new RolloverShares.Level(shares, sourceIds.indexOf(via));
+    }
+  }
+
+  public Future<List<ChainLink>> rolloverChain(SqlClient conn, long grantId) {
+    return SqlTemplate.forQuery(conn, ROLLOVER_CHAIN).execute(Map.of("grantId", grantId)).map(rows -> {
+      List<ChainLink> chain = new ArrayList<>();
+      int depth = 0;
+      for (Row r : rows) {
+        if (r.getInteger("depth") != depth) {
+          depth = r.getInteger("depth");
+          chain.add(new ChainLink(r.getLong("rollover_grant_id"), r.getLong("via"), new ArrayList<>(), new ArrayList<>()));
+        }
+        ChainLink link = chain.get(chain.size() - 1);
+        link.sourceIds().add(r.getLong("source_grant_id"));
+        link.shares().add(new RolloverShares.Share(r.getLong("credits"), r.getLong("revoked")));
+      }
+      return chain;
+    });
+  }
+
+  /** Records where a new rollover grant's credits came from, in spending order. */
+  public Future<Void> insertRolloverSources(SqlClient conn, long rolloverGrantId, List<Grant> sources) {
+    if (sources.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Long[] ids = sources.stream().map(Grant::grantId).toArray(Long[]::new);
+    Long[] credits = sources.stream().map(Grant::balance).toArray(Long[]::new);
+    return SqlTemplate.forUpdate(conn, INSERT_ROLLOVER_SOURCES)
+        .execute(Map.of("rolloverGrantId", rolloverGrantId, "sources", ids, "credits", credits)).mapEmpty();
+  }
+
+  /** Counts {@code credits} taken back from each of these sources in the rollover it moved into. */
+  public Future<Void> addRevoked(SqlClient conn, List<Long> sourceIds, long credits) {
+    return SqlTemplate.forUpdate(conn, ADD_REVOKED)
+        .execute(Map.of("sources", sourceIds.toArray(new Long[0]), "credits", credits)).mapEmpty();
+  }
+
+  /** A rolled-over grant whose credits were all taken back is revoked from now on. */
+  public Future<Void> revokeRolledOver(SqlClient conn, Grant grant, String reason, String description) {
+    return SqlTemplate.forUpdate(conn, REVOKE_ROLLED_OVER).execute(Map.of("grantId", grant.grantId(),
+        "reason", reason, "description", description)).mapEmpty();
+  }
+
+  /** Starts the user's next cycle: usage back to zero, the next reset. */
+  public Future<Void> finishReset(SqlClient conn, String userId, Instant next, Instant now) {
+    return SqlTemplate.forUpdate(conn, FINISH_RESET)
+        .execute(Map.of("userId", userId, "next", sql(next), "now", sql(now))).mapEmpty();
+  }
+
+  public Future<List<Grant>> listGrants(SqlClient conn, String userId, long before, int limit) {
+    return SqlTemplate.forQuery(conn, LIST_GRANTS)
+        .execute(Map.of("userId", userId, "before", before, "limit", limit))
+        .map(LedgerStore::grants);
+  }
+
+  public Future<List<JsonObject>> journal(SqlClient conn, String userId, long before, int limit) {
+    return SqlTemplate.forQuery(conn, JOURNAL)
+        .execute(Map.of("userId", userId, "before", before, "limit", limit))
+        .map(rows -> {
+          List<JsonObject> out = new ArrayList<>(rows.size());
+          for (Row r : rows) {
+            out.add(new JsonObject()
+                .put("entryId", r.getLong("entry_id"))
+                .put("grantId", r.getLong("grant_id"))
+                .put("grantOperationId", r.getString("grant_operation_id"))
+                .put("grantType", r.getString("type"))
+                .put("operationId", r.getString("operation_id"))
+                .put("kind", r.getString("kind"))
+                .put("delta", r.getLong("delta"))
+                .put("balanceAfter", r.getLong("balance_after"))
+                .put("description", r.getString("description"))
+                .put("createdAt", r.getOffsetDateTime("created_at").toInstant().toString()));
+          }
+          return out;
+        });
+  }
+
+  /**
+   * @param given referrals the referrer has made
+   * @param alreadyReferred whether the referred user was referred before
+   * @param reverse whether the referred user once referred the referrer
+   */
+  public record ReferralCounts(long given, boolean alreadyReferred, boolean reverse) {
+  }
+
+  public Future<ReferralCounts> referralCounts(SqlClient conn, String referrerId, String referredId) {
+    return SqlTemplate.forQuery(conn, REFERRAL_COUNTS)
+        .execute(Map.of("referrerId", referrerId, "referredId", referredId))
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          return new ReferralCounts(r.getLong("given"), r.getLong("received") > 0, r.getLong("reverse") > 0);
+        });
+  }
+
+  public Future<Void> insertReferral(SqlClient conn, String operationId, String referrerId, String referredId,
+                                     long credits, Instant now) {
+    return SqlTemplate.forUpdate(conn, INSERT_REFERRAL).execute(Map.of("operationId", operationId,
+        "referrerId", referrerId, "referredId", referredId, "credits", credits, "now", sql(now))).mapEmpty();
+  }
+
+  static List<Grant> grants(RowSet<Row> rows) {
+    List<Grant> out = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      out.add(grant(r));
+    }
+    return out;
+  }
+
+  public static Grant grant(Row r) {
+    return new Grant(
+        r.getLong("grant_id"),
+        r.getString("user_id"),
+        r.getString("operation_id"),
+        GrantType.fromWire(r.getString("type")),
+        r.getInteger("priority"),
+        r.getLong("principal"),
+        r.getLong("balance"),
+        r.getLong("cents"),
+        r.getBigDecimal("cents_per_credit"),
+        Rows.instant(r, "expires_at"),
+        r.getString("description"),
+        Rows.instant(r, "created_at"),
+        Rows.instant(r, "closed_at"),
+        r.getString("closed_by"),
+        r.getString("close_reason"),
+        r.getString("stripe_customer_id"),
+        r.getString("stripe_grant_id"),
+        Rows.instant(r, "stripe_voided_at"),
+        r.getString("payment_intent_id"));
+  }
+
+}

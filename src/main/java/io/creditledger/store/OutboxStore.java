@@ -1,0 +1,421 @@
+package io.creditledger.store;
+
+import io.creditledger.domain.MirrorDrift;
+import io.creditledger.domain.OutboxRow;
+import io.creditledger.stripe.CreditGrantPayload;
+import io.creditledger.domain.Grant;
+import io.creditledger.db.Rows;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.templates.SqlTemplate;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static io.creditledger.time.Now.sql;
+
+/** The Stripe outbox's SQL, in one place. */
+public final class OutboxStore {
+  private static final String COLUMNS = "o.outbox_id, o.grant_id, o.user_id, o.action, o.idempotency_key, o.payload, "
+      + "o.status, o.attempts, o.next_attempt_at, o.last_error, o.stripe_object_id, o.created_at, o.delivered_at, "
+      + "o.first_attempt_at, "
+      + "g.operation_id AS grant_operation_id, g.stripe_grant_id";
+
+  private static final String ENQUEUE = "INSERT INTO stripe_outbox (grant_id, user_id, action, idempotency_key, "
+      + "payload, next_attempt_at, created_at, updated_at) VALUES (#{grantId}, #{userId}, #{action}, #{key}, "
+      + "#{payload}, #{now}, #{now}, #{now}) ON CONFLICT (idempotency_key) DO NOTHING";
+
+  /**
+   * Claims due rows for one relay instance: pending, due, not leased by another instance, and not behind an
+   * undelivered earlier row of the same grant (so a void never overtakes its create). SKIP LOCKED lets several
+   * instances claim side by side without waiting on, or taking, each other's rows.
+   */
+  private static final String FROM = " FROM stripe_outbox o LEFT JOIN grants g ON g.grant_id = o.grant_id ";
+
+  private static final String CLAIM = "WITH due AS (SELECT c.outbox_id FROM stripe_outbox c "
+      + "WHERE c.status = 'pending' AND c.next_attempt_at <= #{now} "
+      + "AND (c.lease_until IS NULL OR c.lease_until < #{now}) "
+      + "AND NOT EXISTS (SELECT 1 FROM stripe_outbox p WHERE p.grant_id = c.grant_id "
+      + "  AND p.outbox_id < c.outbox_id AND p.status <> 'delivered') "
+      + "ORDER BY c.next_attempt_at, c.outbox_id LIMIT #{limit} FOR UPDATE SKIP LOCKED), "
+      + "claimed AS (UPDATE stripe_outbox o SET lease_owner = #{owner}, lease_until = #{leaseUntil}, "
+      + "updated_at = #{now}, first_attempt_at = COALESCE(o.first_attempt_at, #{now}) FROM due WHERE o.outbox_id = due.outbox_id RETURNING o.*) "
+      + "SELECT " + COLUMNS + " FROM claimed o LEFT JOIN grants g ON g.grant_id = o.grant_id ORDER BY o.outbox_id";
+
+  private static final String DELIVERED = "UPDATE stripe_outbox SET status = 'delivered', delivered_at = #{now}, "
+      + "updated_at = #{now}, attempts = attempts + 1, stripe_object_id = #{stripeId}, last_error = NULL, "
+      + "lease_owner = NULL, lease_until = NULL WHERE outbox_id = #{id} AND status <> 'delivered'";
+
+  private static final String GRANT_CREATED = "UPDATE grants SET stripe_grant_id = #{stripeId} "
+      + "WHERE grant_id = #{grantId} AND (stripe_grant_id IS NULL OR stripe_grant_id = #{stripeId})";
+
+  /** A replacement mirror takes over: the grant points at it, and it is live. */
+  private static final String GRANT_REPLACED = "UPDATE grants SET stripe_grant_id = #{stripeId}, stripe_voided_at = NULL "
+      + "WHERE grant_id = #{grantId}";
+
+  private static final String GRANT_VOIDED = "UPDATE grants SET stripe_voided_at = #{now} "
+      + "WHERE grant_id = #{grantId} AND stripe_voided_at IS NULL";
+
+  /** A void delivered: the grant's mirror is voided, if it was the grant's current mirror that was voided. */
+  private static final String GRANT_MIRROR_VOIDED = GRANT_VOIDED + " AND stripe_grant_id = #{stripeId}";
+
+  private static final String FAILED = "UPDATE stripe_outbox SET attempts = attempts + 1, last_error = #{error}, "
+      + "status = CASE WHEN #{dead}::boolean THEN 'dead' ELSE 'pending' END, next_attempt_at = #{nextAttemptAt}, "
+      + "lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
+      + "WHERE outbox_id = #{id} AND status = 'pending' AND lease_owner = #{owner}";
+
+  private static final String RELEASE = "UPDATE stripe_outbox SET next_attempt_at = #{nextAttemptAt}, "
+      + "lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
+      + "WHERE outbox_id = #{id} AND status = 'pending' AND lease_owner = #{owner}";
+
+  private static final String LIST = "SELECT " + COLUMNS + FROM + "WHERE (#{status}::text IS NULL OR o.status = #{status}) AND o.outbox_id < #{before} "
+      + "ORDER BY o.outbox_id DESC LIMIT #{limit}";
+
+  private static final String RETRY = "UPDATE stripe_outbox SET status = 'pending', attempts = 0, "
+      + "next_attempt_at = #{now}, lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
+      + "WHERE outbox_id = #{id} AND status <> 'delivered'";
+
+  private static final String FIND = "SELECT " + COLUMNS + FROM + "WHERE o.outbox_id = #{id}";
+
+  private static final String PRUNE = "DELETE FROM stripe_outbox WHERE outbox_id IN (SELECT outbox_id FROM stripe_outbox "
+      + "WHERE status = 'delivered' AND delivered_at < #{cutoff} ORDER BY delivered_at LIMIT #{limit})";
+
+  private static final String OPEN_ROWS = "SELECT grant_id, bool_or(status = 'dead') AS dead "
+      + "FROM stripe_outbox WHERE grant_id = ANY(#{ids}::bigint[]) AND status <> 'delivered' GROUP BY grant_id";
+
+  private static final String CONFIRM_CREATE = "UPDATE stripe_outbox SET status = 'delivered', delivered_at = #{now}, "
+      + "updated_at = #{now}, stripe_object_id = #{stripeId}, last_error = NULL, lease_owner = NULL, "
+      + "lease_until = NULL WHERE outbox_id = #{id} AND status <> 'delivered'";
+
+  /** A replacement's id becomes the grant's only when no later create (a later replacement) exists. */
+  private static final String GRANT_REPLACED_IF_NEWEST = GRANT_REPLACED + " AND NOT EXISTS (SELECT 1 FROM "
+      + "stripe_outbox o WHERE o.grant_id = #{grantId} AND o.action = 'create_credit_grant' AND o.outbox_id > #{id})";
+
+  private static final String FIND_BY_KEY = "SELECT " + COLUMNS + FROM + "WHERE o.idempotency_key = #{key}";
+
+  // ---- reconciliation with Stripe
+
+  /** The Stripe customers mirrored grants belong to (of one user, or all), a page at a time. */
+  private static final String MIRRORED_CUSTOMERS = "SELECT DISTINCT stripe_customer_id FROM grants "
+      + "WHERE stripe_customer_id IS NOT NULL AND stripe_customer_id > #{after} "
+      + "AND (#{userId}::text IS NULL OR user_id = #{userId}) ORDER BY 1 LIMIT #{limit}";
+
+  /** A customer's mirrored grants, with what the comparison needs to know about each one's outbox rows. */
+  private static final String LOCAL_MIRRORS = "SELECT " + prefixed("g.") + ", "
+      + "coalesce((SELECT -sum(j.delta) FROM journal j WHERE j.grant_id = g.grant_id AND j.kind = 'revoke'), 0) AS revoked, "
+      + "EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id AND o.action = 'create_credit_grant' "
+      + "  AND o.status = 'pending') AS create_in_flight, "
+      + "EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id AND o.action = 'void_credit_grant' "
+      + "  AND o.status = 'pending') AS void_in_flight, "
+      + "ARRAY(SELECT o.stripe_object_id FROM stripe_outbox o WHERE o.grant_id = g.grant_id "
+      + "  AND o.action = 'create_credit_grant' AND o.stripe_object_id IS NOT NULL "
+      + "  AND o.stripe_object_id IS DISTINCT FROM g.stripe_grant_id) AS earlier_mirrors "
+      + "FROM grants g WHERE g.stripe_customer_id = #{customer} ORDER BY g.grant_id";
+
+  private static final String CUSTOMER_OWNER = "SELECT coalesce((SELECT user_id FROM users WHERE stripe_customer_id = "
+      + "#{customer} ORDER BY created_at LIMIT 1), (SELECT user_id FROM grants WHERE stripe_customer_id = #{customer} "
+      + "ORDER BY grant_id DESC LIMIT 1))";
+
+  private static final String INSERT_RUN = "INSERT INTO reconcile_runs (user_id, repair, checked, drift, started_at, "
+      + "finished_at) VALUES (#{userId}, #{repair}, #{checked}, #{drift}, #{startedAt}, #{finishedAt}) RETURNING run_id";
+
+  private static final String LAST_RUN = "SELECT run_id, user_id, repair, checked, drift, started_at, finished_at "
+      + "FROM reconcile_runs ORDER BY run_id DESC LIMIT 1";
+
+  private static String prefixed(String prefix) {
+    return prefix + LedgerStore.GRANT_COLUMNS.replace(", ", ", " + prefix);
+  }
+
+  public Future<List<String>> mirroredCustomers(SqlClient client, String userId, String after, int limit) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("userId", userId);
+    p.put("after", after);
+    p.put("limit", limit);
+    return SqlTemplate.forQuery(client, MIRRORED_CUSTOMERS).execute(p).map(rows -> {
+      List<String> out = new ArrayList<>();
+      rows.forEach(r -> out.add(r.getString(0)));
+      return out;
+    });
+  }
+
+  public Future<List<MirrorDrift.Local>> localMirrors(SqlClient client, String customer) {
+    return SqlTemplate.forQuery(client, LOCAL_MIRRORS).execute(Map.of("customer", customer)).map(rows -> {
+      List<MirrorDrift.Local> out = new ArrayList<>();
+      for (Row r : rows) {
+        Set<String> earlier = new HashSet<>();
+        for (String id : r.getArrayOfStrings("earlier_mirrors")) {
+          earlier.add(id);
+        }
+        out.add(new MirrorDrift.Local(LedgerStore.grant(r), r.getLong("revoked"), r.getBoolean("create_in_flight"),
+            r.getBoolean("void_in_flight"), earlier));
+      }
+      return out;
+    });
+  }
+
+  public Future<String> customerOwner(SqlClient client, String customer) {
+    return SqlTemplate.forQuery(client, CUSTOMER_OWNER).execute(Map.of("customer", customer))
+        .map(rows -> rows.iterator().next().getString(0));
+  }
+
+  public Future<Long> recordRun(SqlClient client, String userId, boolean repair, int checked, JsonArray drift,
+                                Instant startedAt, Instant finishedAt) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("userId", userId);
+    p.put("repair", repair);
+    p.put("checked", checked);
+    p.put("drift", new JsonObject().put("drift", drift));
+    p.put("startedAt", sql(startedAt));
+    p.put("finishedAt", sql(finishedAt));
+    return SqlTemplate.forQuery(client, INSERT_RUN).execute(p).map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /** The last reconciliation as it was answered, or null when none ran. */
+  public Future<JsonObject> lastRun(SqlClient client) {
+    return client.query(LAST_RUN).execute().map(rows -> {
+      if (rows.size() == 0) {
+        return null;
+      }
+      Row r = rows.iterator().next();
+      Object drift = r.getValue("drift");
+      JsonObject d = drift instanceof JsonObject j ? j : new JsonObject(String.valueOf(drift));
+      return new JsonObject().put("runId", r.getLong("run_id")).put("userId", r.getString("user_id"))
+          .put("repair", r.getBoolean("repair")).put("checked", r.getInteger("checked"))
+          .put("drift", d.getJsonArray("drift"))
+          .put("startedAt", Rows.instant(r, "started_at").toString())
+          .put("finishedAt", Rows.instant(r, "finished_at").toString());
+    });
+  }
+
+  // ---- rows
+
+  public Future<Void> enqueueCreate(SqlClient conn, Grant grant, String currency, Instant now) {
+    return enqueue(conn, grant, OutboxRow.CREATE, CreditGrantPayload.createKey(grant),
+        CreditGrantPayload.create(grant, currency), now);
+  }
+
+  public Future<Void> enqueueVoid(SqlClient conn, Grant grant, Instant now) {
+    return enqueue(conn, grant, OutboxRow.VOID, CreditGrantPayload.voidKey(grant),
+        new JsonObject().put("grantOperationId", grant.operationId()), now);
+  }
+
+  /** A create that restores the grant's mirror (a repair), worth {@code cents}, under {@code key}. */
+  public Future<Void> enqueueRestore(SqlClient conn, Grant grant, long cents, String currency, String key,
+                                     Instant now) {
+    return enqueue(conn, grant, OutboxRow.CREATE, key,
+        CreditGrantPayload.create(grant, cents, currency, key).put("replacement", true), now);
+  }
+
+  /**
+   * A void of a named Stripe grant (a repair: one Stripe holds that the ledger does not want), under {@code key}.
+   * {@code grant} may be null when no local grant goes with it.
+   */
+  public Future<Void> enqueueVoidOf(SqlClient conn, Grant grant, String userId, String stripeGrantId, String key,
+                                    Instant now) {
+    return enqueue(conn, grant == null ? null : grant.grantId(), userId, OutboxRow.VOID, key,
+        new JsonObject().put("stripeGrantId", stripeGrantId)
+            .put("grantOperationId", grant == null ? null : grant.operationId()), now);
+  }
+
+  /**
+   * A consumption to report to Stripe as a meter event: the Stripe customer's {@code credits} under the meter's
+   * event name, identified by the consumption's operationId (Stripe counts an identifier once) at its time.
+   */
+  public Future<Void> enqueueUsage(SqlClient conn, String userId, String customer, String eventName, String operationId,
+                                   long credits, Instant at, Instant now) {
+    JsonObject payload = new JsonObject()
+        .put("eventName", eventName)
+        .put("customer", customer)
+        .put("value", credits)
+        .put("identifier", operationId)
+        .put("timestamp", at.getEpochSecond());
+    return enqueue(conn, null, userId, OutboxRow.USAGE, CreditGrantPayload.key("ledger-usage-" + operationId), payload,
+        now);
+  }
+
+  /**
+   * Replaces the grant's Stripe mirror by one worth {@code cents}: a void of the current mirror, then (when
+   * anything is left) a create marked {@code replacement}. Rows of one grant are sent in order, so the void runs
+   * first and always voids the mirror of the moment.
+   */
+  public Future<Void> enqueueReplacement(SqlClient conn, Grant grant, long cents, String currency,
+                                         String revokeOperationId, Instant now) {
+    Future<Void> voided = enqueue(conn, grant, OutboxRow.VOID, CreditGrantPayload.voidBeforeKey(grant, revokeOperationId),
+        new JsonObject().put("grantOperationId", grant.operationId()), now);
+    if (cents == 0) {
+      return voided;
+    }
+    String key = CreditGrantPayload.replacementKey(grant, revokeOperationId);
+    return Future.all(voided, enqueue(conn, grant, OutboxRow.CREATE, key,
+        CreditGrantPayload.create(grant, cents, currency, key).put("replacement", true), now)).mapEmpty();
+  }
+
+  private Future<Void> enqueue(SqlClient conn, Grant grant, String action, String key, JsonObject payload,
+                               Instant now) {
+    return enqueue(conn, grant.grantId(), grant.userId(), action, key, payload, now);
+  }
+
+  private Future<Void> enqueue(SqlClient conn, Long grantId, String userId, String action, String key,
+                               JsonObject payload, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("grantId", grantId);
+    p.put("userId", userId);
+    p.put("action", action);
+    p.put("key", key);
+    p.put("payload", payload);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, ENQUEUE).execute(p).mapEmpty();
+  }
+
+  public Future<List<OutboxRow>> claim(Pool pool, String owner, int limit, Instant leaseUntil, Instant now) {
+    return SqlTemplate.forQuery(pool, CLAIM)
+        .execute(Map.of("owner", owner, "limit", limit, "leaseUntil", sql(leaseUntil), "now", sql(now)))
+        .map(OutboxStore::rows);
+  }
+
+  /**
+   * Marks the row delivered and records on the grant what Stripe now holds, in one transaction. {@code stripeId}
+   * is the created or voided credit grant's id, or the reported meter event's identifier.
+   */
+  public Future<Void> delivered(Pool pool, OutboxRow row, String stripeId, Instant now) {
+    return pool.withTransaction(conn -> {
+      Future<?> outbox = SqlTemplate.forUpdate(conn, DELIVERED)
+          .execute(Map.of("id", row.outboxId(), "stripeId", stripeId, "now", sql(now)));
+      Future<?> grant;
+      if (row.grantId() == null || OutboxRow.USAGE.equals(row.action())) {
+        grant = Future.succeededFuture();
+      } else if (OutboxRow.VOID.equals(row.action())) {
+        grant = SqlTemplate.forUpdate(conn, GRANT_MIRROR_VOIDED).execute(Map.of("grantId", row.grantId(),
+            "stripeId", stripeId, "now", sql(now)));
+      } else {
+        grant = SqlTemplate.forUpdate(conn, row.replacement() ? GRANT_REPLACED : GRANT_CREATED)
+            .execute(Map.of("grantId", row.grantId(), "stripeId", stripeId));
+      }
+      return Future.all(outbox, grant).mapEmpty();
+    });
+  }
+
+  /** Records a failed send: the row waits until {@code nextAttemptAt}, or is dead. Only the lease holder may. */
+  public Future<Void> failed(Pool pool, OutboxRow row, String owner, String error, boolean dead,
+                             Instant nextAttemptAt, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("id", row.outboxId());
+    p.put("owner", owner);
+    p.put("error", error.length() > 1000 ? error.substring(0, 1000) : error);
+    p.put("dead", dead);
+    p.put("nextAttemptAt", sql(nextAttemptAt));
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(pool, FAILED).execute(p).mapEmpty();
+  }
+
+  /** Hands a claimed, unsent row back (Stripe asked us to slow down): no attempt is counted. */
+  public Future<Void> release(Pool pool, OutboxRow row, String owner, Instant nextAttemptAt, Instant now) {
+    return SqlTemplate.forUpdate(pool, RELEASE).execute(Map.of("id", row.outboxId(), "owner", owner,
+        "nextAttemptAt", sql(nextAttemptAt), "now", sql(now))).mapEmpty();
+  }
+
+  public Future<List<OutboxRow>> list(SqlClient client, String status, long before, int limit) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("status", status);
+    p.put("before", before);
+    p.put("limit", limit);
+    return SqlTemplate.forQuery(client, LIST).execute(p).map(OutboxStore::rows);
+  }
+
+  public Future<OutboxRow> find(SqlClient client, long id) {
+    return SqlTemplate.forQuery(client, FIND).execute(Map.of("id", id))
+        .map(rows -> rows.size() == 0 ? null : row(rows.iterator().next()));
+  }
+
+  /**
+   * Puts a dead (or waiting) row back in line now with a fresh attempt budget and wakes the relays; answers
+   * the row as it is afterwards (unchanged when delivered), or null when unknown.
+   */
+  public Future<OutboxRow> retry(Pool pool, long id, Instant now) {
+    return pool.withTransaction(conn -> SqlTemplate.forUpdate(conn, RETRY).execute(Map.of("id", id, "now", sql(now)))
+        .compose(updated -> updated.rowCount() == 0 ? Future.succeededFuture()
+            : conn.query("NOTIFY stripe_outbox").execute().mapEmpty())
+        .compose(v -> find(conn, id)));
+  }
+
+  public Future<Integer> prune(Pool pool, Instant cutoff, int limit) {
+    return SqlTemplate.forUpdate(pool, PRUNE).execute(Map.of("cutoff", sql(cutoff), "limit", limit))
+        .map(r -> r.rowCount());
+  }
+
+  /** For each of the grants that has undelivered rows: true when one of them is dead. */
+  public Future<Map<Long, Boolean>> openRows(SqlClient client, List<Long> grantIds) {
+    if (grantIds.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return SqlTemplate.forQuery(client, OPEN_ROWS).execute(Map.of("ids", grantIds.toArray(new Long[0])))
+        .map(rows -> {
+          Map<Long, Boolean> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getLong("grant_id"), r.getBoolean("dead")));
+          return out;
+        });
+  }
+
+  /**
+   * Stripe reported a create: its outbox row (when still kept) is done whatever the relay knows, and the grant
+   * points at the Stripe id; a replacement's only when no later replacement exists.
+   */
+  public Future<Void> confirmCreate(SqlClient conn, long grantId, Long outboxId, String stripeId, boolean replacement,
+                                    Instant now) {
+    Future<?> row = outboxId == null ? Future.succeededFuture()
+        : SqlTemplate.forUpdate(conn, CONFIRM_CREATE).execute(Map.of("id", outboxId, "stripeId", stripeId, "now", sql(now)));
+    Future<?> grant = replacement
+        ? SqlTemplate.forUpdate(conn, GRANT_REPLACED_IF_NEWEST).execute(Map.of("grantId", grantId, "stripeId", stripeId,
+            "id", outboxId))
+        : SqlTemplate.forUpdate(conn, GRANT_CREATED).execute(Map.of("grantId", grantId, "stripeId", stripeId));
+    return Future.all(row, grant).mapEmpty();
+  }
+
+  public Future<OutboxRow> findByKey(SqlClient client, String key) {
+    return SqlTemplate.forQuery(client, FIND_BY_KEY).execute(Map.of("key", key))
+        .map(rows -> rows.size() == 0 ? null : row(rows.iterator().next()));
+  }
+
+  /** Stripe reported the grant voided. */
+  public Future<Void> confirmVoid(SqlClient conn, long grantId, Instant now) {
+    return SqlTemplate.forUpdate(conn, GRANT_VOIDED).execute(Map.of("grantId", grantId, "now", sql(now))).mapEmpty();
+  }
+
+  private static List<OutboxRow> rows(RowSet<Row> rows) {
+    List<OutboxRow> out = new ArrayList<>(rows.size());
+    rows.forEach(r -> out.add(row(r)));
+    return out;
+  }
+
+  private static OutboxRow row(Row r) {
+    Object payload = r.getValue("payload");
+    return new OutboxRow(
+        r.getLong("outbox_id"),
+        r.getLong("grant_id"),
+        r.getString("grant_operation_id"),
+        r.getString("user_id"),
+        r.getString("action"),
+        r.getString("idempotency_key"),
+        payload instanceof JsonObject j ? j : new JsonObject(String.valueOf(payload)),
+        r.getString("status"),
+        r.getInteger("attempts"),
+        Rows.instant(r, "next_attempt_at"),
+        r.getString("last_error"),
+        r.getString("stripe_object_id"),
+        r.getString("stripe_grant_id"),
+        Rows.instant(r, "created_at"),
+        Rows.instant(r, "delivered_at"),
+        Rows.instant(r, "first_attempt_at"));
+  }
+
+}

@@ -1,0 +1,106 @@
+package io.creditledger.store;
+
+import io.creditledger.domain.User;
+import io.creditledger.money.CentsPerCredit;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.data.Numeric;
+import io.vertx.sqlclient.templates.SqlTemplate;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+
+import static io.creditledger.time.Now.sql;
+
+/** The SQL of users, in one place. */
+public final class UserStore {
+  private static final String COLUMNS = "user_id, email, stripe_customer_id, cents_per_credit, billing_anchor_day, "
+      + "next_quota_reset, usage_this_cycle, referral_limit, created_at, updated_at";
+
+  /**
+   * Inserts the user, or updates the fields given. On update, a null {@code stripeCustomerId} or
+   * {@code centsPerCredit} keeps the stored value unless {@code clearStripeCustomerId}.
+   */
+  private static final String UPSERT = "INSERT INTO users (" + COLUMNS + ") "
+      + "VALUES (#{userId}, #{email}, #{stripeCustomerId}, COALESCE(#{centsPerCredit}::numeric, #{defaultCentsPerCredit}::numeric), "
+      + "#{anchorDay}, #{nextQuotaReset}, 0, #{referralLimit}, #{now}, #{now}) "
+      + "ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, "
+      + "stripe_customer_id = CASE WHEN #{clearStripeCustomerId}::boolean THEN NULL "
+      + "  ELSE COALESCE(#{stripeCustomerId}::text, users.stripe_customer_id) END, "
+      + "cents_per_credit = COALESCE(#{centsPerCredit}::numeric, users.cents_per_credit), "
+      + "referral_limit = CASE WHEN #{setReferralLimit}::boolean THEN #{referralLimit}::integer "
+      + "  ELSE users.referral_limit END, "
+      + "updated_at = EXCLUDED.updated_at "
+      + "RETURNING " + COLUMNS + ", (xmax = 0) AS created";
+
+  private static final String GET = "SELECT " + COLUMNS + " FROM users WHERE user_id = #{userId}";
+  private static final String GET_FOR_UPDATE = GET + " FOR UPDATE";
+  private static final String BY_STRIPE_CUSTOMER = "SELECT " + COLUMNS + " FROM users "
+      + "WHERE stripe_customer_id = #{customer} ORDER BY created_at LIMIT 1";
+
+  /** @param setReferralLimit whether the request named {@code referralLimit} (null then restores the default) */
+  public record Upsert(String userId, String email, String stripeCustomerId, boolean clearStripeCustomerId,
+                       BigDecimal centsPerCredit, boolean setReferralLimit, Integer referralLimit) {
+  }
+
+  public record Saved(User user, boolean created) {
+  }
+
+  public Future<Saved> upsert(SqlClient client, Upsert u, BigDecimal defaultCentsPerCredit, int anchorDay,
+                              Instant nextQuotaReset, Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("userId", u.userId());
+    p.put("email", u.email());
+    p.put("stripeCustomerId", u.stripeCustomerId());
+    p.put("clearStripeCustomerId", u.clearStripeCustomerId());
+    p.put("centsPerCredit", u.centsPerCredit() == null ? null : Numeric.create(u.centsPerCredit()));
+    p.put("defaultCentsPerCredit", Numeric.create(defaultCentsPerCredit));
+    p.put("anchorDay", (short) anchorDay);
+    p.put("setReferralLimit", u.setReferralLimit());
+    p.put("referralLimit", u.referralLimit());
+    p.put("nextQuotaReset", sql(nextQuotaReset));
+    p.put("now", sql(now));
+    return SqlTemplate.forQuery(client, UPSERT).execute(p)
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          return new Saved(toUser(row), row.getBoolean("created"));
+        });
+  }
+
+  public Future<User> find(SqlClient client, String userId) {
+    return one(client, GET, userId);
+  }
+
+  /** The user linked to a Stripe customer (the oldest, should several share one), or null. */
+  public Future<User> findByStripeCustomer(SqlClient client, String customer) {
+    return SqlTemplate.forQuery(client, BY_STRIPE_CUSTOMER).execute(Map.of("customer", customer))
+        .map(rows -> rows.size() == 0 ? null : toUser(rows.iterator().next()));
+  }
+
+  /** The user, locked until the end of the transaction: it serializes every balance change of one user. */
+  public Future<User> lock(SqlClient client, String userId) {
+    return one(client, GET_FOR_UPDATE, userId);
+  }
+
+  private Future<User> one(SqlClient client, String sql, String userId) {
+    return SqlTemplate.forQuery(client, sql).execute(Map.of("userId", userId))
+        .map(rows -> rows.size() == 0 ? null : toUser(rows.iterator().next()));
+  }
+
+  public static User toUser(Row row) {
+    return new User(
+        row.getString("user_id"),
+        row.getString("email"),
+        row.getString("stripe_customer_id"),
+        CentsPerCredit.normalize(row.getBigDecimal("cents_per_credit")),
+        row.getShort("billing_anchor_day"),
+        row.getOffsetDateTime("next_quota_reset").toInstant(),
+        row.getLong("usage_this_cycle"),
+        row.getInteger("referral_limit"),
+        row.getOffsetDateTime("created_at").toInstant(),
+        row.getOffsetDateTime("updated_at").toInstant());
+  }
+}

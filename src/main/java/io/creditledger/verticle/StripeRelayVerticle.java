@@ -1,0 +1,207 @@
+package io.creditledger.verticle;
+
+import io.creditledger.domain.MeterWindow;
+import io.creditledger.domain.OutboxRow;
+import io.creditledger.store.OutboxStore;
+import io.creditledger.stripe.StripeGateway;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.config.StripeSettings;
+import io.creditledger.retry.Backoff;
+import io.creditledger.retry.RatePacer;
+import io.creditledger.time.Now;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.pubsub.PgSubscriber;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Sends the Stripe outbox. It wakes when PostgreSQL notifies that outbox rows committed (and on a slow poll,
+ * in case a notification was missed), claims due rows with a lease, sends them at a bounded pace on worker
+ * threads, and records each outcome: delivered (with the Stripe id on the grant), retry later (exponential
+ * backoff with jitter, Retry-After honoured and pausing the whole relay), or dead after the attempt budget.
+ * Several instances, in one process or many, can run against one database.
+ */
+public final class StripeRelayVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(StripeRelayVerticle.class);
+  static final String CHANNEL = "stripe_outbox";
+  private static final int PRUNE_BATCH = 1000;
+  /** Stripe keeps an idempotency key for 24 hours; past 23 a create is looked up before it is sent again. */
+  static final Duration IDEMPOTENCY_WINDOW = Duration.ofHours(23);
+
+  private final Pool pool;
+  private final LedgerConfig config;
+  private final StripeSettings settings;
+  private final PgConnectOptions connectOptions;
+  private final OutboxStore store = new OutboxStore();
+  private final String owner = "relay-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+
+  private StripeGateway gateway;
+  private WorkerExecutor worker;
+  private PgSubscriber subscriber;
+  private RatePacer pacer;
+  private Backoff backoff;
+  private final List<Long> timers = new ArrayList<>();
+  private boolean draining;
+  private boolean wakeAgain;
+  private boolean stopped;
+  private Instant pausedUntil = Instant.MIN;
+
+  public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions) {
+    this.pool = pool;
+    this.config = config;
+    this.settings = config.stripe();
+    this.connectOptions = connectOptions;
+  }
+
+  @Override
+  public Future<?> start() {
+    gateway = new StripeGateway(settings);
+    worker = vertx.createSharedWorkerExecutor("stripe-relay", settings.concurrency());
+    pacer = new RatePacer(settings.maxRequestsPerSecond());
+    backoff = new Backoff(settings.backoffBase(), settings.backoffMax());
+    subscriber = PgSubscriber.subscriber(vertx, connectOptions).reconnectPolicy(retries -> 1000L);
+    subscriber.channel(CHANNEL)
+        .subscribeHandler(v -> wake())
+        .handler(payload -> wake());
+    timers.add(vertx.setPeriodic(settings.pollInterval().toMillis(), t -> wake()));
+    long pruneEvery = Math.min(settings.retention().toMillis(), Duration.ofMinutes(10).toMillis());
+    timers.add(vertx.setPeriodic(pruneEvery, t -> prune()));
+    return subscriber.connect()
+        .recover(e -> {
+          log.warn("LISTEN {} failed ({}); relying on the poll every {}", CHANNEL, e.toString(), settings.pollInterval());
+          return Future.succeededFuture();
+        })
+        .onSuccess(v -> {
+          log.info("Stripe relay {} sending to {} at up to {} requests/s", owner, settings.apiBase(),
+              settings.maxRequestsPerSecond());
+          wake();
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    timers.forEach(vertx::cancelTimer);
+    return subscriber.close().eventually(() -> worker.close());
+  }
+
+  private Instant now() {
+    return Now.of(config.clock());
+  }
+
+  /** Runs a drain unless one is running, in which case that one goes round once more. */
+  private void wake() {
+    if (stopped) {
+      return;
+    }
+    if (draining) {
+      wakeAgain = true;
+      return;
+    }
+    draining = true;
+    wakeAgain = false;
+    drain().onComplete(ar -> {
+      draining = false;
+      if (ar.failed()) {
+        log.warn("Stripe relay round failed: {}", ar.cause().toString());
+      }
+      if (wakeAgain || (ar.succeeded() && ar.result())) {
+        vertx.runOnContext(v -> wake());
+      }
+    });
+  }
+
+  /** One round: claim a batch and send it. True when the batch was full (more may be due). */
+  private Future<Boolean> drain() {
+    Instant now = now();
+    if (now.isBefore(pausedUntil)) {
+      vertx.setTimer(Math.max(1, Duration.between(now, pausedUntil).toMillis()), t -> wake());
+      return Future.succeededFuture(false);
+    }
+    int batch = settings.concurrency() * 4;
+    return store.claim(pool, owner, batch, now.plus(settings.lease()), now).compose(rows -> {
+      List<Future<Void>> sends = new ArrayList<>(rows.size());
+      for (OutboxRow row : rows) {
+        long waitMs = pacer.reserve(System.nanoTime()) / 1_000_000;
+        sends.add(waitMs <= 0 ? send(row) : vertx.timer(waitMs).compose(v -> send(row)));
+      }
+      return Future.join(sends).transform(done -> Future.succeededFuture(rows.size() == batch));
+    });
+  }
+
+  private record Outcome(String stripeId, StripeGateway.Failure failure) {
+  }
+
+  private Future<Void> send(OutboxRow row) {
+    if (now().isBefore(pausedUntil)) {
+      return store.release(pool, row, owner, pausedUntil, now());
+    }
+    String outOfWindow = MeterWindow.refusal(row, now());
+    if (outOfWindow != null) {
+      return failed(row, new StripeGateway.Failure(false, null, outOfWindow));
+    }
+    boolean pastKeyWindow = OutboxRow.CREATE.equals(row.action()) && row.firstAttemptAt() != null
+        && row.firstAttemptAt().isBefore(now().minus(IDEMPOTENCY_WINDOW));
+    return worker.executeBlocking(() -> {
+      try {
+        if (pastKeyWindow) {
+          // Stripe forgets idempotency keys after 24 hours: an earlier attempt may have made the grant already
+          Optional<String> made = gateway.findCreated(row);
+          if (made.isPresent()) {
+            log.info("Outbox row {} adopts Stripe grant {} made by an attempt more than {} ago", row.outboxId(),
+                made.get(), IDEMPOTENCY_WINDOW);
+            return new Outcome(made.get(), null);
+          }
+        }
+        return new Outcome(gateway.send(row), null);
+      } catch (Exception e) {
+        return new Outcome(null, StripeGateway.classify(e));
+      }
+    }, false).compose(outcome -> outcome.failure() == null
+        ? store.delivered(pool, row, outcome.stripeId(), now())
+        : failed(row, outcome.failure()));
+  }
+
+  private Future<Void> failed(OutboxRow row, StripeGateway.Failure failure) {
+    Instant now = now();
+    if (failure.retryAfter() != null) {
+      Instant until = now.plus(failure.retryAfter());
+      if (until.isAfter(pausedUntil)) {
+        pausedUntil = until;
+      }
+    }
+    int attempts = row.attempts() + 1;
+    boolean dead = !failure.retryable() || attempts >= settings.maxAttempts();
+    Duration wait = backoff.delay(attempts, ThreadLocalRandom.current()::nextDouble, failure.retryAfter());
+    if (dead) {
+      log.error("Outbox row {} ({} of grant {}) is dead after {} attempts: {}", row.outboxId(), row.action(),
+          row.grantOperationId(), attempts, failure.message());
+    } else {
+      log.warn("Outbox row {} ({} of grant {}) failed, attempt {}, retry in {}: {}", row.outboxId(), row.action(),
+          row.grantOperationId(), attempts, wait, failure.message());
+    }
+    return store.failed(pool, row, owner, failure.message(), dead, now.plus(wait), now);
+  }
+
+  private void prune() {
+    store.prune(pool, now().minus(settings.retention()), PRUNE_BATCH)
+        .onSuccess(n -> {
+          if (n > 0) {
+            log.info("Pruned {} delivered outbox rows older than {}", n, settings.retention());
+          }
+        })
+        .onFailure(e -> log.warn("Pruning the outbox failed: {}", e.toString()));
+  }
+}
