@@ -4,7 +4,9 @@ import io.creditledger.domain.Balance;
 import io.creditledger.domain.Consumption;
 import io.creditledger.domain.GrantView;
 import io.creditledger.domain.User;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
+import io.creditledger.wire.Errors;
 import io.creditledger.wire.Reply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -52,16 +54,16 @@ public final class LedgerClient {
     if (cause instanceof ReplyException re) {
       switch (re.failureType()) {
         case RECIPIENT_FAILURE:
-          return LedgerException.fromReply(re.failureCode(), re.getMessage());
+          return Errors.fromReply(re.getMessage());
         case TIMEOUT:
-          return LedgerException.unavailable("ledger_timeout", "The ledger did not answer in time");
+          return new LedgerException(ErrorCode.LEDGER_TIMEOUT, "The ledger did not answer in time");
         case NO_HANDLERS:
-          return LedgerException.unavailable("ledger_unavailable", "The ledger is not running");
+          return new LedgerException(ErrorCode.LEDGER_UNAVAILABLE, "The ledger is not running");
         default:
           break;
       }
     }
-    return new LedgerException(500, "internal_error", String.valueOf(cause.getMessage()));
+    return new LedgerException(ErrorCode.INTERNAL_ERROR, String.valueOf(cause.getMessage()));
   }
 
   /** Whether the database answers and the schema is migrated. */

@@ -1,5 +1,7 @@
 package io.creditledger.domain;
 
+import io.creditledger.error.ErrorCode;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,7 +38,7 @@ public final class ConsumptionPlan {
   public record Planned(List<Take> takes, long fromPurchased) implements Outcome {
   }
 
-  public record Refused(String code, String message) implements Outcome {
+  public record Refused(ErrorCode code, String message) implements Outcome {
   }
 
   public static long debtOf(List<Grant> grants) {
@@ -66,12 +68,12 @@ public final class ConsumptionPlan {
     }
     long debt = debtOf(grants);
     if (debt > 0) {
-      return new Refused("debt_outstanding",
+      return new Refused(ErrorCode.DEBT_OUTSTANDING,
           "The user owes " + debt + " credits; the next grant settles the debt before credits can be consumed");
     }
     List<Grant> active = activeInOrder(grants, now);
     if (active.isEmpty()) {
-      return new Refused("insufficient_credits", "The user has no active grant to consume from");
+      return new Refused(ErrorCode.INSUFFICIENT_CREDITS, "The user has no active grant to consume from");
     }
     List<Take> takes = new ArrayList<>();
     long remaining = amount;
@@ -87,7 +89,7 @@ public final class ConsumptionPlan {
     }
     if (remaining > 0) {
       if (remaining > maxDebt) {
-        return new Refused("insufficient_credits", "The user has " + (amount - remaining) + " credits, "
+        return new Refused(ErrorCode.INSUFFICIENT_CREDITS, "The user has " + (amount - remaining) + " credits, "
             + amount + " were asked, and debt may not exceed " + maxDebt);
       }
       Grant last = active.get(active.size() - 1);

@@ -15,7 +15,7 @@ public final class Expiry {
     for (Grant g : grants) {
       long left = batch.balanceOf(g);
       if (g.closedAt() == null && g.expiredAt(now) && left > 0) {
-        batch.add(g, -left, "expiry", "expiry/" + g.operationId(), "Expired at " + g.expiresAt() + " with "
+        batch.add(g, -left, JournalKind.EXPIRY, "expiry/" + g.operationId(), "Expired at " + g.expiresAt() + " with "
             + left + " credits left");
       }
     }

@@ -21,7 +21,7 @@ public record Grant(
     String description,
     Instant createdAt,
     Instant closedAt,
-    String closedBy,
+    CloseReason closedBy,
     String closeReason,
     String stripeCustomerId,
     String stripeGrantId,
@@ -48,7 +48,7 @@ public record Grant(
         stripeVoidedAt, paymentIntentId);
   }
 
-  public Grant closed(Instant at, String by, String reason, String newDescription, long newBalance) {
+  public Grant closed(Instant at, CloseReason by, String reason, String newDescription, long newBalance) {
     return new Grant(grantId, userId, operationId, type, priority, principal, newBalance, cents, centsPerCredit,
         expiresAt, newDescription, createdAt, at, by, reason, stripeCustomerId, stripeGrantId, stripeVoidedAt,
         paymentIntentId);

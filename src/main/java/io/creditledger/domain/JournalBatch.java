@@ -12,14 +12,14 @@ import java.util.Map;
  * as read under the user's lock) and one INSERT for the journal.
  */
 public final class JournalBatch {
-  public record Entry(long grantId, String kind, long delta, long balanceAfter, String operationId, String description) {
+  public record Entry(long grantId, JournalKind kind, long delta, long balanceAfter, String operationId, String description) {
   }
 
   private final List<Entry> entries = new ArrayList<>();
   private final Map<Long, long[]> balances = new LinkedHashMap<>();
 
   /** Records {@code delta} on {@code grant}; returns the grant's balance after it. */
-  public long add(Grant grant, long delta, String kind, String operationId, String description) {
+  public long add(Grant grant, long delta, JournalKind kind, String operationId, String description) {
     long[] b = balances.computeIfAbsent(grant.grantId(), id -> new long[] {grant.balance(), grant.balance()});
     b[1] += delta;
     entries.add(new Entry(grant.grantId(), kind, delta, b[1], operationId, description));

@@ -17,7 +17,7 @@ public final class MeterWindow {
 
   /** Why Stripe would refuse this row's timestamp now, or null when it would take it (or the row is no report). */
   public static String refusal(OutboxRow row, Instant now) {
-    if (!OutboxRow.USAGE.equals(row.action())) {
+    if (row.action() != OutboxAction.REPORT_USAGE) {
       return null;
     }
     Instant at = Instant.ofEpochSecond(row.payload().getLong("timestamp"));

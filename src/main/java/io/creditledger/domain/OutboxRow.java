@@ -9,14 +9,10 @@ import java.time.Instant;
  * is the Stripe id of the row's grant as known when the row was claimed (what a void needs, unless the row names
  * the Stripe grant to void itself); {@code firstAttemptAt} is when it was first claimed for sending.
  */
-public record OutboxRow(long outboxId, Long grantId, String grantOperationId, String userId, String action,
-                        String idempotencyKey, JsonObject payload, String status, int attempts,
+public record OutboxRow(long outboxId, Long grantId, String grantOperationId, String userId, OutboxAction action,
+                        String idempotencyKey, JsonObject payload, OutboxStatus status, int attempts,
                         Instant nextAttemptAt, String lastError, String stripeObjectId, String stripeGrantId,
                         Instant createdAt, Instant deliveredAt, Instant firstAttemptAt) {
-  public static final String CREATE = "create_credit_grant";
-  public static final String VOID = "void_credit_grant";
-  public static final String USAGE = "report_usage";
-
   /** The Stripe grant a void is for: the one the row names (a repair), else the grant's current mirror. */
   public String voidTarget() {
     String named = payload.getString("stripeGrantId");
@@ -34,9 +30,9 @@ public record OutboxRow(long outboxId, Long grantId, String grantOperationId, St
         .put("grantId", grantId)
         .put("grantOperationId", grantOperationId)
         .put("userId", userId)
-        .put("action", action)
+        .put("action", action.wire())
         .put("idempotencyKey", idempotencyKey)
-        .put("status", status)
+        .put("status", status.wire())
         .put("attempts", attempts)
         .put("nextAttemptAt", nextAttemptAt == null ? null : nextAttemptAt.toString())
         .put("lastError", lastError)

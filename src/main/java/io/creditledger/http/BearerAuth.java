@@ -1,5 +1,6 @@
 package io.creditledger.http;
 
+import io.creditledger.error.ErrorCode;
 import io.creditledger.auth.ApiTokens;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -28,12 +29,12 @@ final class BearerAuth implements Handler<RoutingContext> {
     ApiTokens.Role role = tokens.roleOf(presented);
     if (role == null) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      HttpJson.error(ctx, 401, "unauthorized",
+      HttpJson.error(ctx, ErrorCode.UNAUTHORIZED,
           presented == null ? "Send Authorization: Bearer <token>" : "The bearer token is not valid");
       return;
     }
     if (role != ApiTokens.Role.ADMIN && needsAdmin(ctx.request().path())) {
-      HttpJson.error(ctx, 403, "forbidden", "This operation needs the admin token");
+      HttpJson.error(ctx, ErrorCode.FORBIDDEN, "This operation needs the admin token");
       return;
     }
     ctx.put(ROLE, role);

@@ -1,5 +1,7 @@
 package io.creditledger.http;
 
+import io.creditledger.error.ErrorCode;
+import io.creditledger.error.LedgerException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -20,10 +22,14 @@ final class HttpJson {
   }
 
   /** Every 503 means "retry later", so it says when. */
-  static void error(RoutingContext ctx, int status, String code, String message) {
-    if (status == 503 && !ctx.response().ended()) {
+  static void error(RoutingContext ctx, ErrorCode code, String message) {
+    if (code.status() == 503 && !ctx.response().ended()) {
       ctx.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
     }
-    send(ctx, status, new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)));
+    send(ctx, code.status(), new JsonObject().put("error", new JsonObject().put("code", code.wire()).put("message", message)));
+  }
+
+  static void error(RoutingContext ctx, LedgerException e) {
+    error(ctx, e.error(), e.getMessage());
   }
 }

@@ -2,6 +2,7 @@ package io.creditledger.http;
 
 import io.creditledger.api.Addresses;
 import io.creditledger.api.LedgerClient;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.auth.ApiTokens;
 import io.creditledger.config.LedgerConfig;
@@ -79,11 +80,11 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/v1/admin/stripe/reconcile").handler(withPath(Addresses.STRIPE_RECONCILE_LAST));
     jsonBody(router.post("/v1/admin/outbox/:outboxId/retry")).handler(this::retryOutbox);
 
-    router.errorHandler(404, ctx -> HttpJson.error(ctx, 404, "not_found", "No such endpoint"));
-    router.errorHandler(405, ctx -> HttpJson.error(ctx, 405, "method_not_allowed", "Method not allowed here"));
-    router.errorHandler(413, ctx -> HttpJson.error(ctx, 413, "body_too_large",
+    router.errorHandler(404, ctx -> HttpJson.error(ctx, ErrorCode.NOT_FOUND, "No such endpoint"));
+    router.errorHandler(405, ctx -> HttpJson.error(ctx, ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed here"));
+    router.errorHandler(413, ctx -> HttpJson.error(ctx, ErrorCode.BODY_TOO_LARGE,
         "The body exceeds " + config.httpBodyLimitBytes() + " bytes"));
-    router.errorHandler(400, ctx -> HttpJson.error(ctx, 400, "bad_request", "Malformed request"));
+    router.errorHandler(400, ctx -> HttpJson.error(ctx, ErrorCode.BAD_REQUEST, "Malformed request"));
     router.errorHandler(500, this::internalError);
 
     return vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
@@ -115,7 +116,7 @@ public final class HttpVerticle extends VerticleBase {
     public void handle(RoutingContext ctx) {
       String type = ctx.request().getHeader("Content-Type");
       if (type != null && !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-        HttpJson.error(ctx, 415, "unsupported_media_type", "Send the body as Content-Type: application/json");
+        HttpJson.error(ctx, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as Content-Type: application/json");
         return;
       }
       ctx.next();
@@ -127,9 +128,10 @@ public final class HttpVerticle extends VerticleBase {
     Throwable cause = request.decoderResult().cause();
     int status = cause instanceof io.netty.handler.codec.TooLongFrameException
         ? (cause.getMessage() != null && cause.getMessage().contains("header") ? 431 : 414) : 400;
-    String code = status == 431 ? "headers_too_large" : status == 414 ? "uri_too_long" : "malformed_request";
+    ErrorCode code = status == 431 ? ErrorCode.HEADERS_TOO_LARGE : status == 414 ? ErrorCode.URI_TOO_LONG
+        : ErrorCode.MALFORMED_REQUEST;
     request.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
-        .end(new JsonObject().put("error", new JsonObject().put("code", code)
+        .end(new JsonObject().put("error", new JsonObject().put("code", code.wire())
             .put("message", "The request could not be read as HTTP")).toBuffer());
   }
 
@@ -137,9 +139,9 @@ public final class HttpVerticle extends VerticleBase {
     ledger.ready()
         .onSuccess(body -> HttpJson.send(ctx, 200, body))
         .onFailure(e -> {
-          LedgerException le = e instanceof LedgerException l ? l
-              : LedgerException.unavailable("not_ready", "The ledger is not ready");
-          HttpJson.error(ctx, 503, le.code(), le.getMessage());
+          LedgerException le = e instanceof LedgerException l && l.status() == 503 ? l
+              : new LedgerException(ErrorCode.NOT_READY, "The ledger is not ready");
+          HttpJson.error(ctx, le);
         });
   }
 
@@ -172,7 +174,7 @@ public final class HttpVerticle extends VerticleBase {
     try {
       body = ctx.body().length() == 0 ? new JsonObject() : jsonBody(ctx);
     } catch (LedgerException e) {
-      HttpJson.error(ctx, e.status(), e.code(), e.getMessage());
+      HttpJson.error(ctx, e);
       return;
     }
     ledger.request(Addresses.STRIPE_RECONCILE, body, RESET_RUN_TIMEOUT_MS)
@@ -200,7 +202,7 @@ public final class HttpVerticle extends VerticleBase {
     forward(ctx, Addresses.GRANT_CREATE, c -> {
       JsonObject body = pathParams(c, jsonBody(c), "userId");
       if ("admin".equals(body.getValue("type")) && c.get(BearerAuth.ROLE) != ApiTokens.Role.ADMIN) {
-        throw new LedgerException(403, "forbidden", "Admin grants need the admin token");
+        throw new LedgerException(ErrorCode.FORBIDDEN, "Admin grants need the admin token");
       }
       return body;
     });
@@ -225,7 +227,7 @@ public final class HttpVerticle extends VerticleBase {
     try {
       return Long.parseLong(value);
     } catch (NumberFormatException e) {
-      throw LedgerException.badRequest("invalid_field", "\"" + name + "\" must be a whole number");
+      throw new LedgerException(ErrorCode.INVALID_FIELD, "\"" + name + "\" must be a whole number");
     }
   }
 
@@ -241,7 +243,7 @@ public final class HttpVerticle extends VerticleBase {
     try {
       body = message.apply(ctx);
     } catch (LedgerException e) {
-      HttpJson.error(ctx, e.status(), e.code(), e.getMessage());
+      HttpJson.error(ctx, e);
       return;
     }
     ledger.request(address, body)
@@ -256,29 +258,29 @@ public final class HttpVerticle extends VerticleBase {
 
   private static void fail(RoutingContext ctx, Throwable e) {
     LedgerException le = e instanceof LedgerException l ? l
-        : new LedgerException(500, "internal_error", "The ledger failed to process the request");
-    HttpJson.error(ctx, le.status(), le.code(), le.getMessage());
+        : new LedgerException(ErrorCode.INTERNAL_ERROR, "The ledger failed to process the request");
+    HttpJson.error(ctx, le);
   }
 
   private static JsonObject jsonBody(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
     if (type == null || !type.toLowerCase().startsWith("application/json")) {
-      throw new LedgerException(415, "unsupported_media_type", "Send the body as Content-Type: application/json");
+      throw new LedgerException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as Content-Type: application/json");
     }
     if (ctx.body().length() == 0) {
-      throw LedgerException.badRequest("invalid_json", "The body must be a JSON object");
+      throw new LedgerException(ErrorCode.INVALID_JSON, "The body must be a JSON object");
     }
     try {
       JsonObject json = ctx.body().asJsonObject();
       if (json == null) {
-        throw LedgerException.badRequest("invalid_json", "The body must be a JSON object");
+        throw new LedgerException(ErrorCode.INVALID_JSON, "The body must be a JSON object");
       }
       return json;
     } catch (RuntimeException e) {
       if (e instanceof LedgerException le) {
         throw le;
       }
-      throw LedgerException.badRequest("invalid_json", "The body is not a valid JSON object");
+      throw new LedgerException(ErrorCode.INVALID_JSON, "The body is not a valid JSON object");
     }
   }
 
@@ -286,6 +288,6 @@ public final class HttpVerticle extends VerticleBase {
     if (ctx.failure() != null) {
       log.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
     }
-    HttpJson.error(ctx, 500, "internal_error", "The request failed");
+    HttpJson.error(ctx, ErrorCode.INTERNAL_ERROR, "The request failed");
   }
 }

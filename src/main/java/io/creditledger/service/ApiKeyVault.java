@@ -2,6 +2,7 @@ package io.creditledger.service;
 
 import io.creditledger.apikeys.ApiKeyCrypto;
 import io.creditledger.wire.Input;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Reply;
 import io.creditledger.config.LedgerConfig;
@@ -54,13 +55,13 @@ public final class ApiKeyVault {
 
   private Target target(Input in) {
     if (crypto == null) {
-      throw LedgerException.unavailable("vault_not_configured",
+      throw new LedgerException(ErrorCode.VAULT_NOT_CONFIGURED,
           "The API-key vault is off: API_KEY_ENCRYPTION_SECRET is not set");
     }
     String userId = in.id("userId");
     String type = in.string("type", 64);
     if (!config.apiKeyTypes().contains(type)) {
-      throw LedgerException.badRequest("unknown_key_type", "Key type must be one of " + String.join(", ",
+      throw new LedgerException(ErrorCode.UNKNOWN_KEY_TYPE, "Key type must be one of " + String.join(", ",
           config.apiKeyTypes()));
     }
     return new Target(userId, type);
@@ -104,7 +105,7 @@ public final class ApiKeyVault {
                 .put("apiKey", apiKey).put("updatedAt", row.getOffsetDateTime("updated_at").toInstant().toString())));
           } catch (ApiKeyCrypto.DecryptionException e) {
             log.error("The stored {} key of user {} cannot be decrypted: {}", t.type(), t.userId(), e.getMessage());
-            throw LedgerException.unavailable("api_key_unreadable",
+            throw new LedgerException(ErrorCode.API_KEY_UNREADABLE,
                 "The stored key cannot be decrypted with the configured secret");
           }
         });
@@ -123,7 +124,7 @@ public final class ApiKeyVault {
       if (rows.size() == 0) {
         throw LedgerException.userNotFound(t.userId());
       }
-      throw LedgerException.notFound("api_key_not_found", "User \"" + t.userId() + "\" has no " + t.type() + " key");
+      throw new LedgerException(ErrorCode.API_KEY_NOT_FOUND, "User \"" + t.userId() + "\" has no " + t.type() + " key");
     });
   }
 }

@@ -1,5 +1,7 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.OperationKind;
+
 import io.creditledger.wire.Reply;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
@@ -24,7 +26,7 @@ public final class GrantOnce {
     return locks.lockForOperation(conn, userId, spec.operationId(), now).compose(locked -> {
       if (locked.operation() != null) {
         return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), spec.operationId(),
-            GrantWriter.KIND, spec.canonical(userId)));
+            OperationKind.GRANT, spec.canonical(userId)));
       }
       return grants.write(conn, locked.user(), spec, now).map(w -> Reply.created(w.json()));
     });

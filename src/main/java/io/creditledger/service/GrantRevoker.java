@@ -1,5 +1,9 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.CloseReason;
+
+import io.creditledger.domain.JournalKind;
+
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.Rollover;
@@ -47,13 +51,13 @@ public final class GrantRevoker {
    */
   public Future<Revoked> revoke(SqlConnection conn, Grant grant, long upTo, boolean close, String reason,
                                 String operationId, Instant now) {
-    if ("rollover".equals(grant.closedBy())) {
+    if (grant.closedBy() == CloseReason.ROLLOVER) {
       return revokeRolledOver(conn, grant, upTo, close, reason, operationId, now);
     }
     long credits = Math.min(upTo, Math.max(grant.balance(), 0));
     JournalBatch batch = new JournalBatch();
     if (credits > 0) {
-      batch.add(grant, -credits, "revoke", operationId, "Revoked " + credits + " credits: " + reason);
+      batch.add(grant, -credits, JournalKind.REVOKE, operationId, "Revoked " + credits + " credits: " + reason);
     }
     Grant reduced = grant.withBalance(batch.balanceOf(grant));
     if (!close) {
@@ -64,9 +68,9 @@ public final class GrantRevoker {
     String description = grant.description() + " [revoked: " + reason + "]";
     return Future.all(
             store.apply(conn, grant.userId(), batch, now),
-            store.closeGrant(conn, grant, "revoke", reason, description, now),
+            store.closeGrant(conn, grant, CloseReason.REVOKE, reason, description, now),
             grant.mirrored() ? outbox.enqueueVoid(conn, grant, now) : Future.succeededFuture())
-        .map(done -> new Revoked(grant.closed(now, "revoke", reason, description, reduced.balance()), credits));
+        .map(done -> new Revoked(grant.closed(now, CloseReason.REVOKE, reason, description, reduced.balance()), credits));
   }
 
   /**
@@ -78,14 +82,14 @@ public final class GrantRevoker {
     long credits = Math.max(grant.balance(), 0);
     JournalBatch batch = new JournalBatch();
     if (credits > 0) {
-      batch.add(grant, -credits, "revoke", operationId, "Revoked " + credits + " credits: " + reason);
+      batch.add(grant, -credits, JournalKind.REVOKE, operationId, "Revoked " + credits + " credits: " + reason);
     }
     String description = grant.description() + " [revoked: " + reason + "]";
     return Future.all(
             store.apply(conn, grant.userId(), batch, now),
-            store.closeGrant(conn, grant, "revoke", reason, description, now),
+            store.closeGrant(conn, grant, CloseReason.REVOKE, reason, description, now),
             outbox.confirmVoid(conn, grant.grantId(), now))
-        .map(done -> new Revoked(grant.closed(now, "revoke", reason, description, batch.balanceOf(grant)), credits));
+        .map(done -> new Revoked(grant.closed(now, CloseReason.REVOKE, reason, description, batch.balanceOf(grant)), credits));
   }
 
   /** Takes back what the rolled-over grant still has, from the open grant its credits ended up in. */
@@ -109,7 +113,7 @@ public final class GrantRevoker {
           return Future.succeededFuture(0L);
         }
         JournalBatch batch = new JournalBatch();
-        batch.add(end, -credits, "revoke", operationId, "Revoked " + credits + " credits of grant "
+        batch.add(end, -credits, JournalKind.REVOKE, operationId, "Revoked " + credits + " credits of grant "
             + grant.operationId() + ", which rolled over into this grant: " + reason);
         return Future.all(
                 store.apply(conn, end.userId(), batch, now),
@@ -123,7 +127,7 @@ public final class GrantRevoker {
       }
       String description = grant.description() + " [revoked: " + reason + "]";
       return store.revokeRolledOver(conn, grant, reason, description)
-          .map(done -> new Revoked(grant.closed(grant.closedAt(), "revoke", reason, description, grant.balance()),
+          .map(done -> new Revoked(grant.closed(grant.closedAt(), CloseReason.REVOKE, reason, description, grant.balance()),
               credits));
     });
   }

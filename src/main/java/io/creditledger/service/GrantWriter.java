@@ -1,5 +1,9 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.OperationKind;
+
+import io.creditledger.domain.JournalKind;
+
 import io.creditledger.domain.DebtSettlement;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
@@ -26,7 +30,6 @@ import java.util.List;
  * their own operationId).
  */
 public final class GrantWriter {
-  static final String KIND = "grant";
 
   private final LedgerConfig config;
   private final LedgerStore store;
@@ -73,11 +76,11 @@ public final class GrantWriter {
   }
 
   public Future<Written> write(SqlConnection conn, User user, Spec spec, Instant now) {
-    return write(conn, user, spec, "grant", now);
+    return write(conn, user, spec, JournalKind.GRANT, now);
   }
 
   /** @param openingEntry the kind of the grant's first journal entry: grant, or rollover_in for a rollover */
-  public Future<Written> write(SqlConnection conn, User user, Spec spec, String openingEntry, Instant now) {
+  public Future<Written> write(SqlConnection conn, User user, Spec spec, JournalKind openingEntry, Instant now) {
     return store.liveGrants(conn, user.userId(), now).compose(live -> {
       List<DebtSettlement.Payment> payments = DebtSettlement.settle(spec.amount(), live);
       long settled = payments.stream().mapToLong(DebtSettlement.Payment::amount).sum();
@@ -93,15 +96,15 @@ public final class GrantWriter {
       return store.insertGrant(conn, row, openingEntry, now).compose(grant -> {
         JournalBatch batch = new JournalBatch();
         for (DebtSettlement.Payment p : payments) {
-          batch.add(grant, -p.amount(), "debt_settlement", spec.operationId(),
+          batch.add(grant, -p.amount(), JournalKind.DEBT_SETTLEMENT, spec.operationId(),
               "Paid " + p.amount() + " credits of debt on grant " + p.debtor().operationId());
-          batch.add(p.debtor(), p.amount(), "debt_settlement", spec.operationId(),
+          batch.add(p.debtor(), p.amount(), JournalKind.DEBT_SETTLEMENT, spec.operationId(),
               "Debt of " + p.amount() + " credits paid by grant " + spec.operationId());
         }
         Grant after = grant.withBalance(batch.balanceOf(grant));
         JsonObject json = GrantJson.of(after, now).put("debtSettled", settled);
         Future<Void> journal = store.apply(conn, user.userId(), batch, now);
-        Future<Void> operation = store.insertOperation(conn, spec.operationId(), user.userId(), KIND,
+        Future<Void> operation = store.insertOperation(conn, spec.operationId(), user.userId(), OperationKind.GRANT,
             spec.canonical(user.userId()), 201, json, now);
         Future<Void> mirror = grant.mirrored() && spec.stripeGrantId() == null
             ? outbox.enqueueCreate(conn, after, config.stripe().currency(), now) : Future.succeededFuture();

@@ -1,6 +1,9 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.OperationKind;
+
 import io.creditledger.store.LedgerStore;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Reply;
 
@@ -12,15 +15,16 @@ final class Idempotency {
   private Idempotency() {
   }
 
-  static Reply replayOrConflict(LedgerStore.StoredOperation stored, String operationId, String kind, String request) {
-    if (stored.kind().equals(kind) && stored.request().equals(request)) {
+  static Reply replayOrConflict(LedgerStore.StoredOperation stored, String operationId, OperationKind kind,
+                                String request) {
+    if (stored.kind().equals(kind.wire()) && stored.request().equals(request)) {
       return Reply.replay(stored.status(), stored.response());
     }
     throw conflict(operationId);
   }
 
   static LedgerException conflict(String operationId) {
-    return LedgerException.conflict("operation_conflict", "operationId \"" + operationId
+    return new LedgerException(ErrorCode.OPERATION_CONFLICT, "operationId \"" + operationId
         + "\" was already used for a different request");
   }
 }

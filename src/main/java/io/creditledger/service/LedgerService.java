@@ -1,5 +1,11 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.OperationKind;
+
+import io.creditledger.domain.CloseReason;
+
+import io.creditledger.domain.JournalKind;
+
 import io.creditledger.domain.BalanceView;
 import io.creditledger.domain.ConsumptionPlan;
 import io.creditledger.domain.Expiry;
@@ -9,6 +15,7 @@ import io.creditledger.domain.JournalBatch;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.wire.GrantJson;
 import io.creditledger.wire.Input;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Reply;
 import io.creditledger.domain.User;
@@ -33,7 +40,6 @@ import java.util.Set;
  * holds the user's row lock (which serializes every balance change of that user), idempotently by operationId.
  */
 public final class LedgerService {
-  static final String CONSUME = "consume";
   private static final int DESCRIPTION_MAX = 500;
   private static final int DEFAULT_PAGE = 100;
   private static final int MAX_PAGE = 500;
@@ -117,7 +123,7 @@ public final class LedgerService {
     return transactions.run(new Transactions.Failure(operationId, userId, body), conn ->
         locks.lockForOperation(conn, userId, operationId, now).compose(locked -> {
           if (locked.operation() != null) {
-            return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), operationId, CONSUME, request));
+            return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), operationId, OperationKind.CONSUME, request));
           }
           return consumeLocked(conn, locked.user(), operationId, amount, request, now);
         }));
@@ -128,13 +134,13 @@ public final class LedgerService {
     return store.liveGrants(conn, user.userId(), now).compose(live -> {
       ConsumptionPlan.Outcome outcome = ConsumptionPlan.plan(live, amount, config.maxDebt(), now);
       if (outcome instanceof ConsumptionPlan.Refused refused) {
-        throw LedgerException.paymentRequired(refused.code(), refused.message());
+        throw new LedgerException(refused.code(), refused.message());
       }
       ConsumptionPlan.Planned plan = (ConsumptionPlan.Planned) outcome;
       JournalBatch batch = new JournalBatch();
       Expiry.sweep(live, batch, now);
       for (ConsumptionPlan.Take take : plan.takes()) {
-        batch.add(take.grant(), -take.amount(), "consume", operationId, "Consumed " + take.amount() + " credits");
+        batch.add(take.grant(), -take.amount(), JournalKind.CONSUME, operationId, "Consumed " + take.amount() + " credits");
       }
       List<Grant> after = new ArrayList<>(live.size());
       live.forEach(g -> after.add(g.withBalance(batch.balanceOf(g))));
@@ -146,7 +152,7 @@ public final class LedgerService {
       return Future.all(
               store.apply(conn, user.userId(), batch, now),
               store.addUsage(conn, user.userId(), amount),
-              store.insertOperation(conn, operationId, user.userId(), CONSUME, request, 200, response, now),
+              store.insertOperation(conn, operationId, user.userId(), OperationKind.CONSUME, request, 200, response, now),
               reportUsage(conn, user, operationId, amount, now))
           .map(done -> Reply.ok(response));
     });
@@ -169,7 +175,7 @@ public final class LedgerService {
     return readBalance(userId, now).compose(balance -> balance != null ? Future.succeededFuture(balance)
         : resets.applyDue(userId, now).compose(v -> readBalance(userId, now)).map(again -> {
           if (again == null) {
-            throw LedgerException.unavailable("ledger_busy", "The user's reset is still being applied; retry");
+            throw new LedgerException(ErrorCode.LEDGER_BUSY, "The user's reset is still being applied; retry");
           }
           return again;
         }));
@@ -237,7 +243,7 @@ public final class LedgerService {
     return transactions.run(new Transactions.Failure("revoke/" + operationId, null, body), conn ->
         store.grantByOperation(conn, operationId).compose(found -> {
           if (found == null) {
-            throw LedgerException.notFound("grant_not_found", "No grant with operationId \"" + operationId + "\"");
+            throw new LedgerException(ErrorCode.GRANT_NOT_FOUND, "No grant with operationId \"" + operationId + "\"");
           }
           return locks.lock(conn, found.userId(), now)
               .compose(user -> store.grantByOperation(conn, operationId))
@@ -246,7 +252,7 @@ public final class LedgerService {
   }
 
   private Future<Reply> revokeLocked(SqlConnection conn, Grant grant, String reason, Instant now) {
-    if ("revoke".equals(grant.closedBy())) {
+    if (grant.closedBy() == CloseReason.REVOKE) {
       return Future.succeededFuture(Reply.ok(GrantJson.of(grant, now).put("revoked", 0L)));
     }
     return revoker.revoke(conn, grant, Long.MAX_VALUE, true, reason, "revoke/" + grant.operationId(), now)

@@ -1,7 +1,10 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.OutboxStatus;
+
 import io.creditledger.store.OutboxStore;
 import io.creditledger.wire.Input;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Reply;
 import io.creditledger.config.LedgerConfig;
@@ -15,7 +18,6 @@ import java.util.Set;
 
 /** The operators' view of the outbox: list rows by status, put a dead row back in line. */
 public final class OutboxAdminService {
-  private static final Set<String> STATUSES = Set.of("pending", "delivered", "dead");
 
   private final Pool pool;
   private final LedgerConfig config;
@@ -29,8 +31,9 @@ public final class OutboxAdminService {
 
   public Future<Reply> list(JsonObject body) {
     Input in = Input.of(body, Set.of("status", "limit", "before"));
-    String status = in.optionalString("status", 16);
-    if (status != null && !STATUSES.contains(status)) {
+    String statusName = in.optionalString("status", 16);
+    OutboxStatus status = statusName == null ? null : OutboxStatus.fromWire(statusName);
+    if (statusName != null && status == null) {
       throw Input.invalid("status", "must be one of pending, delivered, dead");
     }
     int limit = in.has("limit") ? (int) in.integer("limit", 1, 500) : 100;
@@ -47,10 +50,10 @@ public final class OutboxAdminService {
     long id = Input.of(body, Set.of("outboxId")).integer("outboxId", 1, Long.MAX_VALUE);
     return store.retry(pool, id, Now.of(config.clock())).map(row -> {
       if (row == null) {
-        throw LedgerException.notFound("outbox_row_not_found", "No outbox row " + id);
+        throw new LedgerException(ErrorCode.OUTBOX_ROW_NOT_FOUND, "No outbox row " + id);
       }
-      if ("delivered".equals(row.status())) {
-        throw LedgerException.conflict("already_delivered", "Outbox row " + id + " was already delivered");
+      if (row.status() == OutboxStatus.DELIVERED) {
+        throw new LedgerException(ErrorCode.ALREADY_DELIVERED, "Outbox row " + id + " was already delivered");
       }
       return Reply.ok(row.toJson());
     });

@@ -6,6 +6,7 @@ import io.creditledger.stripe.CreditGrantPayload;
 import io.creditledger.stripe.StripeGateway;
 import com.stripe.model.billing.CreditGrant;
 import io.creditledger.wire.Input;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Reply;
 import io.creditledger.config.LedgerConfig;
@@ -74,7 +75,7 @@ public final class ReconcileService {
     Input.of(body, Set.of());
     return store.lastRun(pool).map(last -> {
       if (last == null) {
-        throw LedgerException.notFound("reconcile_not_run", "No reconciliation has run yet");
+        throw new LedgerException(ErrorCode.RECONCILE_NOT_RUN, "No reconciliation has run yet");
       }
       return Reply.ok(last);
     });
@@ -82,7 +83,7 @@ public final class ReconcileService {
 
   public Future<Result> reconcile(String userId, boolean repair) {
     if (gateway == null) {
-      return Future.failedFuture(LedgerException.unavailable("stripe_not_configured",
+      return Future.failedFuture(new LedgerException(ErrorCode.STRIPE_NOT_CONFIGURED,
           "STRIPE_API_KEY is not set: there is no Stripe to reconcile with"));
     }
     Instant started = Now.of(config.clock());

@@ -1,8 +1,11 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.OperationKind;
+
 import io.creditledger.domain.GrantType;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.wire.Input;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Reply;
 import io.creditledger.domain.User;
@@ -24,7 +27,6 @@ import java.util.Set;
  * their own {@code referralLimit} (default {@code REFERRAL_LIMIT}) referrals.
  */
 public final class ReferralService {
-  static final String KIND = "referral";
 
   private final LedgerConfig config;
   private final Transactions transactions;
@@ -58,7 +60,7 @@ public final class ReferralService {
         lockInOrder(conn, referrerId, referredId).compose(pair ->
             store.findOperation(conn, operationId).compose(stored -> {
               if (stored != null) {
-                return Future.succeededFuture(Idempotency.replayOrConflict(stored, operationId, KIND, request));
+                return Future.succeededFuture(Idempotency.replayOrConflict(stored, operationId, OperationKind.REFERRAL, request));
               }
               return resetsFirst(conn, pair, now)
                   .compose(current -> referLocked(conn, operationId, current, credits, request, now));
@@ -98,14 +100,14 @@ public final class ReferralService {
     int limit = referrer.referralLimit() != null ? referrer.referralLimit() : config.referralLimit();
     return store.referralCounts(conn, referrer.userId(), referred.userId()).compose(counts -> {
       if (counts.reverse()) {
-        throw LedgerException.conflict("referral_cycle", "User \"" + referred.userId() + "\" referred \""
+        throw new LedgerException(ErrorCode.REFERRAL_CYCLE, "User \"" + referred.userId() + "\" referred \""
             + referrer.userId() + "\"; a referral back is not allowed");
       }
       if (counts.alreadyReferred()) {
-        throw LedgerException.conflict("already_referred", "User \"" + referred.userId() + "\" was already referred");
+        throw new LedgerException(ErrorCode.ALREADY_REFERRED, "User \"" + referred.userId() + "\" was already referred");
       }
       if (counts.given() >= limit) {
-        throw LedgerException.conflict("referral_limit_reached", "User \"" + referrer.userId()
+        throw new LedgerException(ErrorCode.REFERRAL_LIMIT_REACHED, "User \"" + referrer.userId()
             + "\" has reached the limit of " + limit + " referrals");
       }
       GrantWriter.Spec toReferrer = new GrantWriter.Spec(operationId + "-referrer", GrantType.REFERRAL, credits,
@@ -124,7 +126,7 @@ public final class ReferralService {
                 .put("credits", credits)
                 .put("referrerGrant", a.json())
                 .put("referredGrant", b.json());
-            return store.insertOperation(conn, operationId, referrer.userId(), KIND, request, 201, response, now)
+            return store.insertOperation(conn, operationId, referrer.userId(), OperationKind.REFERRAL, request, 201, response, now)
                 .map(done -> Reply.created(response));
           }));
     });

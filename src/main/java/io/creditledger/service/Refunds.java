@@ -1,5 +1,7 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.CloseReason;
+
 import io.creditledger.domain.Grant;
 import io.creditledger.store.LedgerStore;
 import io.vertx.core.Future;
@@ -29,7 +31,7 @@ public final class Refunds {
   /** Inside a transaction holding the purchase's user's lock; answers the webhook outcome. */
   public Future<String> apply(SqlConnection conn, Grant purchase, String chargeId, long amount, long refunded,
                               Instant now) {
-    if ("revoke".equals(purchase.closedBy())) {
+    if (purchase.closedBy() == CloseReason.REVOKE) {
       return Future.succeededFuture("ignored_grant_closed");
     }
     boolean full = refunded >= amount;

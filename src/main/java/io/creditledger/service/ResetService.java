@@ -1,5 +1,9 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.OperationKind;
+
+import io.creditledger.domain.JournalKind;
+
 import io.creditledger.domain.CycleGrants;
 import io.creditledger.domain.Expiry;
 import io.creditledger.domain.Grant;
@@ -8,6 +12,7 @@ import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.Rollover;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.wire.Input;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Reply;
 import io.creditledger.domain.User;
@@ -50,7 +55,6 @@ import java.util.Set;
  * the same code. A user who is not due is left alone, which makes a rerun of a cycle a no-op.
  */
 public final class ResetService {
-  static final String KIND = "reset";
 
   private final Pool pool;
   private final LedgerConfig config;
@@ -104,7 +108,7 @@ public final class ResetService {
     String error = failure.getMessage() == null ? failure.toString() : failure.getMessage();
     return SyncFailures.record(pool, SyncFailures.INTERNAL, CycleGrants.resetFailure(userId), userId,
             new JsonObject().put("userId", userId), error, 1, now)
-        .transform(recorded -> Future.failedFuture(new LedgerException(500, "reset_failed",
+        .transform(recorded -> Future.failedFuture(new LedgerException(ErrorCode.RESET_FAILED,
             "The reset of \"" + userId + "\" failed: " + error)));
   }
 
@@ -147,7 +151,7 @@ public final class ResetService {
       long expired = -batch.entries().stream().mapToLong(JournalBatch.Entry::delta).sum();
       Rollover.Plan rollover = Rollover.plan(live, now);
       for (Grant source : rollover.sources()) {
-        batch.add(source, -source.balance(), "rollover_out", operationId, "Rolled over into " + rolloverId);
+        batch.add(source, -source.balance(), JournalKind.ROLLOVER_OUT, operationId, "Rolled over into " + rolloverId);
       }
       summary.put("expired", expired).put("rolledOver", rollover.total());
       List<Future<Void>> writes = new ArrayList<>();
@@ -180,7 +184,7 @@ public final class ResetService {
       summary.put("grants", new JsonArray(granted));
       return Future.all(
           store.finishReset(conn, userId, next, now),
-          store.insertOperation(conn, operationId, userId, KIND,
+          store.insertOperation(conn, operationId, userId, OperationKind.RESET,
               new JsonObject().put("userId", userId).put("boundary", boundary.toString()).encode(), 200, summary, now));
     }).map(done -> new Done(after, summary));
   }
@@ -196,7 +200,7 @@ public final class ResetService {
     GrantWriter.Spec spec = new GrantWriter.Spec(rolloverId, GrantType.ROLLOVER, rollover.total(),
         "Rolled over " + rollover.total() + " credits from the cycle ending " + boundary, null, null,
         new GrantWriter.Value(rollover.cents(), price), null);
-    return grants.write(conn, user, spec, "rollover_in", now)
+    return grants.write(conn, user, spec, JournalKind.ROLLOVER_IN, now)
         .compose(w -> store.insertRolloverSources(conn, w.grant().grantId(), rollover.sources()))
         .map(true);
   }

@@ -4,6 +4,7 @@ import io.creditledger.store.StripeEvents;
 import com.stripe.exception.SignatureVerificationException;
 import com.stripe.net.Webhook;
 import io.creditledger.wire.Input;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Reply;
 import io.creditledger.config.LedgerConfig;
@@ -80,7 +81,7 @@ public final class StripeWebhookService {
   public Future<Reply> handle(JsonObject body) {
     String secret = config.stripe().webhookSecret();
     if (secret == null) {
-      throw LedgerException.unavailable("webhook_not_configured", "STRIPE_WEBHOOK_SECRET is not set");
+      throw new LedgerException(ErrorCode.WEBHOOK_NOT_CONFIGURED, "STRIPE_WEBHOOK_SECRET is not set");
     }
     // the signature is checked first: nothing about an unsigned request deserves a more specific answer
     String payload = body.getValue("payload") instanceof String p ? p : "";
@@ -90,14 +91,14 @@ public final class StripeWebhookService {
     try {
       event = new JsonObject(payload);
     } catch (DecodeException | ClassCastException e) {
-      throw LedgerException.badRequest("invalid_payload", "The event is not a JSON object");
+      throw new LedgerException(ErrorCode.INVALID_PAYLOAD, "The event is not a JSON object");
     }
     String eventId = event.getValue("id") instanceof String s ? s : null;
     String type = event.getValue("type") instanceof String s ? s : null;
     JsonObject data = event.getValue("data") instanceof JsonObject d ? d : null;
     JsonObject object = data != null && data.getValue("object") instanceof JsonObject o ? o : null;
     if (eventId == null || type == null || object == null) {
-      throw LedgerException.badRequest("invalid_payload", "The event needs id, type and data.object");
+      throw new LedgerException(ErrorCode.INVALID_PAYLOAD, "The event needs id, type and data.object");
     }
     Instant now = Now.of(config.clock());
     Future<String> refundTarget = "charge.refunded".equals(type) ? refundedGrantOperation(object)
@@ -113,17 +114,17 @@ public final class StripeWebhookService {
 
   private void verify(String payload, String signature, String secret) {
     if (signature == null || signature.length() > 4096) {
-      throw LedgerException.badRequest("invalid_signature", "The Stripe-Signature header is missing or malformed");
+      throw new LedgerException(ErrorCode.INVALID_SIGNATURE, "The Stripe-Signature header is missing or malformed");
     }
     try {
       Webhook.constructEvent(payload, signature, secret, TOLERANCE_SECONDS, config.clock());
     } catch (SignatureVerificationException e) {
       boolean stale = e.getMessage() != null && e.getMessage().contains("tolerance");
-      throw LedgerException.badRequest(stale ? "stale_timestamp" : "invalid_signature", stale
+      throw new LedgerException(stale ? ErrorCode.STALE_TIMESTAMP : ErrorCode.INVALID_SIGNATURE, stale
           ? "The signature's timestamp is more than " + TOLERANCE_SECONDS + " s away from now"
           : "The Stripe-Signature header does not match the body");
     } catch (RuntimeException e) {
-      throw LedgerException.badRequest("invalid_payload", "The event could not be read as a Stripe event");
+      throw new LedgerException(ErrorCode.INVALID_PAYLOAD, "The event could not be read as a Stripe event");
     }
   }
 

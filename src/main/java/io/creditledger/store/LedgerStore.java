@@ -1,6 +1,9 @@
 package io.creditledger.store;
 
+import io.creditledger.domain.CloseReason;
 import io.creditledger.domain.Grant;
+import io.creditledger.domain.JournalKind;
+import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.RolloverShares;
@@ -197,7 +200,7 @@ public final class LedgerStore {
   }
 
   /** Inserts the grant and its first journal entry ({@code kind} grant or rollover_in, delta = principal). */
-  public Future<Grant> insertGrant(SqlClient conn, NewGrant g, String kind, Instant now) {
+  public Future<Grant> insertGrant(SqlClient conn, NewGrant g, JournalKind kind, Instant now) {
     Map<String, Object> p = new HashMap<>();
     p.put("userId", g.userId());
     p.put("operationId", g.operationId());
@@ -208,7 +211,7 @@ public final class LedgerStore {
     p.put("centsPerCredit", Numeric.create(g.centsPerCredit()));
     p.put("expiresAt", sql(g.expiresAt()));
     p.put("description", g.description());
-    p.put("kind", kind);
+    p.put("kind", kind.wire());
     p.put("now", sql(now));
     p.put("stripeCustomerId", g.stripeCustomerId());
     p.put("paymentIntentId", g.paymentIntentId());
@@ -247,7 +250,7 @@ public final class LedgerStore {
       JournalBatch.Entry e = entries.get(k);
       grantIds[k] = e.grantId();
       operationIds[k] = e.operationId();
-      kinds[k] = e.kind();
+      kinds[k] = e.kind().wire();
       deltas[k] = e.delta();
       afters[k] = e.balanceAfter();
       descriptions[k] = e.description();
@@ -272,12 +275,12 @@ public final class LedgerStore {
     });
   }
 
-  public Future<Void> insertOperation(SqlClient conn, String operationId, String userId, String kind,
+  public Future<Void> insertOperation(SqlClient conn, String operationId, String userId, OperationKind kind,
                                       String request, int status, JsonObject response, Instant now) {
     Map<String, Object> p = new HashMap<>();
     p.put("operationId", operationId);
     p.put("userId", userId);
-    p.put("kind", kind);
+    p.put("kind", kind.wire());
     p.put("request", request);
     p.put("status", (short) status);
     p.put("response", response);
@@ -305,11 +308,11 @@ public final class LedgerStore {
         .map(rows -> rows.iterator().next().getLong("revoked"));
   }
 
-  public Future<Void> closeGrant(SqlClient conn, Grant grant, String closedBy, String reason, String description,
+  public Future<Void> closeGrant(SqlClient conn, Grant grant, CloseReason closedBy, String reason, String description,
                                  Instant now) {
     Map<String, Object> p = new HashMap<>();
     p.put("grantId", grant.grantId());
-    p.put("closedBy", closedBy);
+    p.put("closedBy", closedBy.stored());
     p.put("reason", reason);
     p.put("description", description);
     p.put("now", sql(now));
@@ -508,7 +511,7 @@ public final class LedgerStore {
         r.getString("description"),
         Rows.instant(r, "created_at"),
         Rows.instant(r, "closed_at"),
-        r.getString("closed_by"),
+        CloseReason.fromStored(r.getString("closed_by")),
         r.getString("close_reason"),
         r.getString("stripe_customer_id"),
         r.getString("stripe_grant_id"),

@@ -1,6 +1,8 @@
 package io.creditledger.store;
 
 import io.creditledger.domain.MirrorDrift;
+import io.creditledger.domain.OutboxAction;
+import io.creditledger.domain.OutboxStatus;
 import io.creditledger.domain.OutboxRow;
 import io.creditledger.stripe.CreditGrantPayload;
 import io.creditledger.domain.Grant;
@@ -200,19 +202,19 @@ public final class OutboxStore {
   // ---- rows
 
   public Future<Void> enqueueCreate(SqlClient conn, Grant grant, String currency, Instant now) {
-    return enqueue(conn, grant, OutboxRow.CREATE, CreditGrantPayload.createKey(grant),
+    return enqueue(conn, grant, OutboxAction.CREATE_CREDIT_GRANT, CreditGrantPayload.createKey(grant),
         CreditGrantPayload.create(grant, currency), now);
   }
 
   public Future<Void> enqueueVoid(SqlClient conn, Grant grant, Instant now) {
-    return enqueue(conn, grant, OutboxRow.VOID, CreditGrantPayload.voidKey(grant),
+    return enqueue(conn, grant, OutboxAction.VOID_CREDIT_GRANT, CreditGrantPayload.voidKey(grant),
         new JsonObject().put("grantOperationId", grant.operationId()), now);
   }
 
   /** A create that restores the grant's mirror (a repair), worth {@code cents}, under {@code key}. */
   public Future<Void> enqueueRestore(SqlClient conn, Grant grant, long cents, String currency, String key,
                                      Instant now) {
-    return enqueue(conn, grant, OutboxRow.CREATE, key,
+    return enqueue(conn, grant, OutboxAction.CREATE_CREDIT_GRANT, key,
         CreditGrantPayload.create(grant, cents, currency, key).put("replacement", true), now);
   }
 
@@ -222,7 +224,7 @@ public final class OutboxStore {
    */
   public Future<Void> enqueueVoidOf(SqlClient conn, Grant grant, String userId, String stripeGrantId, String key,
                                     Instant now) {
-    return enqueue(conn, grant == null ? null : grant.grantId(), userId, OutboxRow.VOID, key,
+    return enqueue(conn, grant == null ? null : grant.grantId(), userId, OutboxAction.VOID_CREDIT_GRANT, key,
         new JsonObject().put("stripeGrantId", stripeGrantId)
             .put("grantOperationId", grant == null ? null : grant.operationId()), now);
   }
@@ -239,7 +241,7 @@ public final class OutboxStore {
         .put("value", credits)
         .put("identifier", operationId)
         .put("timestamp", at.getEpochSecond());
-    return enqueue(conn, null, userId, OutboxRow.USAGE, CreditGrantPayload.key("ledger-usage-" + operationId), payload,
+    return enqueue(conn, null, userId, OutboxAction.REPORT_USAGE, CreditGrantPayload.key("ledger-usage-" + operationId), payload,
         now);
   }
 
@@ -250,27 +252,27 @@ public final class OutboxStore {
    */
   public Future<Void> enqueueReplacement(SqlClient conn, Grant grant, long cents, String currency,
                                          String revokeOperationId, Instant now) {
-    Future<Void> voided = enqueue(conn, grant, OutboxRow.VOID, CreditGrantPayload.voidBeforeKey(grant, revokeOperationId),
+    Future<Void> voided = enqueue(conn, grant, OutboxAction.VOID_CREDIT_GRANT, CreditGrantPayload.voidBeforeKey(grant, revokeOperationId),
         new JsonObject().put("grantOperationId", grant.operationId()), now);
     if (cents == 0) {
       return voided;
     }
     String key = CreditGrantPayload.replacementKey(grant, revokeOperationId);
-    return Future.all(voided, enqueue(conn, grant, OutboxRow.CREATE, key,
+    return Future.all(voided, enqueue(conn, grant, OutboxAction.CREATE_CREDIT_GRANT, key,
         CreditGrantPayload.create(grant, cents, currency, key).put("replacement", true), now)).mapEmpty();
   }
 
-  private Future<Void> enqueue(SqlClient conn, Grant grant, String action, String key, JsonObject payload,
+  private Future<Void> enqueue(SqlClient conn, Grant grant, OutboxAction action, String key, JsonObject payload,
                                Instant now) {
     return enqueue(conn, grant.grantId(), grant.userId(), action, key, payload, now);
   }
 
-  private Future<Void> enqueue(SqlClient conn, Long grantId, String userId, String action, String key,
+  private Future<Void> enqueue(SqlClient conn, Long grantId, String userId, OutboxAction action, String key,
                                JsonObject payload, Instant now) {
     Map<String, Object> p = new HashMap<>();
     p.put("grantId", grantId);
     p.put("userId", userId);
-    p.put("action", action);
+    p.put("action", action.wire());
     p.put("key", key);
     p.put("payload", payload);
     p.put("now", sql(now));
@@ -292,9 +294,9 @@ public final class OutboxStore {
       Future<?> outbox = SqlTemplate.forUpdate(conn, DELIVERED)
           .execute(Map.of("id", row.outboxId(), "stripeId", stripeId, "now", sql(now)));
       Future<?> grant;
-      if (row.grantId() == null || OutboxRow.USAGE.equals(row.action())) {
+      if (row.grantId() == null || row.action() == OutboxAction.REPORT_USAGE) {
         grant = Future.succeededFuture();
-      } else if (OutboxRow.VOID.equals(row.action())) {
+      } else if (row.action() == OutboxAction.VOID_CREDIT_GRANT) {
         grant = SqlTemplate.forUpdate(conn, GRANT_MIRROR_VOIDED).execute(Map.of("grantId", row.grantId(),
             "stripeId", stripeId, "now", sql(now)));
       } else {
@@ -324,9 +326,9 @@ public final class OutboxStore {
         "nextAttemptAt", sql(nextAttemptAt), "now", sql(now))).mapEmpty();
   }
 
-  public Future<List<OutboxRow>> list(SqlClient client, String status, long before, int limit) {
+  public Future<List<OutboxRow>> list(SqlClient client, OutboxStatus status, long before, int limit) {
     Map<String, Object> p = new HashMap<>();
-    p.put("status", status);
+    p.put("status", status == null ? null : status.wire());
     p.put("before", before);
     p.put("limit", limit);
     return SqlTemplate.forQuery(client, LIST).execute(p).map(OutboxStore::rows);
@@ -404,10 +406,10 @@ public final class OutboxStore {
         r.getLong("grant_id"),
         r.getString("grant_operation_id"),
         r.getString("user_id"),
-        r.getString("action"),
+        OutboxAction.fromWire(r.getString("action")),
         r.getString("idempotency_key"),
         payload instanceof JsonObject j ? j : new JsonObject(String.valueOf(payload)),
-        r.getString("status"),
+        OutboxStatus.fromWire(r.getString("status")),
         r.getInteger("attempts"),
         Rows.instant(r, "next_attempt_at"),
         r.getString("last_error"),

@@ -1,5 +1,6 @@
 package io.creditledger.stripe;
 
+import io.creditledger.domain.OutboxAction;
 import io.creditledger.domain.OutboxRow;
 import com.stripe.StripeClient;
 import com.stripe.exception.ApiConnectionException;
@@ -56,10 +57,10 @@ public final class StripeGateway {
   /** Sends the row; returns the Stripe object id (the credit grant's id, or the meter event's identifier). */
   public String send(OutboxRow row) throws StripeException {
     RequestOptions options = RequestOptions.builder().setIdempotencyKey(row.idempotencyKey()).build();
-    if (OutboxRow.CREATE.equals(row.action())) {
+    if (row.action() == OutboxAction.CREATE_CREDIT_GRANT) {
       return client.v1().billing().creditGrants().create(createParams(row.payload()), options).getId();
     }
-    if (OutboxRow.USAGE.equals(row.action())) {
+    if (row.action() == OutboxAction.REPORT_USAGE) {
       return reportUsage(row.payload(), options);
     }
     if (row.voidTarget() == null) {

@@ -1,6 +1,8 @@
 package io.creditledger.verticle;
 
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
+import io.creditledger.wire.Errors;
 import io.creditledger.wire.Reply;
 import io.creditledger.db.DbErrors;
 import io.creditledger.db.Transactions;
@@ -27,7 +29,7 @@ public final class Endpoints {
       Future<Reply> outcome;
       try {
         if (!(message.body() instanceof JsonObject body)) {
-          throw LedgerException.badRequest("invalid_body", "The request must be a JSON object");
+          throw new LedgerException(ErrorCode.INVALID_BODY, "The request must be a JSON object");
         }
         outcome = operation.apply(body);
       } catch (RuntimeException e) {
@@ -51,7 +53,7 @@ public final class Endpoints {
 
   private static void fail(String address, Message<Object> message, Throwable cause) {
     LedgerException e = asLedgerException(address, cause);
-    message.fail(e.status(), e.toJson().encode());
+    message.fail(e.status(), Errors.toJson(e).encode());
   }
 
   public static LedgerException asLedgerException(String where, Throwable cause) {
@@ -60,22 +62,22 @@ public final class Endpoints {
     }
     if (cause instanceof Transactions.GaveUp gaveUp && !DbErrors.isUnavailable(gaveUp.getCause())) {
       log.warn("{}: {}", where, gaveUp.getMessage());
-      return LedgerException.unavailable("ledger_busy",
+      return new LedgerException(ErrorCode.LEDGER_BUSY,
           "The ledger could not complete the operation after " + gaveUp.attempts() + " attempts; retry later");
     }
     if (DbErrors.isPoolBusy(cause)) {
-      return LedgerException.unavailable("ledger_busy", "The ledger is saturated; retry shortly");
+      return new LedgerException(ErrorCode.LEDGER_BUSY, "The ledger is saturated; retry shortly");
     }
     if (DbErrors.isDataException(cause)) {
       // input validation should have caught it; the database's own range and encoding checks are the backstop
       log.warn("{}: value refused by the database: {}", where, cause.getMessage());
-      return LedgerException.badRequest("invalid_value", "A value is outside what the ledger can store");
+      return new LedgerException(ErrorCode.INVALID_VALUE, "A value is outside what the ledger can store");
     }
     if (DbErrors.isUnavailable(cause)) {
       log.warn("{}: database unavailable: {}", where, cause.toString());
-      return LedgerException.unavailable("database_unavailable", "The database is unavailable; retry later");
+      return new LedgerException(ErrorCode.DATABASE_UNAVAILABLE, "The database is unavailable; retry later");
     }
     log.error("{} failed", where, cause);
-    return new LedgerException(500, "internal_error", "The ledger failed to process the request");
+    return new LedgerException(ErrorCode.INTERNAL_ERROR, "The ledger failed to process the request");
   }
 }

@@ -13,6 +13,7 @@ import io.creditledger.api.Addresses;
 import io.creditledger.apikeys.ApiKeyCrypto;
 import io.creditledger.service.ApiKeyVault;
 import io.creditledger.service.AuditService;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Reply;
 import io.creditledger.config.LedgerConfig;
@@ -101,7 +102,7 @@ public final class LedgerVerticle extends VerticleBase {
         .map(rows -> {
           long applied = rows.iterator().next().getLong(0);
           if (applied < expectedChangeSets) {
-            throw LedgerException.unavailable("migrations_pending",
+            throw new LedgerException(ErrorCode.MIGRATIONS_PENDING,
                 (expectedChangeSets - applied) + " database migrations are not applied");
           }
           return Reply.ok(new JsonObject().put("status", "ready").put("changeSets", applied));

@@ -1,6 +1,7 @@
 package io.creditledger.verticle;
 
 import io.creditledger.domain.MeterWindow;
+import io.creditledger.domain.OutboxAction;
 import io.creditledger.domain.OutboxRow;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.stripe.StripeGateway;
@@ -152,7 +153,7 @@ public final class StripeRelayVerticle extends VerticleBase {
     if (outOfWindow != null) {
       return failed(row, new StripeGateway.Failure(false, null, outOfWindow));
     }
-    boolean pastKeyWindow = OutboxRow.CREATE.equals(row.action()) && row.firstAttemptAt() != null
+    boolean pastKeyWindow = row.action() == OutboxAction.CREATE_CREDIT_GRANT && row.firstAttemptAt() != null
         && row.firstAttemptAt().isBefore(now().minus(IDEMPOTENCY_WINDOW));
     return worker.executeBlocking(() -> {
       try {

@@ -13,11 +13,8 @@ public final class GrantJson {
 
   /** active, expired, revoked or rolled_over, as of {@code now}. */
   public static String state(Grant g, Instant now) {
-    if ("revoke".equals(g.closedBy())) {
-      return "revoked";
-    }
-    if ("rollover".equals(g.closedBy())) {
-      return "rolled_over";
+    if (g.closedBy() != null) {
+      return g.closedBy().state();
     }
     return g.expiredAt(now) ? "expired" : "active";
   }

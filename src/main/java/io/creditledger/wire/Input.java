@@ -1,5 +1,6 @@
 package io.creditledger.wire;
 
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.vertx.core.json.JsonObject;
 
@@ -32,11 +33,11 @@ public final class Input {
   /** Wraps a request, refusing any field outside {@code allowed}. */
   public static Input of(JsonObject json, Set<String> allowed) {
     if (json == null) {
-      throw LedgerException.badRequest("invalid_body", "The request needs a JSON object body");
+      throw new LedgerException(ErrorCode.INVALID_BODY, "The request needs a JSON object body");
     }
     for (String name : json.fieldNames()) {
       if (!allowed.contains(name)) {
-        throw LedgerException.badRequest("unknown_field", "Unknown field \"" + printable(name) + "\"");
+        throw new LedgerException(ErrorCode.UNKNOWN_FIELD, "Unknown field \"" + printable(name) + "\"");
       }
     }
     return new Input(json);
@@ -190,11 +191,11 @@ public final class Input {
   }
 
   public static LedgerException missing(String name) {
-    return LedgerException.badRequest("missing_field", "Field \"" + name + "\" is required");
+    return new LedgerException(ErrorCode.MISSING_FIELD, "Field \"" + name + "\" is required");
   }
 
   public static LedgerException invalid(String name, String why) {
-    return LedgerException.badRequest("invalid_field", "Field \"" + name + "\" " + why);
+    return new LedgerException(ErrorCode.INVALID_FIELD, "Field \"" + name + "\" " + why);
   }
 
   private static String printable(String s) {

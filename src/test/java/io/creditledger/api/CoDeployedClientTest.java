@@ -2,6 +2,7 @@ package io.creditledger.api;
 
 import io.creditledger.domain.GrantView;
 import io.creditledger.error.LedgerException;
+import io.creditledger.wire.Errors;
 import io.creditledger.support.TestApp;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -170,8 +171,7 @@ class CoDeployedClientTest {
     assertThat(invalid.code()).isEqualTo("invalid_field");
 
     LedgerException notJson = failureOf(app.vertx.eventBus().request(Addresses.USER_GET, "u1")
-        .recover(e -> Future.failedFuture(LedgerException.fromReply(
-            ((io.vertx.core.eventbus.ReplyException) e).failureCode(), e.getMessage()))));
+        .recover(e -> Future.failedFuture(Errors.fromReply(e.getMessage()))));
     assertThat(notJson.status()).isEqualTo(400);
     assertThat(notJson.code()).isEqualTo("invalid_body");
   }

@@ -24,7 +24,7 @@ final class Grants {
 
   static Grant closed(Grant g) {
     return new Grant(g.grantId(), g.userId(), g.operationId(), g.type(), g.priority(), g.principal(), g.balance(),
-        g.cents(), g.centsPerCredit(), g.expiresAt(), g.description(), g.createdAt(), NOW, "revoke", "test", null, null,
+        g.cents(), g.centsPerCredit(), g.expiresAt(), g.description(), g.createdAt(), NOW, CloseReason.REVOKE, "test", null, null,
         null, null);
   }
 }

@@ -1,0 +1,21 @@
+package io.creditledger.domain;
+
+import java.util.Locale;
+
+/** What a journal entry records: each change of a grant's balance is one of these. */
+public enum JournalKind {
+  /** a grant's opening entry */
+  GRANT,
+  CONSUME,
+  /** one side of a new grant paying a debt: minus on the new grant, plus on the debtor */
+  DEBT_SETTLEMENT,
+  REVOKE,
+  EXPIRY,
+  ROLLOVER_OUT,
+  /** a rollover grant's opening entry */
+  ROLLOVER_IN;
+
+  public String wire() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}
