@@ -9,7 +9,12 @@ import io.creditledger.db.DatabasePool;
 import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
+import io.creditledger.verticle.AuditVerticle;
 import io.creditledger.verticle.LedgerVerticle;
+import io.creditledger.verticle.StripeVerticle;
+import io.creditledger.verticle.VaultVerticle;
+import io.creditledger.verticle.Wiring;
+import io.creditledger.wire.LocalCodec;
 import io.creditledger.verticle.StripeRelayVerticle;
 import io.creditledger.verticle.ResetVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -63,7 +68,15 @@ public final class CreditLedger {
       List<String> deployments = Collections.synchronizedList(new ArrayList<>());
       AtomicInteger port = new AtomicInteger();
       DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());
-      return vertx.deployVerticle(() -> new LedgerVerticle(pool, config, prepared.changeSets(), prepared.vault()), instances)
+      LocalCodec.register(vertx.eventBus());
+      Wiring wiring = Wiring.of(vertx, pool, config, prepared.changeSets(), prepared.vault());
+      return vertx.deployVerticle(() -> new LedgerVerticle(wiring), instances)
+          .onSuccess(deployments::add)
+          .compose(id -> vertx.deployVerticle(new StripeVerticle(wiring)))
+          .onSuccess(deployments::add)
+          .compose(id -> vertx.deployVerticle(new VaultVerticle(wiring)))
+          .onSuccess(deployments::add)
+          .compose(id -> vertx.deployVerticle(new AuditVerticle(wiring)))
           .onSuccess(deployments::add)
           .compose(id -> deployRelay(vertx, config, pool, prepared.postgres()))
           .onSuccess(id -> {
@@ -71,9 +84,10 @@ public final class CreditLedger {
               deployments.add(id);
             }
           })
-          .compose(id -> vertx.deployVerticle(new ResetVerticle(pool, config)))
+          .compose(id -> vertx.deployVerticle(new ResetVerticle(pool, config, wiring.commands())))
           .onSuccess(deployments::add)
-          .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config, prepared.tokens(), port::set), instances))
+          .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config, prepared.tokens(), wiring.commands(),
+              port::set), instances))
           .onSuccess(deployments::add)
           .map(id -> new CreditLedger(vertx, prepared.postgres(), pool, prepared.tokens(), port.get(), deployments))
           .recover(failure -> undeployAll(vertx, deployments)

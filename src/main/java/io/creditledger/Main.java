@@ -1,5 +1,6 @@
 package io.creditledger;
 
+import io.creditledger.domain.AuditReport;
 import io.creditledger.store.LedgerAudit;
 import io.creditledger.config.ConfigException;
 import io.creditledger.config.ConfigLoader;
@@ -7,11 +8,10 @@ import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.store.OutboxStore;
+import io.creditledger.domain.ReconcileRun;
 import io.creditledger.service.ReconcileService;
 import io.creditledger.stripe.StripeGateway;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
@@ -79,15 +79,11 @@ public final class Main {
     try (PostgresServer postgres = PostgresServer.open(config)) {
       Pool pool = PgBuilder.pool().connectingTo(postgres.url().connectOptions()).using(vertx).build();
       try {
-        JsonObject report = new LedgerAudit(config).run(pool, userId).toCompletionStage().toCompletableFuture()
+        AuditReport report = new LedgerAudit(config).run(pool, userId).toCompletionStage().toCompletableFuture()
             .get(10, TimeUnit.MINUTES);
-        JsonArray problems = report.getJsonArray("problems");
-        for (int i = 0; i < problems.size(); i++) {
-          JsonObject p = problems.getJsonObject(i);
-          System.out.println(p.getString("check") + ": " + p.getString("problem"));
-        }
-        System.out.println(problems.isEmpty() ? "Audit clean" : "Audit found " + problems.size() + " problem(s)");
-        return problems.isEmpty() ? 0 : 1;
+        report.problems().forEach(p -> System.out.println(p.check() + ": " + p.problem()));
+        System.out.println(report.ok() ? "Audit clean" : "Audit found " + report.problems().size() + " problem(s)");
+        return report.ok() ? 0 : 1;
       } finally {
         pool.close();
       }
@@ -117,7 +113,7 @@ public final class Main {
       try {
         ReconcileService service = new ReconcileService(pool, config, new OutboxStore(),
             new StripeGateway(config.stripe()), vertx.createSharedWorkerExecutor("stripe-reconcile", 1));
-        ReconcileService.Result result = service.reconcile(userId, repair).toCompletionStage().toCompletableFuture()
+        ReconcileRun result = service.reconcile(userId, repair).toCompletionStage().toCompletableFuture()
             .get(1, TimeUnit.HOURS);
         result.drift().forEach(d -> System.out.println(d.kind().wire() + ": user " + d.userId() + ", grant "
             + d.operationId() + ", Stripe grant " + d.stripeGrantId()));

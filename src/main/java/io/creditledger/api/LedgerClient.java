@@ -1,12 +1,20 @@
 package io.creditledger.api;
 
 import io.creditledger.domain.Balance;
+import io.creditledger.domain.Command;
 import io.creditledger.domain.Consumption;
+import io.creditledger.domain.GrantType;
 import io.creditledger.domain.GrantView;
+import io.creditledger.domain.JournalEntry;
+import io.creditledger.domain.Referral;
+import io.creditledger.domain.ResetOutcome;
+import io.creditledger.domain.ResetRun;
 import io.creditledger.domain.User;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Errors;
+import io.creditledger.wire.Json;
+import io.creditledger.wire.LocalCodec;
 import io.creditledger.wire.Reply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -20,8 +28,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A typed client of the ledger's event-bus addresses for verticles co-deployed with the ledger. Failures
- * arrive as {@link LedgerException} with the same status and code the HTTP API would show.
+ * A typed client of the ledger's event-bus addresses for verticles co-deployed with the ledger. Its requests are
+ * JSON, read and checked by the address exactly as an HTTP body is (a caller's mistake is a 400, not a broken
+ * ledger); answers are read with the code that wrote them. Failures arrive as {@link LedgerException} with the same status and code the HTTP API would show.
  */
 public final class LedgerClient {
   private static final long TIMEOUT_MS = 30_000;
@@ -30,24 +39,33 @@ public final class LedgerClient {
 
   public LedgerClient(Vertx vertx) {
     this.bus = vertx.eventBus();
+    LocalCodec.register(bus);
   }
 
-  /** Sends {@code body} to {@code address}; the raw form every typed method goes through. */
+  /** Sends a JSON request to {@code address}, as any co-deployed verticle may; answers the JSON reply. */
   public Future<Reply> request(String address, JsonObject body) {
     return request(address, body, TIMEOUT_MS);
   }
 
   /** Like {@link #request(String, JsonObject)}, waiting up to {@code timeoutMs} for the answer. */
   public Future<Reply> request(String address, JsonObject body, long timeoutMs) {
-    return bus.<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(timeoutMs))
-        .transform(ar -> {
-          if (ar.succeeded()) {
-            String status = ar.result().headers().get(Reply.STATUS_HEADER);
-            return Future.succeededFuture(new Reply(status == null ? 200 : Integer.parseInt(status),
-                ar.result().body(), "true".equals(ar.result().headers().get(Reply.REPLAYED_HEADER))));
-          }
-          return Future.failedFuture(translate(ar.cause()));
-        });
+    return exchange(address, body, new DeliveryOptions().setSendTimeout(timeoutMs));
+  }
+
+  /** Sends {@code command} to {@code address} by reference; answers the JSON reply. */
+  public Future<Reply> send(String address, Command command, long timeoutMs) {
+    return exchange(address, command, new DeliveryOptions().setSendTimeout(timeoutMs).setCodecName(LocalCodec.NAME));
+  }
+
+  private Future<Reply> exchange(String address, Object body, DeliveryOptions options) {
+    return bus.<JsonObject>request(address, body, options).transform(ar -> {
+      if (ar.succeeded()) {
+        String status = ar.result().headers().get(Reply.STATUS_HEADER);
+        return Future.succeededFuture(new Reply(status == null ? 200 : Integer.parseInt(status), ar.result().body(),
+            "true".equals(ar.result().headers().get(Reply.REPLAYED_HEADER))));
+      }
+      return Future.failedFuture(translate(ar.cause()));
+    });
   }
 
   private static LedgerException translate(Throwable cause) {
@@ -83,78 +101,87 @@ public final class LedgerClient {
     if (centsPerCredit != null) {
       body.put("centsPerCredit", centsPerCredit.toPlainString());
     }
-    return request(Addresses.USER_PUT, body)
-        .map(r -> new UserSaved(User.fromJson(r.body()), r.status() == 201));
+    return request(Addresses.USER_PUT, body).map(r -> new UserSaved(Json.readUser(r.body()), r.status() == 201));
   }
 
   public Future<User> getUser(String userId) {
-    return request(Addresses.USER_GET, new JsonObject().put("userId", userId)).map(r -> User.fromJson(r.body()));
+    return request(Addresses.USER_GET, new JsonObject().put("userId", userId)).map(r -> Json.readUser(r.body()));
   }
 
   /**
    * Grants credits. {@code description} and {@code expiresAt} may be null (defaults: a description of the grant;
    * free and referral grants expire at the user's next reset, the others never).
    */
-  public Future<GrantView> grant(String userId, String operationId, String type, long amount, String description,
+  public Future<GrantView> grant(String userId, String operationId, GrantType type, long amount, String description,
                                  Instant expiresAt) {
-    JsonObject body = new JsonObject().put("userId", userId).put("operationId", operationId).put("type", type)
-        .put("amount", amount);
+    JsonObject body = new JsonObject().put("userId", userId).put("operationId", operationId)
+        .put("type", type == null ? null : type.wire()).put("amount", amount);
     if (description != null) {
       body.put("description", description);
     }
     if (expiresAt != null) {
       body.put("expiresAt", expiresAt.toString());
     }
-    return request(Addresses.GRANT_CREATE, body).map(r -> GrantView.fromJson(r.body()));
+    return request(Addresses.GRANT_CREATE, body).map(r -> Json.readCreated(r.body()).grant());
   }
 
   public Future<Consumption> consume(String userId, String operationId, long amount) {
     return request(Addresses.CONSUME, new JsonObject().put("userId", userId).put("operationId", operationId)
-        .put("amount", amount)).map(r -> Consumption.fromJson(r.body()));
+        .put("amount", amount)).map(r -> Json.readConsumption(r.body()));
   }
 
   public Future<Balance> balance(String userId) {
-    return request(Addresses.BALANCE, new JsonObject().put("userId", userId)).map(r -> Balance.fromJson(r.body()));
+    return request(Addresses.BALANCE, new JsonObject().put("userId", userId)).map(r -> Json.readBalance(r.body()));
   }
 
   /** The user's grants, newest first; {@code before} (a grantId) pages back, null for the first page. */
   public Future<List<GrantView>> grants(String userId, int limit, Long before) {
-    return request(Addresses.GRANT_LIST, page(userId, limit, before)).map(r -> r.body().getJsonArray("grants")
-        .stream().map(o -> GrantView.fromJson((JsonObject) o)).toList());
+    return request(Addresses.GRANT_LIST, page(userId, limit, before)).map(r -> Json.readGrants(r.body()).items());
   }
 
   /** The user's journal entries, newest first; {@code before} (an entryId) pages back, null for the first page. */
-  public Future<List<JsonObject>> journal(String userId, int limit, Long before) {
-    return request(Addresses.JOURNAL, page(userId, limit, before)).map(r -> r.body().getJsonArray("entries")
-        .stream().map(o -> (JsonObject) o).toList());
+  public Future<List<JournalEntry>> journal(String userId, int limit, Long before) {
+    return request(Addresses.JOURNAL, page(userId, limit, before)).map(r -> Json.readEntries(r.body()).items());
   }
 
   private static JsonObject page(String userId, int limit, Long before) {
     JsonObject body = new JsonObject().put("userId", userId).put("limit", limit);
-    if (before != null) {
-      body.put("before", before);
-    }
-    return body;
+    return before == null ? body : body.put("before", before);
   }
 
   /** Revokes what is left of the grant created by {@code operationId}; revoking twice changes nothing. */
-  public Future<GrantView> revoke(String operationId, String reason) {
-    return request(Addresses.GRANT_REVOKE, new JsonObject().put("operationId", operationId).put("reason", reason))
-        .map(r -> GrantView.fromJson(r.body()));
+  public Future<GrantView.Revoked> revoke(String operationId, String reason) {
+    JsonObject body = new JsonObject().put("operationId", operationId);
+    if (reason != null) {
+      body.put("reason", reason);
+    }
+    return request(Addresses.GRANT_REVOKE, body).map(r -> Json.readRevoked(r.body()));
   }
 
-  /** Credits both users; the reply holds {@code referrerGrant} and {@code referredGrant}. */
-  public Future<JsonObject> refer(String operationId, String referrerId, String referredId, long credits) {
+  /** Credits both users with a referral grant each. */
+  public Future<Referral> refer(String operationId, String referrerId, String referredId, long credits) {
     return request(Addresses.REFERRAL_CREATE, new JsonObject().put("operationId", operationId)
-        .put("referrerId", referrerId).put("referredId", referredId).put("credits", credits)).map(Reply::body);
+        .put("referrerId", referrerId).put("referredId", referredId).put("credits", credits))
+        .map(r -> Json.readReferral(r.body()));
+  }
+
+  /** Applies the user's reset if it is due. */
+  public Future<ResetOutcome> applyReset(String userId) {
+    return request(Addresses.RESET_APPLY, new JsonObject().put("userId", userId))
+        .map(r -> Json.readResetOutcome(r.body()));
   }
 
   /**
-   * Resets every due user now and answers how many were reset. It waits until no user is due, so give it time
-   * in proportion to the backlog.
+   * Resets every due user now and answers what the run did. It waits until no user is due, so give it time in
+   * proportion to the backlog.
    */
+  public Future<ResetRun> runResets(long timeoutMs) {
+    return request(Addresses.RESETS_RUN, new JsonObject(), timeoutMs).map(r -> Json.readResetRun(r.body()));
+  }
+
+  /** Like {@link #runResets(long)}, answering how many users were reset. */
   public Future<Integer> runDueResets(long timeoutMs) {
-    return request(Addresses.RESETS_RUN, new JsonObject(), timeoutMs).map(r -> r.body().getInteger("reset"));
+    return runResets(timeoutMs).map(ResetRun::reset);
   }
 
   /** A saved user and whether this call created it. */

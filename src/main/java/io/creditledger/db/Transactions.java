@@ -10,6 +10,7 @@ import io.vertx.sqlclient.SqlConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.reflect.RecordComponent;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
@@ -70,6 +71,26 @@ public final class Transactions {
 
   /** What an operation was, for the record kept when it fails for good. */
   public record Failure(String operationId, String userId, JsonObject payload) {
+    /**
+     * What an operation asked: the request record's fields (numbers and booleans as they are, anything else as
+     * its text) plus {@code request}, the record's name. Only commands without secrets are recorded this way.
+     */
+    public static Failure of(String operationId, String userId, Record request) {
+      JsonObject payload = new JsonObject().put("request", request.getClass().getSimpleName());
+      for (RecordComponent component : request.getClass().getRecordComponents()) {
+        Object value;
+        try {
+          value = component.getAccessor().invoke(request);
+        } catch (ReflectiveOperationException e) {
+          throw new IllegalStateException(e);
+        }
+        if (value != null) {
+          payload.put(component.getName(),
+              value instanceof Number || value instanceof Boolean ? value : String.valueOf(value));
+        }
+      }
+      return new Failure(operationId, userId, payload);
+    }
   }
 
   private Future<Void> recordFailure(Failure what, GaveUp gaveUp) {

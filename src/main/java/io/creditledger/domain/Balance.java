@@ -1,24 +1,45 @@
 package io.creditledger.domain;
 
-import io.vertx.core.json.JsonObject;
-
 import java.time.Instant;
-import java.util.HashMap;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
-/** A user's balance: credits left on active grants, debt on any grant, and their breakdown by grant type. */
-public record Balance(long totalRemaining, long totalDebt, long netBalance, Map<String, Long> breakdown,
-                      Map<String, Long> principals, long usageThisCycle, Instant nextQuotaReset) {
+/**
+ * A user's balance, computed from the grants: what remains on active grants (by type), what is owed (negative
+ * balances, on any grant: expiry does not forgive debt), and the principals of the active grants.
+ */
+public record Balance(long totalRemaining, long totalDebt, long netBalance, Map<GrantType, Long> breakdown,
+                      Map<GrantType, Long> principals, long usageThisCycle, Instant nextQuotaReset) {
 
-  public static Balance fromJson(JsonObject j) {
-    return new Balance(j.getLong("totalRemaining"), j.getLong("totalDebt"), j.getLong("netBalance"),
-        longs(j.getJsonObject("breakdown")), longs(j.getJsonObject("principals")), j.getLong("usageThisCycle"),
-        Instant.parse(j.getString("nextQuotaReset")));
+  public static Balance of(List<Grant> grants, Instant now, long usageThisCycle, Instant nextQuotaReset) {
+    Map<GrantType, Long> remaining = zeroes();
+    Map<GrantType, Long> principals = zeroes();
+    long totalRemaining = 0;
+    long totalDebt = 0;
+    for (Grant g : grants) {
+      if (g.balance() < 0) {
+        totalDebt -= g.balance();
+      }
+      if (g.activeAt(now)) {
+        principals.merge(g.type(), g.principal(), Long::sum);
+        if (g.balance() > 0) {
+          remaining.merge(g.type(), g.balance(), Long::sum);
+          totalRemaining += g.balance();
+        }
+      }
+    }
+    return new Balance(totalRemaining, totalDebt, totalRemaining - totalDebt, Collections.unmodifiableMap(remaining),
+        Collections.unmodifiableMap(principals), usageThisCycle, nextQuotaReset);
   }
 
-  private static Map<String, Long> longs(JsonObject j) {
-    Map<String, Long> m = new HashMap<>();
-    j.forEach(e -> m.put(e.getKey(), ((Number) e.getValue()).longValue()));
-    return Map.copyOf(m);
+  /** Every grant type, at zero: a balance always lists them all. */
+  public static Map<GrantType, Long> zeroes() {
+    Map<GrantType, Long> m = new EnumMap<>(GrantType.class);
+    for (GrantType t : GrantType.values()) {
+      m.put(t, 0L);
+    }
+    return m;
   }
 }

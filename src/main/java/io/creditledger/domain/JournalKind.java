@@ -18,4 +18,8 @@ public enum JournalKind {
   public String wire() {
     return name().toLowerCase(Locale.ROOT);
   }
+
+  public static JournalKind fromWire(String value) {
+    return valueOf(value.toUpperCase(Locale.ROOT));
+  }
 }

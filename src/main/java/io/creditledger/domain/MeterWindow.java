@@ -15,12 +15,8 @@ public final class MeterWindow {
   private MeterWindow() {
   }
 
-  /** Why Stripe would refuse this row's timestamp now, or null when it would take it (or the row is no report). */
-  public static String refusal(OutboxRow row, Instant now) {
-    if (row.action() != OutboxAction.REPORT_USAGE) {
-      return null;
-    }
-    Instant at = Instant.ofEpochSecond(row.payload().getLong("timestamp"));
+  /** Why Stripe would refuse a meter event stamped {@code at} now, or null when it would take it. */
+  public static String refusal(Instant at, Instant now) {
     if (at.isBefore(now.minus(PAST))) {
       return "meter event timestamp " + at + " is more than 35 days in the past; Stripe refuses it";
     }

@@ -1,6 +1,5 @@
 package io.creditledger.domain;
 
-import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,6 +29,10 @@ public final class MirrorDrift {
     public String wire() {
       return name().toLowerCase(Locale.ROOT);
     }
+
+    public static Kind fromWire(String value) {
+      return valueOf(value.toUpperCase(Locale.ROOT));
+    }
   }
 
   /**
@@ -42,7 +45,7 @@ public final class MirrorDrift {
    */
   public record Local(Grant grant, long revoked, boolean createInFlight, boolean voidInFlight,
                       Set<String> earlierMirrors) {
-    boolean voided() {
+    public boolean voided() {
       return grant.stripeVoidedAt() != null;
     }
 
@@ -50,18 +53,10 @@ public final class MirrorDrift {
       return Rollover.worth(grant, Math.max(0, grant.principal() - revoked));
     }
 
-    JsonObject describe() {
-      return new JsonObject().put("stripeGrantId", grant.stripeGrantId()).put("amountCents", expectedCents())
-          .put("voided", voided()).put("expiresAt", grant.expiresAt() == null ? null : grant.expiresAt().getEpochSecond());
-    }
   }
 
   /** A credit grant as Stripe holds it; {@code operationId} is its metadata's, null when the ledger did not make it. */
   public record Remote(String id, String operationId, long cents, boolean voided, Long expiresAt) {
-    JsonObject describe() {
-      return new JsonObject().put("stripeGrantId", id).put("amountCents", cents).put("voided", voided)
-          .put("expiresAt", expiresAt);
-    }
   }
 
   /** One difference; {@code local} (the grant, when there is one) and {@code remote} as they stand. */
@@ -74,15 +69,15 @@ public final class MirrorDrift {
       return remote != null ? remote.id() : local.grant().stripeGrantId();
     }
 
-    public JsonObject toJson() {
-      return new JsonObject()
-          .put("userId", userId)
-          .put("operationId", operationId())
-          .put("stripeGrantId", stripeGrantId())
-          .put("kind", kind.wire())
-          .put("local", local == null ? null : local.describe())
-          .put("stripe", remote == null ? null : remote.describe());
+    public ReconcileRun.DriftReport report() {
+      ReconcileRun.Side here = local == null ? null : new ReconcileRun.Side(local.grant().stripeGrantId(),
+          local.expectedCents(), local.voided(),
+          local.grant().expiresAt() == null ? null : local.grant().expiresAt().getEpochSecond());
+      ReconcileRun.Side there = remote == null ? null
+          : new ReconcileRun.Side(remote.id(), remote.cents(), remote.voided(), remote.expiresAt());
+      return new ReconcileRun.DriftReport(userId, operationId(), stripeGrantId(), kind, here, there);
     }
+
   }
 
   /** @param owner the user an unknown Stripe grant is reported under (the customer's user) */

@@ -6,6 +6,8 @@ import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.auth.ApiTokens;
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.domain.Command;
+import io.creditledger.wire.Commands;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -31,18 +33,21 @@ import java.util.function.IntConsumer;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   private static final long SHUTDOWN_GRACE_SECONDS = 30;
+  private static final long REQUEST_TIMEOUT_MS = 30_000;
   /** Admin runs that work through every user (resets, reconciliation) may take this long. */
-  private static final long RESET_RUN_TIMEOUT_MS = 15 * 60 * 1000;
+  private static final long ADMIN_RUN_TIMEOUT_MS = 15 * 60 * 1000;
 
   private final LedgerConfig config;
   private final ApiTokens tokens;
   private final IntConsumer boundPort;
+  private final Commands commands;
   private LedgerClient ledger;
   private HttpServer server;
 
-  public HttpVerticle(LedgerConfig config, ApiTokens tokens, IntConsumer boundPort) {
+  public HttpVerticle(LedgerConfig config, ApiTokens tokens, Commands commands, IntConsumer boundPort) {
     this.config = config;
     this.tokens = tokens;
+    this.commands = commands;
     this.boundPort = boundPort;
   }
 
@@ -58,27 +63,35 @@ public final class HttpVerticle extends VerticleBase {
     jsonBody(router.post("/v1/stripe/webhook")).handler(this::stripeWebhook);
     router.route("/v1/*").handler(new BearerAuth(tokens));
 
-    jsonBody(router.put("/v1/users/:userId")).handler(withBody(Addresses.USER_PUT, "userId"));
-    router.get("/v1/users/:userId").handler(withPath(Addresses.USER_GET, "userId"));
+    jsonBody(router.put("/v1/users/:userId")).handler(withBody(Addresses.USER_PUT, commands::putUser, "userId"));
+    router.get("/v1/users/:userId").handler(withPath(Addresses.USER_GET, commands::getUser, "userId"));
     jsonBody(router.post("/v1/users/:userId/grants")).handler(this::createGrant);
-    router.get("/v1/users/:userId/grants").handler(withPage(Addresses.GRANT_LIST));
-    jsonBody(router.post("/v1/users/:userId/consume")).handler(withBody(Addresses.CONSUME, "userId"));
-    router.get("/v1/users/:userId/balance").handler(withPath(Addresses.BALANCE, "userId"));
-    router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL));
-    jsonBody(router.post("/v1/grants/:operationId/revoke")).handler(withBody(Addresses.GRANT_REVOKE, "operationId"));
-    jsonBody(router.post("/v1/referrals")).handler(withBody(Addresses.REFERRAL_CREATE));
-    jsonBody(router.put("/v1/users/:userId/api-keys/:type")).handler(withBody(Addresses.API_KEY_PUT, "userId", "type"));
-    router.get("/v1/users/:userId/api-keys/:type").handler(withPath(Addresses.API_KEY_GET, "userId", "type"));
-    router.delete("/v1/users/:userId/api-keys/:type").handler(withPath(Addresses.API_KEY_DELETE, "userId", "type"));
-    jsonBody(router.post("/v1/admin/resets/run")).handler(this::runResets);
+    router.get("/v1/users/:userId/grants").handler(withPage(Addresses.GRANT_LIST, commands::listGrants));
+    jsonBody(router.post("/v1/users/:userId/consume")).handler(withBody(Addresses.CONSUME, commands::consume, "userId"));
+    router.get("/v1/users/:userId/balance").handler(withPath(Addresses.BALANCE, commands::balance, "userId"));
+    router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal));
+    jsonBody(router.post("/v1/grants/:operationId/revoke"))
+        .handler(withBody(Addresses.GRANT_REVOKE, commands::revoke, "operationId"));
+    jsonBody(router.post("/v1/referrals")).handler(withBody(Addresses.REFERRAL_CREATE, commands::refer));
+    jsonBody(router.put("/v1/users/:userId/api-keys/:type"))
+        .handler(withBody(Addresses.API_KEY_PUT, commands::putApiKey, "userId", "type"));
+    router.get("/v1/users/:userId/api-keys/:type")
+        .handler(withPath(Addresses.API_KEY_GET, commands::apiKeyRef, "userId", "type"));
+    router.delete("/v1/users/:userId/api-keys/:type")
+        .handler(withPath(Addresses.API_KEY_DELETE, commands::apiKeyRef, "userId", "type"));
+    jsonBody(router.post("/v1/admin/resets/run")).handler(ctx -> forward(ctx, Addresses.RESETS_RUN,
+        c -> commands.runResets(new JsonObject()), ADMIN_RUN_TIMEOUT_MS));
     router.get("/v1/admin/audit").handler(ctx -> forward(ctx, Addresses.AUDIT, c -> {
       String userId = c.queryParams().get("userId");
-      return userId == null ? new JsonObject() : new JsonObject().put("userId", userId);
+      return commands.audit(userId == null ? new JsonObject() : new JsonObject().put("userId", userId));
     }));
     router.get("/v1/admin/outbox").handler(this::listOutbox);
-    jsonBody(router.post("/v1/admin/stripe/reconcile")).handler(this::reconcile);
-    router.get("/v1/admin/stripe/reconcile").handler(withPath(Addresses.STRIPE_RECONCILE_LAST));
-    jsonBody(router.post("/v1/admin/outbox/:outboxId/retry")).handler(this::retryOutbox);
+    jsonBody(router.post("/v1/admin/stripe/reconcile")).handler(ctx -> forward(ctx, Addresses.STRIPE_RECONCILE,
+        c -> commands.reconcile(c.body().length() == 0 ? new JsonObject() : jsonBody(c)), ADMIN_RUN_TIMEOUT_MS));
+    router.get("/v1/admin/stripe/reconcile")
+        .handler(withPath(Addresses.STRIPE_RECONCILE_LAST, commands::lastReconcile));
+    jsonBody(router.post("/v1/admin/outbox/:outboxId/retry")).handler(ctx -> forward(ctx, Addresses.OUTBOX_RETRY,
+        c -> commands.retryOutbox(new JsonObject().put("outboxId", number(c.pathParam("outboxId"), "outboxId")))));
 
     router.errorHandler(404, ctx -> HttpJson.error(ctx, ErrorCode.NOT_FOUND, "No such endpoint"));
     router.errorHandler(405, ctx -> HttpJson.error(ctx, ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed here"));
@@ -145,41 +158,20 @@ public final class HttpVerticle extends VerticleBase {
         });
   }
 
-  /** Forwards a bodiless request: the named path parameters become the message. */
-  private Handler<RoutingContext> withPath(String address, String... pathParams) {
-    return ctx -> forward(ctx, address, c -> pathParams(c, new JsonObject(), pathParams));
+  /** Forwards a bodiless request: the named path parameters are read into the address's command. */
+  private Handler<RoutingContext> withPath(String address, Function<JsonObject, Command> read, String... pathParams) {
+    return ctx -> forward(ctx, address, c -> read.apply(pathParams(c, new JsonObject(), pathParams)));
   }
 
-  /** Forwards a JSON body with the named path parameters put into it (the path wins). */
-  private Handler<RoutingContext> withBody(String address, String... pathParams) {
-    return ctx -> forward(ctx, address, c -> pathParams(c, jsonBody(c), pathParams));
+  /** Forwards a JSON body with the named path parameters put into it (the path wins), read into the command. */
+  private Handler<RoutingContext> withBody(String address, Function<JsonObject, Command> read, String... pathParams) {
+    return ctx -> forward(ctx, address, c -> read.apply(pathParams(c, jsonBody(c), pathParams)));
   }
 
   private void stripeWebhook(RoutingContext ctx) {
-    forward(ctx, Addresses.STRIPE_WEBHOOK, c -> new JsonObject()
+    forward(ctx, Addresses.STRIPE_WEBHOOK, c -> commands.stripeWebhook(new JsonObject()
         .put("payload", c.body().asString("UTF-8") == null ? "" : c.body().asString("UTF-8"))
-        .put("signature", c.request().getHeader("Stripe-Signature")));
-  }
-
-  /** Waits for the whole backlog (up to {@value #RESET_RUN_TIMEOUT_MS} ms) rather than the usual 30 s. */
-  private void runResets(RoutingContext ctx) {
-    ledger.request(Addresses.RESETS_RUN, new JsonObject(), RESET_RUN_TIMEOUT_MS)
-        .onSuccess(reply -> HttpJson.send(ctx, 200, reply.body()))
-        .onFailure(e -> fail(ctx, e));
-  }
-
-  /** Lists every mirrored customer's grants from Stripe, paced: like resets, it may take minutes. */
-  private void reconcile(RoutingContext ctx) {
-    JsonObject body;
-    try {
-      body = ctx.body().length() == 0 ? new JsonObject() : jsonBody(ctx);
-    } catch (LedgerException e) {
-      HttpJson.error(ctx, e);
-      return;
-    }
-    ledger.request(Addresses.STRIPE_RECONCILE, body, RESET_RUN_TIMEOUT_MS)
-        .onSuccess(reply -> HttpJson.send(ctx, 200, reply.body()))
-        .onFailure(e -> fail(ctx, e));
+        .put("signature", c.request().getHeader("Stripe-Signature"))));
   }
 
   private void listOutbox(RoutingContext ctx) {
@@ -189,12 +181,8 @@ public final class HttpVerticle extends VerticleBase {
       if (status != null) {
         message.put("status", status);
       }
-      return message;
+      return commands.listOutbox(message);
     });
-  }
-
-  private void retryOutbox(RoutingContext ctx) {
-    forward(ctx, Addresses.OUTBOX_RETRY, c -> new JsonObject().put("outboxId", number(c.pathParam("outboxId"), "outboxId")));
   }
 
   /** Admin grants need the admin token; the other types the service token. */
@@ -204,13 +192,14 @@ public final class HttpVerticle extends VerticleBase {
       if ("admin".equals(body.getValue("type")) && c.get(BearerAuth.ROLE) != ApiTokens.Role.ADMIN) {
         throw new LedgerException(ErrorCode.FORBIDDEN, "Admin grants need the admin token");
       }
-      return body;
+      return commands.grant(body);
     });
   }
 
-  /** A paginated list of one user: {@code ?limit=&before=} become numbers of the message. */
-  private Handler<RoutingContext> withPage(String address) {
-    return ctx -> forward(ctx, address, c -> queryNumbers(c, pathParams(c, new JsonObject(), "userId"), "limit", "before"));
+  /** A paginated list of one user: {@code ?limit=&before=} become numbers of the command. */
+  private Handler<RoutingContext> withPage(String address, Function<JsonObject, Command> read) {
+    return ctx -> forward(ctx, address,
+        c -> read.apply(queryNumbers(c, pathParams(c, new JsonObject(), "userId"), "limit", "before")));
   }
 
   private static JsonObject queryNumbers(RoutingContext ctx, JsonObject into, String... names) {
@@ -238,15 +227,20 @@ public final class HttpVerticle extends VerticleBase {
     return into;
   }
 
-  private void forward(RoutingContext ctx, String address, Function<RoutingContext, JsonObject> message) {
-    JsonObject body;
+  private void forward(RoutingContext ctx, String address, Function<RoutingContext, Command> command) {
+    forward(ctx, address, command, REQUEST_TIMEOUT_MS);
+  }
+
+  /** Reads the request into its command here, at the edge, and sends the command (not JSON) to the ledger. */
+  private void forward(RoutingContext ctx, String address, Function<RoutingContext, Command> command, long timeoutMs) {
+    Command request;
     try {
-      body = message.apply(ctx);
+      request = command.apply(ctx);
     } catch (LedgerException e) {
       HttpJson.error(ctx, e);
       return;
     }
-    ledger.request(address, body)
+    ledger.send(address, request, timeoutMs)
         .onSuccess(reply -> {
           if (reply.replayed()) {
             ctx.response().putHeader("Idempotent-Replayed", "true");

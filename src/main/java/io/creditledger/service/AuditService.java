@@ -1,14 +1,12 @@
 package io.creditledger.service;
 
-import io.creditledger.store.LedgerAudit;
-import io.creditledger.wire.Input;
-import io.creditledger.wire.Reply;
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.AuditReport;
+import io.creditledger.domain.Command;
+import io.creditledger.store.LedgerAudit;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-
-import java.util.Set;
 
 /** The audit over the event bus ({@code ledger.audit}) and HTTP ({@code GET /v1/admin/audit}). */
 public final class AuditService {
@@ -20,10 +18,7 @@ public final class AuditService {
     this.audit = new LedgerAudit(config);
   }
 
-  /** {@code {userId?}} → {@code {ok, checkedAt, userId, problems}}. */
-  public Future<Reply> run(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId"));
-    String userId = in.has("userId") ? in.id("userId") : null;
-    return audit.run(pool, userId).map(Reply::ok);
+  public Future<Answer<AuditReport>> run(Command.RunAudit c) {
+    return audit.run(pool, c.userId()).map(Answer::ok);
   }
 }

@@ -2,7 +2,9 @@ package io.creditledger.service;
 
 import io.creditledger.domain.OperationKind;
 
-import io.creditledger.wire.Reply;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.GrantView;
+import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 
@@ -22,13 +24,13 @@ public final class GrantOnce {
   }
 
   /** Runs inside the caller's transaction. */
-  public Future<Reply> write(SqlConnection conn, String userId, GrantWriter.Spec spec, Instant now) {
+  public Future<Answer<GrantView.Created>> write(SqlConnection conn, String userId, GrantWriter.Spec spec, Instant now) {
     return locks.lockForOperation(conn, userId, spec.operationId(), now).compose(locked -> {
       if (locked.operation() != null) {
         return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), spec.operationId(),
-            OperationKind.GRANT, spec.canonical(userId)));
+            OperationKind.GRANT, spec.canonical(userId), Json::readCreated));
       }
-      return grants.write(conn, locked.user(), spec, now).map(w -> Reply.created(w.json()));
+      return grants.write(conn, locked.user(), spec, now).map(w -> Answer.created(w.answer()));
     });
   }
 }

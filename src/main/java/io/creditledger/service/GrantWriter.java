@@ -9,7 +9,8 @@ import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.store.LedgerStore;
-import io.creditledger.wire.GrantJson;
+import io.creditledger.domain.GrantView;
+import io.creditledger.wire.Json;
 import io.creditledger.domain.User;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.money.CentsPerCredit;
@@ -72,7 +73,8 @@ public final class GrantWriter {
   public record Value(long cents, BigDecimal centsPerCredit) {
   }
 
-  public record Written(Grant grant, long debtSettled, JsonObject json) {
+  /** The grant as written, and as answered. */
+  public record Written(Grant grant, GrantView.Created answer) {
   }
 
   public Future<Written> write(SqlConnection conn, User user, Spec spec, Instant now) {
@@ -102,10 +104,10 @@ public final class GrantWriter {
               "Debt of " + p.amount() + " credits paid by grant " + spec.operationId());
         }
         Grant after = grant.withBalance(batch.balanceOf(grant));
-        JsonObject json = GrantJson.of(after, now).put("debtSettled", settled);
+        GrantView.Created answer = new GrantView.Created(GrantView.of(after, now), settled);
         Future<Void> journal = store.apply(conn, user.userId(), batch, now);
         Future<Void> operation = store.insertOperation(conn, spec.operationId(), user.userId(), OperationKind.GRANT,
-            spec.canonical(user.userId()), 201, json, now);
+            spec.canonical(user.userId()), 201, Json.created(answer), now);
         Future<Void> mirror = grant.mirrored() && spec.stripeGrantId() == null
             ? outbox.enqueueCreate(conn, after, config.stripe().currency(), now) : Future.succeededFuture();
         Future<List<LedgerStore.PendingRefund>> waiting = spec.type() == GrantType.PURCHASE
@@ -113,7 +115,7 @@ public final class GrantWriter {
             : Future.succeededFuture(List.of());
         return Future.all(journal, operation, mirror, waiting)
             .compose(done -> refunds.applyPending(conn, after, waiting.result(), now))
-            .map(done -> new Written(after, settled, json));
+            .map(done -> new Written(after, answer));
       });
     });
   }

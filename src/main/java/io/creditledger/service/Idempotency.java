@@ -1,24 +1,27 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.Answer;
 import io.creditledger.domain.OperationKind;
-
-import io.creditledger.store.LedgerStore;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
-import io.creditledger.wire.Reply;
+import io.creditledger.store.LedgerStore;
+import io.vertx.core.json.JsonObject;
+
+import java.util.function.Function;
 
 /**
- * operationIds are globally unique. The same id with the same request is a replay and gets the stored answer;
- * the same id with anything else (another operation, another user, another amount) is a conflict.
+ * operationIds are globally unique. The same id with the same request is a replay and gets the stored answer (read
+ * back with the same code that wrote it); the same id with anything else (another operation, another user, another
+ * amount) is a conflict.
  */
 final class Idempotency {
   private Idempotency() {
   }
 
-  static Reply replayOrConflict(LedgerStore.StoredOperation stored, String operationId, OperationKind kind,
-                                String request) {
+  static <T> Answer<T> replayOrConflict(LedgerStore.StoredOperation stored, String operationId, OperationKind kind,
+                                        String request, Function<JsonObject, T> read) {
     if (stored.kind().equals(kind.wire()) && stored.request().equals(request)) {
-      return Reply.replay(stored.status(), stored.response());
+      return Answer.replay(read.apply(stored.response()), stored.status() == 201);
     }
     throw conflict(operationId);
   }

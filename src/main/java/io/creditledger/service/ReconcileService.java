@@ -1,28 +1,27 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
 import io.creditledger.domain.MirrorDrift;
+import io.creditledger.domain.ReconcileRun;
+import io.creditledger.wire.Json;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.stripe.CreditGrantPayload;
 import io.creditledger.stripe.StripeGateway;
 import com.stripe.model.billing.CreditGrant;
-import io.creditledger.wire.Input;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
-import io.creditledger.wire.Reply;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.retry.RatePacer;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -53,35 +52,21 @@ public final class ReconcileService {
     this.worker = worker;
   }
 
-  /** What one run found. */
-  public record Result(long runId, int checked, List<MirrorDrift.Drift> drift, boolean repaired) {
-    public JsonObject toJson() {
-      JsonArray out = new JsonArray();
-      drift.forEach(d -> out.add(d.toJson()));
-      return new JsonObject().put("runId", runId).put("checked", checked).put("repaired", repaired).put("drift", out);
-    }
-  }
-
-  /** {@code {userId?, repair?}} → {@code {runId, checked, repaired, drift:[...]}}. */
-  public Future<Reply> run(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "repair"));
-    String userId = in.has("userId") ? in.id("userId") : null;
-    boolean repair = in.optionalBoolean("repair", false);
-    return reconcile(userId, repair).map(result -> Reply.ok(result.toJson()));
+  public Future<Answer<ReconcileRun>> run(Command.Reconcile c) {
+    return reconcile(c.userId(), c.repair()).map(Answer::ok);
   }
 
   /** The last run as it was answered; 404 when none ran yet. */
-  public Future<Reply> last(JsonObject body) {
-    Input.of(body, Set.of());
+  public Future<Answer<ReconcileRun>> last(Command.LastReconcile c) {
     return store.lastRun(pool).map(last -> {
       if (last == null) {
         throw new LedgerException(ErrorCode.RECONCILE_NOT_RUN, "No reconciliation has run yet");
       }
-      return Reply.ok(last);
+      return Answer.ok(Json.readReconcileRun(last));
     });
   }
 
-  public Future<Result> reconcile(String userId, boolean repair) {
+  public Future<ReconcileRun> reconcile(String userId, boolean repair) {
     if (gateway == null) {
       return Future.failedFuture(new LedgerException(ErrorCode.STRIPE_NOT_CONFIGURED,
           "STRIPE_API_KEY is not set: there is no Stripe to reconcile with"));
@@ -93,11 +78,13 @@ public final class ReconcileService {
     return customers(userId, "", pacer, drift, checked)
         .compose(v -> repair && !drift.isEmpty() ? repair(drift) : Future.succeededFuture())
         .compose(v -> {
-          JsonArray json = new JsonArray();
-          drift.forEach(d -> json.add(d.toJson()));
-          return store.recordRun(pool, userId, repair, checked[0], json, started, Now.of(config.clock()));
-        })
-        .map(runId -> new Result(runId, checked[0], List.copyOf(drift), repair && !drift.isEmpty()));
+          List<ReconcileRun.DriftReport> reports = drift.stream().map(MirrorDrift.Drift::report).toList();
+          Instant finished = Now.of(config.clock());
+          ReconcileRun run = new ReconcileRun(0, userId, repair, checked[0], repair && !drift.isEmpty(), reports, started,
+              finished);
+          return store.recordRun(pool, run, Json.reconcileRun(run)).map(runId -> new ReconcileRun(runId, userId, repair,
+              run.checked(), run.repaired(), reports, started, finished));
+        });
   }
 
   /** One page of customers after {@code after}, then the next. */

@@ -4,10 +4,12 @@ import io.creditledger.domain.OperationKind;
 
 import io.creditledger.domain.GrantType;
 import io.creditledger.store.LedgerStore;
-import io.creditledger.wire.Input;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
-import io.creditledger.wire.Reply;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
+import io.creditledger.domain.Referral;
+import io.creditledger.wire.Json;
 import io.creditledger.domain.User;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
@@ -18,7 +20,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Instant;
-import java.util.Set;
 
 /**
  * A referral credits both users in one transaction: {@code <operationId>-referrer} to the referrer and
@@ -44,26 +45,19 @@ public final class ReferralService {
     this.resets = resets;
   }
 
-  public Future<Reply> refer(JsonObject body) {
-    Input in = Input.of(body, Set.of("operationId", "referrerId", "referredId", "credits"));
-    String operationId = in.id("operationId");
-    String referrerId = in.id("referrerId");
-    String referredId = in.id("referredId");
-    long credits = in.integer("credits", 1, config.maxCreditsPerOperation());
-    if (referrerId.equals(referredId)) {
-      throw Input.invalid("referredId", "must differ from referrerId");
-    }
-    String request = new JsonObject().put("referrerId", referrerId).put("referredId", referredId)
-        .put("credits", credits).encode();
+  public Future<Answer<Referral>> refer(Command.Refer c) {
+    String request = new JsonObject().put("referrerId", c.referrerId()).put("referredId", c.referredId())
+        .put("credits", c.credits()).encode();
     Instant now = Now.of(config.clock());
-    return transactions.run(new Transactions.Failure(operationId, referrerId, body), conn ->
-        lockInOrder(conn, referrerId, referredId).compose(pair ->
-            store.findOperation(conn, operationId).compose(stored -> {
+    return transactions.run(Transactions.Failure.of(c.operationId(), c.referrerId(), c), conn ->
+        lockInOrder(conn, c.referrerId(), c.referredId()).compose(pair ->
+            store.findOperation(conn, c.operationId()).compose(stored -> {
               if (stored != null) {
-                return Future.succeededFuture(Idempotency.replayOrConflict(stored, operationId, OperationKind.REFERRAL, request));
+                return Future.succeededFuture(Idempotency.replayOrConflict(stored, c.operationId(),
+                    OperationKind.REFERRAL, request, Json::readReferral));
               }
               return resetsFirst(conn, pair, now)
-                  .compose(current -> referLocked(conn, operationId, current, credits, request, now));
+                  .compose(current -> referLocked(conn, c.operationId(), current, c.credits(), request, now));
             })));
   }
 
@@ -93,7 +87,7 @@ public final class ReferralService {
         resets.resetIfDue(conn, pair.referred(), now).map(referred -> new Pair(referrer, referred)));
   }
 
-  private Future<Reply> referLocked(SqlConnection conn, String operationId, Pair pair, long credits, String request,
+  private Future<Answer<Referral>> referLocked(SqlConnection conn, String operationId, Pair pair, long credits, String request,
                                     Instant now) {
     User referrer = pair.referrer();
     User referred = pair.referred();
@@ -119,15 +113,11 @@ public final class ReferralService {
           .compose(v -> store.insertReferral(conn, operationId, referrer.userId(), referred.userId(), credits, now))
           .compose(v -> grants.write(conn, referrer, toReferrer, now))
           .compose(a -> grants.write(conn, referred, toReferred, now).compose(b -> {
-            JsonObject response = new JsonObject()
-                .put("operationId", operationId)
-                .put("referrerId", referrer.userId())
-                .put("referredId", referred.userId())
-                .put("credits", credits)
-                .put("referrerGrant", a.json())
-                .put("referredGrant", b.json());
-            return store.insertOperation(conn, operationId, referrer.userId(), OperationKind.REFERRAL, request, 201, response, now)
-                .map(done -> Reply.created(response));
+            Referral referral = new Referral(operationId, referrer.userId(), referred.userId(), credits, a.answer(),
+                b.answer());
+            return store.insertOperation(conn, operationId, referrer.userId(), OperationKind.REFERRAL, request, 201,
+                    Json.referral(referral), now)
+                .map(done -> Answer.created(referral));
           }));
     });
   }

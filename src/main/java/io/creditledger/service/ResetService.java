@@ -11,10 +11,12 @@ import io.creditledger.domain.GrantType;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.Rollover;
 import io.creditledger.store.LedgerStore;
-import io.creditledger.wire.Input;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
-import io.creditledger.wire.Reply;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
+import io.creditledger.domain.ResetOutcome;
+import io.creditledger.wire.Json;
 import io.creditledger.domain.User;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.SyncFailures;
@@ -24,7 +26,6 @@ import io.creditledger.store.OutboxStore;
 import io.creditledger.time.Now;
 import io.creditledger.store.UserStore;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
@@ -34,7 +35,7 @@ import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Optional;
 
 /**
  * A user's monthly reset ({@code calculateAndApplyRollover}, then the new cycle's grants), inside a transaction
@@ -74,24 +75,27 @@ public final class ResetService {
     this.outbox = outbox;
   }
 
-  /** A reset done: the user as it left it, and the summary the scanner's address answers. */
-  private record Done(User user, JsonObject summary) {
+  /** A reset done: the user as it left it, and what it did. */
+  private record Done(User user, ResetOutcome outcome) {
   }
 
-  /** {@code {userId}} → {@code {userId, reset, ...}}; {@code reset} is false when the user was not due. */
-  public Future<Reply> apply(JsonObject body) {
-    String userId = Input.of(body, Set.of("userId")).id("userId");
+  /** What closing the cycle found: credits that expired, and what rolls over. */
+  private record Closed(long expired, Rollover.Plan rollover) {
+  }
+
+  /** The user's reset if due ({@code reset} false in the answer when not). */
+  public Future<Answer<ResetOutcome>> apply(Command.ApplyReset c) {
+    String userId = c.userId();
     Instant now = Now.of(config.clock());
-    return transactions.run(new Transactions.Failure(CycleGrants.resetFailure(userId), userId, body), conn ->
+    return transactions.run(Transactions.Failure.of(CycleGrants.resetFailure(userId), userId, c), conn ->
         users.lock(conn, userId).compose(user -> {
           if (user == null) {
             throw LedgerException.userNotFound(userId);
           }
           if (!due(user, now)) {
-            return Future.succeededFuture(Reply.ok(new JsonObject().put("userId", userId).put("reset", false)
-                .put("nextQuotaReset", user.nextQuotaReset().toString())));
+            return Future.succeededFuture(Answer.ok(ResetOutcome.notDue(userId, user.nextQuotaReset())));
           }
-          return reset(conn, user, now).map(done -> Reply.ok(done.summary()));
+          return reset(conn, user, now).map(done -> Answer.ok(done.outcome()));
         })).recover(failure -> failed(userId, failure, now));
   }
 
@@ -101,7 +105,7 @@ public final class ResetService {
    * the scanner backs the user off and carries on. Failures the retries gave up on are recorded by
    * {@link Transactions} already.
    */
-  private Future<Reply> failed(String userId, Throwable failure, Instant now) {
+  private Future<Answer<ResetOutcome>> failed(String userId, Throwable failure, Instant now) {
     if (failure instanceof LedgerException || failure instanceof Transactions.GaveUp) {
       return Future.failedFuture(failure);
     }
@@ -125,8 +129,8 @@ public final class ResetService {
    * got there first), so what the read shows belongs to the current cycle.
    */
   public Future<Void> applyDue(String userId, Instant now) {
-    return transactions.run(new Transactions.Failure(CycleGrants.resetFailure(userId), userId,
-            new JsonObject().put("userId", userId)),
+    return transactions.run(Transactions.Failure.of(CycleGrants.resetFailure(userId), userId,
+            new Command.ApplyReset(userId)),
         conn -> users.lock(conn, userId).compose(user -> user == null ? Future.succeededFuture()
             : resetIfDue(conn, user, now).mapEmpty()));
   }
@@ -142,58 +146,75 @@ public final class ResetService {
     User after = user.startingCycle(next);
     String operationId = CycleGrants.reset(userId, boundary);
     String rolloverId = CycleGrants.rollover(userId, boundary);
-    JsonObject summary = new JsonObject().put("userId", userId).put("reset", true)
-        .put("cycleEnded", boundary.toString()).put("nextQuotaReset", next.toString());
-    List<String> granted = new ArrayList<>();
-    return store.liveGrants(conn, userId, now).compose(live -> {
-      JournalBatch batch = new JournalBatch();
-      Expiry.sweep(live, batch, now);
-      long expired = -batch.entries().stream().mapToLong(JournalBatch.Entry::delta).sum();
-      Rollover.Plan rollover = Rollover.plan(live, now);
-      for (Grant source : rollover.sources()) {
-        batch.add(source, -source.balance(), JournalKind.ROLLOVER_OUT, operationId, "Rolled over into " + rolloverId);
+    return store.liveGrants(conn, userId, now)
+        .compose(live -> closeCycle(conn, userId, live, operationId, rolloverId, now))
+        .compose(closed -> rollOver(conn, after, closed.rollover(), rolloverId, boundary, now)
+            .compose(rolled -> freeGrant(conn, after, next, now)
+                .compose(free -> referralGrant(conn, after, next, now)
+                    .compose(referral -> {
+                      List<String> granted = new ArrayList<>();
+                      rolled.ifPresent(granted::add);
+                      free.ifPresent(granted::add);
+                      referral.ifPresent(granted::add);
+                      ResetOutcome outcome = new ResetOutcome(userId, true, boundary, next, closed.expired(),
+                          closed.rollover().total(), List.copyOf(granted));
+                      return Future.all(
+                          store.finishReset(conn, userId, next, now),
+                          store.insertOperation(conn, operationId, userId, OperationKind.RESET,
+                              new JsonObject().put("userId", userId).put("boundary", boundary.toString()).encode(), 200,
+                              Json.resetOutcome(outcome), now))
+                          .map(done -> new Done(after, outcome));
+                    }))));
+  }
+
+  /** Journals expiry and the rollover's outflow, closes the rolled-over grants and voids their mirrors. */
+  private Future<Closed> closeCycle(SqlConnection conn, String userId, List<Grant> live, String operationId,
+                                    String rolloverId, Instant now) {
+    JournalBatch batch = new JournalBatch();
+    Expiry.sweep(live, batch, now);
+    long expired = -batch.entries().stream().mapToLong(JournalBatch.Entry::delta).sum();
+    Rollover.Plan rollover = Rollover.plan(live, now);
+    for (Grant source : rollover.sources()) {
+      batch.add(source, -source.balance(), JournalKind.ROLLOVER_OUT, operationId, "Rolled over into " + rolloverId);
+    }
+    List<Future<Void>> writes = new ArrayList<>();
+    writes.add(store.apply(conn, userId, batch, now));
+    writes.add(store.closeRolledOver(conn, rollover.sources(), "rolled over into " + rolloverId, now));
+    for (Grant source : rollover.sources()) {
+      if (source.mirrored()) {
+        writes.add(outbox.enqueueVoid(conn, source, now));
       }
-      summary.put("expired", expired).put("rolledOver", rollover.total());
-      List<Future<Void>> writes = new ArrayList<>();
-      writes.add(store.apply(conn, userId, batch, now));
-      writes.add(store.closeRolledOver(conn, rollover.sources(), "rolled over into " + rolloverId, now));
-      for (Grant source : rollover.sources()) {
-        if (source.mirrored()) {
-          writes.add(outbox.enqueueVoid(conn, source, now));
-        }
-      }
-      return Future.all(writes).compose(done -> rollOver(conn, after, rollover, rolloverId, boundary, now))
-          .map(rolled -> {
-            if (rolled) {
-              granted.add(rolloverId);
-            }
-            return null;
-          });
-    }).compose(done -> config.freeGrantCredits() == 0 ? Future.succeededFuture()
-        : grants.write(conn, after, new GrantWriter.Spec(CycleGrants.free(userId, next), GrantType.FREE,
-            config.freeGrantCredits(), null, next), now).map(w -> granted.add(w.grant().operationId()))
-    ).compose(done -> store.referralsOf(conn, userId)).compose(referrals -> {
+    }
+    return Future.all(writes).map(done -> new Closed(expired, rollover));
+  }
+
+  /** The new cycle's free grant, when there is one. */
+  private Future<Optional<String>> freeGrant(SqlConnection conn, User user, Instant next, Instant now) {
+    if (config.freeGrantCredits() == 0) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return grants.write(conn, user, new GrantWriter.Spec(CycleGrants.free(user.userId(), next), GrantType.FREE,
+        config.freeGrantCredits(), null, next), now).map(w -> Optional.of(w.grant().operationId()));
+  }
+
+  /** The new cycle's referral grant, for a user who took part in referrals. */
+  private Future<Optional<String>> referralGrant(SqlConnection conn, User user, Instant next, Instant now) {
+    return store.referralsOf(conn, user.userId()).compose(referrals -> {
       long credits = referrals * config.resets().referralCreditsPerReferral();
       if (credits == 0) {
-        return Future.succeededFuture();
+        return Future.succeededFuture(Optional.empty());
       }
-      String referralId = CycleGrants.referral(userId, next);
-      return grants.write(conn, after, new GrantWriter.Spec(referralId, GrantType.REFERRAL, credits,
-          "Referral credits for " + referrals + " referrals", next), now).map(w -> granted.add(referralId));
-    }).compose(done -> {
-      summary.put("grants", new JsonArray(granted));
-      return Future.all(
-          store.finishReset(conn, userId, next, now),
-          store.insertOperation(conn, operationId, userId, OperationKind.RESET,
-              new JsonObject().put("userId", userId).put("boundary", boundary.toString()).encode(), 200, summary, now));
-    }).map(done -> new Done(after, summary));
+      String referralId = CycleGrants.referral(user.userId(), next);
+      return grants.write(conn, user, new GrantWriter.Spec(referralId, GrantType.REFERRAL, credits,
+          "Referral credits for " + referrals + " referrals", next), now).map(w -> Optional.of(referralId));
+    });
   }
 
   /** Opens the rollover grant, worth its sources' value, and records where its credits came from. */
-  private Future<Boolean> rollOver(SqlConnection conn, User user, Rollover.Plan rollover, String rolloverId,
+  private Future<Optional<String>> rollOver(SqlConnection conn, User user, Rollover.Plan rollover, String rolloverId,
                                    Instant boundary, Instant now) {
     if (rollover.total() == 0) {
-      return Future.succeededFuture(false);
+      return Future.succeededFuture(Optional.empty());
     }
     BigDecimal price = BigDecimal.valueOf(rollover.cents())
         .divide(BigDecimal.valueOf(rollover.total()), CentsPerCredit.MAX_SCALE, RoundingMode.HALF_UP);
@@ -202,6 +223,6 @@ public final class ResetService {
         new GrantWriter.Value(rollover.cents(), price), null);
     return grants.write(conn, user, spec, JournalKind.ROLLOVER_IN, now)
         .compose(w -> store.insertRolloverSources(conn, w.grant().grantId(), rollover.sources()))
-        .map(true);
+        .map(Optional.of(rolloverId));
   }
 }

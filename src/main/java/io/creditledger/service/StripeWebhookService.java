@@ -6,7 +6,9 @@ import com.stripe.net.Webhook;
 import io.creditledger.wire.Input;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
-import io.creditledger.wire.Reply;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
+import io.creditledger.domain.WebhookOutcome;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.SyncFailures;
 import io.creditledger.db.Transactions;
@@ -60,9 +62,10 @@ public final class StripeWebhookService {
   private final StripeGateway gateway;
   private final UserStore users = new UserStore();
 
+  /** @param gateway null without a Stripe API key (refunds then resolve only through local grants) */
   public StripeWebhookService(Vertx vertx, Pool pool, LedgerConfig config, Transactions transactions,
                               LedgerStore store, GrantOnce grantOnce, GrantWriter grants, GrantRevoker revoker,
-                              Refunds refunds, UserLocks locks, OutboxStore outbox) {
+                              Refunds refunds, UserLocks locks, OutboxStore outbox, StripeGateway gateway) {
     this.vertx = vertx;
     this.pool = pool;
     this.config = config;
@@ -74,19 +77,18 @@ public final class StripeWebhookService {
     this.refunds = refunds;
     this.locks = locks;
     this.outbox = outbox;
-    this.gateway = config.stripe().relayEnabled() ? new StripeGateway(config.stripe()) : null;
+    this.gateway = gateway;
   }
 
-  /** {@code {payload, signature}}: the raw body and the Stripe-Signature header. */
-  public Future<Reply> handle(JsonObject body) {
+  /** The raw body and the Stripe-Signature header. */
+  public Future<Answer<WebhookOutcome>> handle(Command.StripeWebhook c) {
     String secret = config.stripe().webhookSecret();
     if (secret == null) {
       throw new LedgerException(ErrorCode.WEBHOOK_NOT_CONFIGURED, "STRIPE_WEBHOOK_SECRET is not set");
     }
     // the signature is checked first: nothing about an unsigned request deserves a more specific answer
-    String payload = body.getValue("payload") instanceof String p ? p : "";
-    String signature = body.getValue("signature") instanceof String s && !s.isBlank() ? s : null;
-    verify(payload, signature, secret);
+    String payload = c.payload();
+    verify(payload, c.signature(), secret);
     JsonObject event;
     try {
       event = new JsonObject(payload);
@@ -108,8 +110,7 @@ public final class StripeWebhookService {
         conn -> StripeEvents.recordFirst(conn, eventId, type, now).compose(first -> first
             ? apply(conn, eventId, type, object, refundOperation, now)
             : Future.succeededFuture("duplicate_event"))))
-        .map(outcome -> Reply.ok(new JsonObject().put("received", true).put("eventId", eventId)
-            .put("type", type).put("outcome", outcome)));
+        .map(outcome -> Answer.ok(new WebhookOutcome(eventId, type, outcome)));
   }
 
   private void verify(String payload, String signature, String secret) {
@@ -171,7 +172,7 @@ public final class StripeWebhookService {
     GrantWriter.Spec spec = new GrantWriter.Spec(operationId, GrantType.PURCHASE, amount, PURCHASE_DESCRIPTION,
         null, paymentIntentId);
     return grantOnce.write(conn, userId, spec, now)
-        .map(reply -> reply.replayed() ? "replayed" : "granted")
+        .map(answer -> answer.replayed() ? "replayed" : "granted")
         .recover(e -> e instanceof LedgerException le
             ? failure(conn, eventId, operationId, userId, object, le.code() + ": " + le.getMessage(), now)
             : Future.failedFuture(e));

@@ -1,34 +1,24 @@
 package io.creditledger.service;
 
 import io.creditledger.store.UserStore;
-import io.creditledger.wire.Input;
 import io.creditledger.error.LedgerException;
-import io.creditledger.wire.Reply;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
 import io.creditledger.domain.User;
 import io.creditledger.db.Transactions;
 import io.creditledger.domain.CycleGrants;
 import io.creditledger.domain.GrantType;
 import io.creditledger.config.LedgerConfig;
-import io.creditledger.money.CentsPerCredit;
 import io.creditledger.time.Now;
 import io.creditledger.time.ResetCycle;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 
-import java.math.BigDecimal;
 import java.time.Instant;
-import java.util.Set;
-import java.util.regex.Pattern;
 
 /** Creates, updates and reads users. A new user's first cycle ends one reset cycle after its creation. */
 public final class UserService {
-  private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,190}");
-  private static final Pattern STRIPE_CUSTOMER = Pattern.compile("cus_[A-Za-z0-9]{1,250}");
-  private static final int MAX_REFERRAL_LIMIT = 1_000_000;
-  private static final Set<String> PUT_FIELDS = Set.of("userId", "email", "stripeCustomerId", "centsPerCredit",
-      "referralLimit");
 
   private final Pool pool;
   private final LedgerConfig config;
@@ -48,24 +38,15 @@ public final class UserService {
 
 
 
-  public Future<Reply> put(JsonObject body) {
-    Input in = Input.of(body, PUT_FIELDS);
-    String userId = in.id("userId");
-    String email = in.matching("email", EMAIL, "an email address");
-    boolean clearStripeCustomer = in.has("stripeCustomerId") && body.getValue("stripeCustomerId") == null;
-    String stripeCustomerId = in.optionalMatching("stripeCustomerId", STRIPE_CUSTOMER, "a Stripe customer id (cus_...)");
-    BigDecimal centsPerCredit = centsPerCredit(in);
+  public Future<Answer<User>> put(Command.PutUser c) {
     Instant now = Now.of(config.clock());
     Instant firstReset = config.resetCycle().firstReset(now);
-    boolean setReferralLimit = in.has("referralLimit");
-    Integer referralLimit = setReferralLimit && body.getValue("referralLimit") != null
-        ? (int) in.integer("referralLimit", 0, MAX_REFERRAL_LIMIT) : null;
-    UserStore.Upsert upsert = new UserStore.Upsert(userId, email, stripeCustomerId, clearStripeCustomer, centsPerCredit,
-        setReferralLimit, referralLimit);
-    return transactions.run(new Transactions.Failure(null, userId, body), conn ->
+    UserStore.Upsert upsert = new UserStore.Upsert(c.userId(), c.email(), c.stripeCustomerId(), c.clearStripeCustomer(),
+        c.centsPerCredit(), c.setReferralLimit(), c.referralLimit());
+    return transactions.run(Transactions.Failure.of(null, c.userId(), c), conn ->
         store.upsert(conn, upsert, config.defaultCentsPerCredit(), ResetCycle.anchorDay(now), firstReset, now)
             .compose(saved -> saved.created() ? firstFreeGrant(conn, saved.user(), now).map(saved) : Future.succeededFuture(saved)))
-        .map(saved -> saved.created() ? Reply.created(saved.user().toJson()) : Reply.ok(saved.user().toJson()));
+        .map(saved -> saved.created() ? Answer.created(saved.user()) : Answer.ok(saved.user()));
   }
 
   /** A new user starts with the first cycle's free grant, in the transaction that creates the user. */
@@ -79,28 +60,15 @@ public final class UserService {
   }
 
   /** The user as of now: a user whose cycle has ended is reset first, so the answer shows the current cycle. */
-  public Future<Reply> get(JsonObject body) {
-    String userId = Input.of(body, Set.of("userId")).id("userId");
+  public Future<Answer<User>> get(Command.GetUser c) {
     Instant now = Now.of(config.clock());
-    return store.find(pool, userId).compose(user -> {
+    return store.find(pool, c.userId()).compose(user -> {
       if (user == null) {
-        throw LedgerException.userNotFound(userId);
+        throw LedgerException.userNotFound(c.userId());
       }
       return ResetService.due(user, now)
-          ? resets.applyDue(userId, now).compose(v -> store.find(pool, userId))
+          ? resets.applyDue(c.userId(), now).compose(v -> store.find(pool, c.userId()))
           : Future.succeededFuture(user);
-    }).map(user -> Reply.ok(user.toJson()));
-  }
-
-  private static BigDecimal centsPerCredit(Input in) {
-    BigDecimal v = in.optionalDecimal("centsPerCredit");
-    if (v == null) {
-      return null;
-    }
-    try {
-      return CentsPerCredit.validate(v);
-    } catch (IllegalArgumentException e) {
-      throw Input.invalid("centsPerCredit", e.getMessage());
-    }
+    }).map(Answer::ok);
   }
 }

@@ -1,10 +1,10 @@
 package io.creditledger.store;
 
+import io.creditledger.domain.AuditReport;
+
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.templates.SqlTemplate;
@@ -72,8 +72,8 @@ public final class LedgerAudit {
     this.config = config;
   }
 
-  /** {@code {ok, checkedAt, problems: [{check, problem}]}}; {@code userId} null audits everyone. */
-  public Future<JsonObject> run(SqlClient client, String userId) {
+  /** Every problem the checks find; {@code userId} null audits everyone. */
+  public Future<AuditReport> run(SqlClient client, String userId) {
     Instant now = Now.of(config.clock());
     Map<String, Object> p = new HashMap<>();
     p.put("userId", userId);
@@ -93,14 +93,13 @@ public final class LedgerAudit {
       }));
     }
     return Future.all(checks).map(done -> {
-      JsonArray problems = new JsonArray();
+      List<AuditReport.Problem> problems = new ArrayList<>();
       for (int i = 0; i < names.size(); i++) {
         for (String problem : checks.get(i).result()) {
-          problems.add(new JsonObject().put("check", names.get(i)).put("problem", problem));
+          problems.add(new AuditReport.Problem(names.get(i), problem));
         }
       }
-      return new JsonObject().put("ok", problems.isEmpty()).put("checkedAt", now.toString())
-          .put("userId", userId).put("problems", problems);
+      return new AuditReport(problems.isEmpty(), now, userId, List.copyOf(problems));
     });
   }
 }

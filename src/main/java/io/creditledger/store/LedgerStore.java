@@ -2,6 +2,7 @@ package io.creditledger.store;
 
 import io.creditledger.domain.CloseReason;
 import io.creditledger.domain.Grant;
+import io.creditledger.domain.JournalEntry;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.GrantType;
@@ -443,23 +444,16 @@ public final class LedgerStore {
         .map(LedgerStore::grants);
   }
 
-  public Future<List<JsonObject>> journal(SqlClient conn, String userId, long before, int limit) {
+  public Future<List<JournalEntry>> journal(SqlClient conn, String userId, long before, int limit) {
     return SqlTemplate.forQuery(conn, JOURNAL)
         .execute(Map.of("userId", userId, "before", before, "limit", limit))
         .map(rows -> {
-          List<JsonObject> out = new ArrayList<>(rows.size());
+          List<JournalEntry> out = new ArrayList<>(rows.size());
           for (Row r : rows) {
-            out.add(new JsonObject()
-                .put("entryId", r.getLong("entry_id"))
-                .put("grantId", r.getLong("grant_id"))
-                .put("grantOperationId", r.getString("grant_operation_id"))
-                .put("grantType", r.getString("type"))
-                .put("operationId", r.getString("operation_id"))
-                .put("kind", r.getString("kind"))
-                .put("delta", r.getLong("delta"))
-                .put("balanceAfter", r.getLong("balance_after"))
-                .put("description", r.getString("description"))
-                .put("createdAt", r.getOffsetDateTime("created_at").toInstant().toString()));
+            out.add(new JournalEntry(r.getLong("entry_id"), r.getLong("grant_id"), r.getString("grant_operation_id"),
+                GrantType.fromWire(r.getString("type")), r.getString("operation_id"),
+                JournalKind.fromWire(r.getString("kind")), r.getLong("delta"), r.getLong("balance_after"),
+                r.getString("description"), r.getOffsetDateTime("created_at").toInstant()));
           }
           return out;
         });

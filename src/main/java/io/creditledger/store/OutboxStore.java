@@ -2,8 +2,9 @@ package io.creditledger.store;
 
 import io.creditledger.domain.MirrorDrift;
 import io.creditledger.domain.OutboxAction;
+import io.creditledger.domain.ReconcileRun;
 import io.creditledger.domain.OutboxStatus;
-import io.creditledger.domain.OutboxRow;
+import io.creditledger.store.OutboxRow;
 import io.creditledger.stripe.CreditGrantPayload;
 import io.creditledger.domain.Grant;
 import io.creditledger.db.Rows;
@@ -170,15 +171,15 @@ public final class OutboxStore {
         .map(rows -> rows.iterator().next().getString(0));
   }
 
-  public Future<Long> recordRun(SqlClient client, String userId, boolean repair, int checked, JsonArray drift,
-                                Instant startedAt, Instant finishedAt) {
+  /** Keeps a run (its answer, {@code json}, as it was given) and answers its id. */
+  public Future<Long> recordRun(SqlClient client, ReconcileRun run, JsonObject json) {
     Map<String, Object> p = new HashMap<>();
-    p.put("userId", userId);
-    p.put("repair", repair);
-    p.put("checked", checked);
-    p.put("drift", new JsonObject().put("drift", drift));
-    p.put("startedAt", sql(startedAt));
-    p.put("finishedAt", sql(finishedAt));
+    p.put("userId", run.userId());
+    p.put("repair", run.repair());
+    p.put("checked", run.checked());
+    p.put("drift", new JsonObject().put("drift", json.getJsonArray("drift")));
+    p.put("startedAt", sql(run.startedAt()));
+    p.put("finishedAt", sql(run.finishedAt()));
     return SqlTemplate.forQuery(client, INSERT_RUN).execute(p).map(rows -> rows.iterator().next().getLong(0));
   }
 
@@ -189,11 +190,12 @@ public final class OutboxStore {
         return null;
       }
       Row r = rows.iterator().next();
-      Object drift = r.getValue("drift");
-      JsonObject d = drift instanceof JsonObject j ? j : new JsonObject(String.valueOf(drift));
+      Object stored = r.getValue("drift");
+      JsonArray drift = (stored instanceof JsonObject j ? j : new JsonObject(String.valueOf(stored))).getJsonArray("drift");
       return new JsonObject().put("runId", r.getLong("run_id")).put("userId", r.getString("user_id"))
           .put("repair", r.getBoolean("repair")).put("checked", r.getInteger("checked"))
-          .put("drift", d.getJsonArray("drift"))
+          .put("repaired", r.getBoolean("repair") && !drift.isEmpty())
+          .put("drift", drift)
           .put("startedAt", Rows.instant(r, "started_at").toString())
           .put("finishedAt", Rows.instant(r, "finished_at").toString());
     });

@@ -1,7 +1,7 @@
 package io.creditledger.stripe;
 
 import io.creditledger.domain.OutboxAction;
-import io.creditledger.domain.OutboxRow;
+import io.creditledger.store.OutboxRow;
 import com.stripe.StripeClient;
 import com.stripe.exception.ApiConnectionException;
 import com.stripe.exception.ApiException;

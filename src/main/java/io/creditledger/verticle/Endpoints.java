@@ -1,6 +1,8 @@
 package io.creditledger.verticle;
 
 import io.creditledger.error.ErrorCode;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Errors;
 import io.creditledger.wire.Reply;
@@ -17,34 +19,55 @@ import org.slf4j.LoggerFactory;
 
 import java.util.function.Function;
 
-/** Serves a ledger operation on an event-bus address, turning its outcome into a reply or a failed reply. */
+/**
+ * Serves ledger operations on event-bus addresses: the request is the operation's command (sent by reference by the
+ * HTTP verticle and the typed client) or a JSON object, read once by the shared parser; the operation's typed
+ * answer is written as JSON by the wire package, with headers saying its status and whether it was replayed.
+ */
 public final class Endpoints {
   private static final Logger log = LoggerFactory.getLogger(Endpoints.class);
 
-  private Endpoints() {
+  private final EventBus bus;
+
+  public Endpoints(EventBus bus) {
+    this.bus = bus;
   }
 
-  public static Future<Void> serve(EventBus bus, String address, Function<JsonObject, Future<Reply>> operation) {
+  /**
+   * @param type the address's command
+   * @param parse reads the command from a JSON request
+   * @param operation runs it
+   * @param write writes the answer as JSON
+   */
+  public <C extends Command, R> Future<Void> serve(String address, Class<C> type, Function<JsonObject, C> parse,
+                                                   Function<C, Future<Answer<R>>> operation,
+                                                   Function<R, JsonObject> write) {
     MessageConsumer<Object> consumer = bus.consumer(address, message -> {
-      Future<Reply> outcome;
+      Future<Answer<R>> outcome;
       try {
-        if (!(message.body() instanceof JsonObject body)) {
+        Object body = message.body();
+        C command;
+        if (type.isInstance(body)) {
+          command = type.cast(body);
+        } else if (body instanceof JsonObject json) {
+          command = parse.apply(json);
+        } else {
           throw new LedgerException(ErrorCode.INVALID_BODY, "The request must be a JSON object");
         }
-        outcome = operation.apply(body);
+        outcome = operation.apply(command);
       } catch (RuntimeException e) {
         outcome = Future.failedFuture(e);
       }
-      outcome.onComplete(reply -> {
-        if (reply.succeeded()) {
+      outcome.onComplete(answer -> {
+        if (answer.succeeded()) {
           DeliveryOptions options = new DeliveryOptions()
-              .addHeader(Reply.STATUS_HEADER, Integer.toString(reply.result().status()));
-          if (reply.result().replayed()) {
+              .addHeader(Reply.STATUS_HEADER, answer.result().created() ? "201" : "200");
+          if (answer.result().replayed()) {
             options.addHeader(Reply.REPLAYED_HEADER, "true");
           }
-          message.reply(reply.result().body(), options);
+          message.reply(write.apply(answer.result().result()), options);
         } else {
-          fail(address, message, reply.cause());
+          fail(address, message, answer.cause());
         }
       });
     });

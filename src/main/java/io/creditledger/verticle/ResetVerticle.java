@@ -2,9 +2,12 @@ package io.creditledger.verticle;
 
 import io.creditledger.store.ResetClaims;
 import io.creditledger.api.Addresses;
-import io.creditledger.wire.Input;
 import io.creditledger.api.LedgerClient;
-import io.creditledger.wire.Reply;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
+import io.creditledger.domain.ResetRun;
+import io.creditledger.wire.Commands;
+import io.creditledger.wire.Json;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.config.ResetSettings;
 import io.creditledger.retry.Backoff;
@@ -12,8 +15,6 @@ import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,10 +22,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,6 +40,7 @@ public final class ResetVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ResetVerticle.class);
 
   private final Pool pool;
+  private final Commands commands;
   private final LedgerConfig config;
   private final ResetSettings settings;
   private static final Duration MAX_FAILURE_BACKOFF = Duration.ofDays(1);
@@ -48,8 +50,9 @@ public final class ResetVerticle extends VerticleBase {
   private boolean scanning;
   private boolean stopped;
 
-  public ResetVerticle(Pool pool, LedgerConfig config) {
+  public ResetVerticle(Pool pool, LedgerConfig config, Commands commands) {
     this.pool = pool;
+    this.commands = commands;
     this.config = config;
     this.settings = config.resets();
     this.failureBackoff = new Backoff(settings.scanInterval(), MAX_FAILURE_BACKOFF.compareTo(settings.scanInterval()) < 0
@@ -61,7 +64,8 @@ public final class ResetVerticle extends VerticleBase {
     ledger = new LedgerClient(vertx);
     long every = settings.scanInterval().toMillis();
     timer = vertx.setPeriodic(every, every, t -> scheduledScan());
-    return Endpoints.serve(vertx.eventBus(), Addresses.RESETS_RUN, this::runNow);
+    return new Endpoints(vertx.eventBus()).serve(Addresses.RESETS_RUN, Command.RunResets.class,
+        commands::runResets, this::runNow, Json::resetRun);
   }
 
   @Override
@@ -86,12 +90,11 @@ public final class ResetVerticle extends VerticleBase {
     });
   }
 
-  private Future<Reply> runNow(JsonObject body) {
-    Input.of(body, Set.of());
+  private Future<Answer<ResetRun>> runNow(Command.RunResets c) {
     return drain().map(run -> {
-      JsonArray failed = new JsonArray();
-      run.failed().forEach((userId, error) -> failed.add(new JsonObject().put("userId", userId).put("error", error)));
-      return Reply.ok(new JsonObject().put("reset", run.reset().get()).put("failed", failed));
+      List<ResetRun.Failure> failed = new ArrayList<>();
+      run.failed().forEach((userId, error) -> failed.add(new ResetRun.Failure(userId, error)));
+      return Answer.ok(new ResetRun(run.reset().get(), List.copyOf(failed)));
     });
   }
 
@@ -145,9 +148,9 @@ public final class ResetVerticle extends VerticleBase {
       }
       return;
     }
-    ledger.request(Addresses.RESET_APPLY, new JsonObject().put("userId", userId))
-        .compose(reply -> {
-          if (reply.body().getBoolean("reset", false)) {
+    ledger.applyReset(userId)
+        .compose(outcome -> {
+          if (outcome.reset()) {
             count.reset().incrementAndGet();
           }
           return ResetClaims.release(pool, userId);

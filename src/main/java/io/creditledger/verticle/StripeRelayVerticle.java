@@ -2,7 +2,7 @@ package io.creditledger.verticle;
 
 import io.creditledger.domain.MeterWindow;
 import io.creditledger.domain.OutboxAction;
-import io.creditledger.domain.OutboxRow;
+import io.creditledger.store.OutboxRow;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.stripe.StripeGateway;
 import io.creditledger.config.LedgerConfig;
@@ -149,7 +149,8 @@ public final class StripeRelayVerticle extends VerticleBase {
     if (now().isBefore(pausedUntil)) {
       return store.release(pool, row, owner, pausedUntil, now());
     }
-    String outOfWindow = MeterWindow.refusal(row, now());
+    String outOfWindow = row.action() != OutboxAction.REPORT_USAGE ? null
+        : MeterWindow.refusal(Instant.ofEpochSecond(row.payload().getLong("timestamp")), now());
     if (outOfWindow != null) {
       return failed(row, new StripeGateway.Failure(false, null, outOfWindow));
     }

@@ -1,6 +1,9 @@
 package io.creditledger.api;
 
+import io.creditledger.domain.GrantType;
 import io.creditledger.domain.GrantView;
+import io.creditledger.domain.JournalEntry;
+import io.creditledger.domain.JournalKind;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Errors;
 import io.creditledger.support.TestApp;
@@ -95,11 +98,11 @@ class CoDeployedClientTest {
       LedgerClient ledger = new LedgerClient(vertx);
       ledger.putUser("bus-a", "a@example.com", null, null)
           .compose(a -> ledger.putUser("bus-b", "b@example.com", null, null))
-          .compose(b -> ledger.grant("bus-a", "bus-a-p", "purchase", 500, "bought", null))
+          .compose(b -> ledger.grant("bus-a", "bus-a-p", GrantType.PURCHASE, 500, "bought", null))
           .compose(g -> {
             testContext.verify(() -> {
               assertThat(g.principal()).isEqualTo(500);
-              assertThat(g.type()).isEqualTo("purchase");
+              assertThat(g.type()).isEqualTo(GrantType.PURCHASE);
               assertThat(g.description()).isEqualTo("bought");
               assertThat(g.expiresAt()).isNull();
             });
@@ -114,21 +117,21 @@ class CoDeployedClientTest {
             return ledger.refer("bus-ref", "bus-a", "bus-b", 25);
           })
           .compose(ref -> {
-            testContext.verify(() -> assertThat(ref.getJsonObject("referredGrant").getString("userId"))
-                .isEqualTo("bus-b"));
+            testContext.verify(() -> assertThat(ref.referredGrant().grant().userId()).isEqualTo("bus-b"));
             return ledger.revoke("bus-a-p", "chargeback");
           })
           .compose(revoked -> {
             testContext.verify(() -> {
-              assertThat(revoked.state()).isEqualTo("revoked");
-              assertThat(revoked.json().getLong("revoked")).isEqualTo(450);
+              assertThat(revoked.grant().state()).isEqualTo("revoked");
+              assertThat(revoked.revoked()).isEqualTo(450);
             });
             return ledger.balance("bus-a");
           })
           .compose(balance -> {
             testContext.verify(() -> {
               assertThat(balance.totalRemaining()).isEqualTo(25);
-              assertThat(balance.breakdown()).containsEntry("referral", 25L).containsEntry("purchase", 0L);
+              assertThat(balance.breakdown()).containsEntry(GrantType.REFERRAL, 25L)
+                  .containsEntry(GrantType.PURCHASE, 0L);
               assertThat(balance.usageThisCycle()).isEqualTo(150);
             });
             return ledger.grants("bus-a", 10, null);
@@ -139,8 +142,8 @@ class CoDeployedClientTest {
             return ledger.journal("bus-a", 2, null);
           })
           .compose(entries -> {
-            testContext.verify(() -> assertThat(entries).extracting(e -> e.getString("kind"))
-                .containsExactly("revoke", "grant"));
+            testContext.verify(() -> assertThat(entries).extracting(JournalEntry::kind)
+                .containsExactly(JournalKind.REVOKE, JournalKind.GRANT));
             return ledger.consume("bus-b", "bus-b-c", 100_000);
           })
           .onComplete(refused -> testContext.verify(() -> {

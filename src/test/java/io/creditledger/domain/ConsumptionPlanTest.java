@@ -1,5 +1,6 @@
 package io.creditledger.domain;
 
+import io.creditledger.error.ErrorCode;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -80,22 +81,22 @@ class ConsumptionPlanTest {
   @Test
   void beyondMaxDebtTheWholeRequestIsRefused() {
     ConsumptionPlan.Refused r = refused(List.of(grant(1, FREE, 30)), 131);
-    assertThat(r.code()).isEqualTo("insufficient_credits");
+    assertThat(r.code()).isEqualTo(ErrorCode.INSUFFICIENT_CREDITS);
     assertThat(r.message()).contains("30", "131", "100");
   }
 
   @Test
   void noActiveGrantMeansNothingCanCarryDebt() {
-    assertThat(refused(List.of(), 1).code()).isEqualTo("insufficient_credits");
+    assertThat(refused(List.of(), 1).code()).isEqualTo(ErrorCode.INSUFFICIENT_CREDITS);
     assertThat(refused(List.of(grant(1, FREE, 10, 10, NOW.minusSeconds(1), NOW.minusSeconds(100))), 1).code())
-        .isEqualTo("insufficient_credits");
+        .isEqualTo(ErrorCode.INSUFFICIENT_CREDITS);
   }
 
   @Test
   void anyDebtBlocksEvenOnAnExpiredGrant() {
     Grant expiredInDebt = grant(1, FREE, 100, -5, NOW.minusSeconds(1), NOW.minusSeconds(500));
     ConsumptionPlan.Refused r = refused(List.of(expiredInDebt, grant(2, PURCHASE, 1000)), 1);
-    assertThat(r.code()).isEqualTo("debt_outstanding");
+    assertThat(r.code()).isEqualTo(ErrorCode.DEBT_OUTSTANDING);
     assertThat(r.message()).contains("5 credits");
   }
 

@@ -1,6 +1,5 @@
 package io.creditledger.domain;
 
-import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -31,16 +30,16 @@ class DebtAndBalanceTest {
     Grant purchase = grant(2, PURCHASE, 1000, 800, null, NOW.minusSeconds(90));
     Grant expired = grant(3, FREE, 200, 200, NOW.minusSeconds(1), NOW.minusSeconds(500));
     Grant expiredDebt = grant(4, FREE, 100, -40, NOW.minusSeconds(1), NOW.minusSeconds(400));
-    JsonObject b = BalanceView.of(List.of(free, purchase, expired, expiredDebt), NOW, 400, NOW.plusSeconds(3600));
-    assertThat(b.getLong("totalRemaining")).isEqualTo(1100);
-    assertThat(b.getLong("totalDebt")).isEqualTo(40);
-    assertThat(b.getLong("netBalance")).isEqualTo(1060);
-    assertThat(b.getJsonObject("breakdown").getLong("free")).isEqualTo(300);
-    assertThat(b.getJsonObject("breakdown").getLong("purchase")).isEqualTo(800);
-    assertThat(b.getJsonObject("breakdown").getLong("admin")).isZero();
-    assertThat(b.getJsonObject("principals").getLong("free")).isEqualTo(500);
-    assertThat(b.getJsonObject("principals").getLong("purchase")).isEqualTo(1000);
-    assertThat(b.getLong("usageThisCycle")).isEqualTo(400);
+    Balance b = Balance.of(List.of(free, purchase, expired, expiredDebt), NOW, 400, NOW.plusSeconds(3600));
+    assertThat(b.totalRemaining()).isEqualTo(1100);
+    assertThat(b.totalDebt()).isEqualTo(40);
+    assertThat(b.netBalance()).isEqualTo(1060);
+    assertThat(b.breakdown().get(GrantType.FREE)).isEqualTo(300);
+    assertThat(b.breakdown().get(GrantType.PURCHASE)).isEqualTo(800);
+    assertThat(b.breakdown().get(GrantType.ADMIN)).isZero();
+    assertThat(b.principals().get(GrantType.FREE)).isEqualTo(500);
+    assertThat(b.principals().get(GrantType.PURCHASE)).isEqualTo(1000);
+    assertThat(b.usageThisCycle()).isEqualTo(400);
   }
 
   @Test
@@ -51,7 +50,7 @@ class DebtAndBalanceTest {
     JournalBatch batch = new JournalBatch();
     Expiry.sweep(List.of(expired, expiredDebt, active), batch, NOW);
     assertThat(batch.entries()).hasSize(1);
-    assertThat(batch.entries().get(0).kind()).isEqualTo("expiry");
+    assertThat(batch.entries().get(0).kind()).isEqualTo(JournalKind.EXPIRY);
     assertThat(batch.entries().get(0).delta()).isEqualTo(-120);
     assertThat(batch.balanceOf(expired)).isZero();
     assertThat(batch.balanceOf(expiredDebt)).isEqualTo(-40);

@@ -369,7 +369,7 @@ class CyclesProperties {
         app.clock.set(now);
       } else if (step instanceof Grant g) {
         Instant expires = g.expiresInMinutes() == null ? null : now.plus(Duration.ofMinutes(g.expiresInMinutes()));
-        TestApp.await(client.grant(user, op, g.type().wire(), g.amount(), null, expires));
+        TestApp.await(client.grant(user, op, g.type(), g.amount(), null, expires));
         Instant effective = expires != null ? expires : g.type().expiresAtReset() ? model.nextReset : null;
         made.add(model.write(op, g.type(), g.amount(), effective, now));
       } else if (step instanceof Buy b) {

@@ -1,4 +1,7 @@
-package io.creditledger.domain;
+package io.creditledger.store;
+
+import io.creditledger.domain.OutboxAction;
+import io.creditledger.domain.OutboxStatus;
 
 import io.vertx.core.json.JsonObject;
 
@@ -24,21 +27,4 @@ public record OutboxRow(long outboxId, Long grantId, String grantOperationId, St
     return payload.getBoolean("replacement", false);
   }
 
-  public JsonObject toJson() {
-    return new JsonObject()
-        .put("outboxId", outboxId)
-        .put("grantId", grantId)
-        .put("grantOperationId", grantOperationId)
-        .put("userId", userId)
-        .put("action", action.wire())
-        .put("idempotencyKey", idempotencyKey)
-        .put("status", status.wire())
-        .put("attempts", attempts)
-        .put("nextAttemptAt", nextAttemptAt == null ? null : nextAttemptAt.toString())
-        .put("lastError", lastError)
-        .put("stripeObjectId", stripeObjectId)
-        .put("payload", payload)
-        .put("createdAt", createdAt.toString())
-        .put("deliveredAt", deliveredAt == null ? null : deliveredAt.toString());
-  }
 }

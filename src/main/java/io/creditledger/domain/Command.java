@@ -1,0 +1,86 @@
+package io.creditledger.domain;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+
+/**
+ * What each ledger address is asked, as read once from a request (HTTP or the event bus) by the wire package's
+ * parser, or built directly by the typed client. Services take these and nothing else.
+ */
+public sealed interface Command {
+  record Ready() implements Command {
+  }
+
+  /**
+   * Creates the user or updates it. On update, null fields keep their value; {@code clearStripeCustomer} unlinks
+   * the Stripe customer and {@code setReferralLimit} with a null limit restores the default.
+   */
+  record PutUser(String userId, String email, String stripeCustomerId, boolean clearStripeCustomer,
+                 BigDecimal centsPerCredit, boolean setReferralLimit, Integer referralLimit) implements Command {
+  }
+
+  record GetUser(String userId) implements Command {
+  }
+
+  record GrantCredits(String userId, String operationId, GrantType type, long amount, String description,
+                      Instant expiresAt) implements Command {
+  }
+
+  record ListGrants(String userId, int limit, long before) implements Command {
+  }
+
+  record Revoke(String operationId, String reason) implements Command {
+  }
+
+  record Consume(String userId, String operationId, long amount) implements Command {
+  }
+
+  record GetBalance(String userId) implements Command {
+  }
+
+  record ListJournal(String userId, int limit, long before) implements Command {
+  }
+
+  record Refer(String operationId, String referrerId, String referredId, long credits) implements Command {
+  }
+
+  record ApplyReset(String userId) implements Command {
+  }
+
+  record RunResets() implements Command {
+  }
+
+  /** @param status null: every status */
+  record ListOutbox(OutboxStatus status, int limit, long before) implements Command {
+  }
+
+  record RetryOutbox(long outboxId) implements Command {
+  }
+
+  /** Stripe's webhook: the raw body and the Stripe-Signature header. */
+  record StripeWebhook(String payload, String signature) implements Command {
+  }
+
+  /** {@code toString} leaves the key out: a command may be logged or recorded, a key never is. */
+  record PutApiKey(String userId, String type, String apiKey) implements Command {
+    @Override
+    public String toString() {
+      return "PutApiKey[userId=" + userId + ", type=" + type + ", apiKey=(hidden)]";
+    }
+  }
+
+  /** Reads or deletes a key. */
+  record ApiKeyRef(String userId, String type) implements Command {
+  }
+
+  /** @param userId null: everyone */
+  record RunAudit(String userId) implements Command {
+  }
+
+  /** @param userId null: every mirrored customer */
+  record Reconcile(String userId, boolean repair) implements Command {
+  }
+
+  record LastReconcile() implements Command {
+  }
+}

@@ -1,0 +1,64 @@
+package io.creditledger.verticle;
+
+import io.creditledger.apikeys.ApiKeyCrypto;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.Transactions;
+import io.creditledger.service.ApiKeyVault;
+import io.creditledger.service.AuditService;
+import io.creditledger.service.GrantOnce;
+import io.creditledger.service.GrantRevoker;
+import io.creditledger.service.GrantWriter;
+import io.creditledger.service.LedgerService;
+import io.creditledger.service.OutboxAdminService;
+import io.creditledger.service.ReadinessService;
+import io.creditledger.service.ReconcileService;
+import io.creditledger.service.ReferralService;
+import io.creditledger.service.Refunds;
+import io.creditledger.service.ResetService;
+import io.creditledger.service.StripeWebhookService;
+import io.creditledger.service.UserLocks;
+import io.creditledger.service.UserService;
+import io.creditledger.store.ApiKeyStore;
+import io.creditledger.store.LedgerStore;
+import io.creditledger.store.OutboxStore;
+import io.creditledger.stripe.StripeGateway;
+import io.creditledger.wire.Commands;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+
+/**
+ * The composition root: every store and service of one ledger, built once and shared by its verticles (they hold
+ * no state of their own, so the instances of a verticle share them too), and the parser every edge reads requests
+ * with.
+ */
+public record Wiring(Commands commands, ReadinessService readiness, UserService users, LedgerService ledger,
+                     ReferralService referrals, ResetService resets, StripeWebhookService webhooks,
+                     OutboxAdminService outbox, ReconcileService reconcile, AuditService audit, ApiKeyVault vault) {
+
+  /** @param vaultCrypto null when the API-key vault is off */
+  public static Wiring of(Vertx vertx, Pool pool, LedgerConfig config, int expectedChangeSets, ApiKeyCrypto vaultCrypto) {
+    Transactions transactions = new Transactions(vertx, pool, config.clock());
+    LedgerStore store = new LedgerStore();
+    OutboxStore outboxStore = new OutboxStore();
+    StripeGateway gateway = config.stripe().relayEnabled() ? new StripeGateway(config.stripe()) : null;
+    GrantRevoker revoker = new GrantRevoker(store, outboxStore, config.stripe().currency());
+    Refunds refunds = new Refunds(store, revoker);
+    GrantWriter grants = new GrantWriter(config, store, outboxStore, refunds);
+    ResetService resets = new ResetService(pool, config, transactions, store, grants, outboxStore);
+    UserLocks locks = new UserLocks(store, resets);
+    GrantOnce grantOnce = new GrantOnce(locks, grants);
+    return new Wiring(
+        new Commands(config, vaultCrypto != null),
+        new ReadinessService(pool, expectedChangeSets),
+        new UserService(pool, config, transactions, grants, resets),
+        new LedgerService(pool, config, transactions, store, grantOnce, revoker, outboxStore, locks, resets),
+        new ReferralService(config, transactions, store, grants, resets),
+        resets,
+        new StripeWebhookService(vertx, pool, config, transactions, store, grantOnce, grants, revoker, refunds, locks,
+            outboxStore, gateway),
+        new OutboxAdminService(pool, config, outboxStore),
+        new ReconcileService(pool, config, outboxStore, gateway, vertx.createSharedWorkerExecutor("stripe-reconcile", 1)),
+        new AuditService(pool, config),
+        new ApiKeyVault(pool, config, vaultCrypto, new ApiKeyStore()));
+  }
+}

@@ -1,0 +1,207 @@
+package io.creditledger.wire;
+
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.domain.Command;
+import io.creditledger.domain.GrantType;
+import io.creditledger.domain.OutboxStatus;
+import io.creditledger.error.ErrorCode;
+import io.creditledger.error.LedgerException;
+import io.creditledger.money.CentsPerCredit;
+import io.vertx.core.json.JsonObject;
+
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads every ledger request into its {@link Command}, strictly (see {@link Input}): once, at the edge where the
+ * request arrives. The HTTP verticle reads the body and path into a command and sends the command over the event
+ * bus; a co-deployed caller that sends JSON to an address has it read here by the address's endpoint.
+ */
+public final class Commands {
+  public static final int TEXT_MAX = 500;
+  public static final int DEFAULT_PAGE = 100;
+  public static final int MAX_PAGE = 500;
+  private static final int KEY_MAX = 4096;
+  private static final int MAX_REFERRAL_LIMIT = 1_000_000;
+  private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,190}");
+  private static final Pattern STRIPE_CUSTOMER = Pattern.compile("cus_[A-Za-z0-9]{1,250}");
+
+  private final long maxCredits;
+  private final List<String> apiKeyTypes;
+  private final boolean vaultOn;
+
+  /** @param vaultOn whether the API-key vault has its secret (when not, its requests are 503 before anything else) */
+  public Commands(LedgerConfig config, boolean vaultOn) {
+    this.maxCredits = config.maxCreditsPerOperation();
+    this.apiKeyTypes = config.apiKeyTypes();
+    this.vaultOn = vaultOn;
+  }
+
+  public Command.Ready ready(JsonObject body) {
+    Input.of(body, Set.of());
+    return new Command.Ready();
+  }
+
+  public Command.PutUser putUser(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "email", "stripeCustomerId", "centsPerCredit", "referralLimit"));
+    String userId = in.id("userId");
+    String email = in.matching("email", EMAIL, "an email address");
+    boolean clearStripeCustomer = in.has("stripeCustomerId") && body.getValue("stripeCustomerId") == null;
+    String stripeCustomerId = in.optionalMatching("stripeCustomerId", STRIPE_CUSTOMER, "a Stripe customer id (cus_...)");
+    BigDecimal centsPerCredit = in.optionalDecimal("centsPerCredit");
+    if (centsPerCredit != null) {
+      try {
+        centsPerCredit = CentsPerCredit.validate(centsPerCredit);
+      } catch (IllegalArgumentException e) {
+        throw Input.invalid("centsPerCredit", e.getMessage());
+      }
+    }
+    boolean setReferralLimit = in.has("referralLimit");
+    Integer referralLimit = setReferralLimit && body.getValue("referralLimit") != null
+        ? (int) in.integer("referralLimit", 0, MAX_REFERRAL_LIMIT) : null;
+    return new Command.PutUser(userId, email, stripeCustomerId, clearStripeCustomer, centsPerCredit, setReferralLimit,
+        referralLimit);
+  }
+
+  public Command.GetUser getUser(JsonObject body) {
+    return new Command.GetUser(Input.of(body, Set.of("userId")).id("userId"));
+  }
+
+  public Command.GrantCredits grant(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "operationId", "amount", "type", "description", "expiresAt"));
+    String userId = in.id("userId");
+    String operationId = in.id("operationId");
+    long amount = in.integer("amount", 1, maxCredits);
+    GrantType type = GrantType.fromWire(in.string("type", 32));
+    if (type == null) {
+      throw Input.invalid("type", "must be one of " + GrantType.NAMES);
+    }
+    return new Command.GrantCredits(userId, operationId, type, amount, in.optionalString("description", TEXT_MAX),
+        in.optionalInstant("expiresAt"));
+  }
+
+  public Command.ListGrants listGrants(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "limit", "before"));
+    return new Command.ListGrants(in.id("userId"), limit(in), before(in));
+  }
+
+  public Command.Revoke revoke(JsonObject body) {
+    Input in = Input.of(body, Set.of("operationId", "reason"));
+    return new Command.Revoke(in.grantId("operationId"), in.string("reason", TEXT_MAX));
+  }
+
+  public Command.Consume consume(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "operationId", "amount"));
+    return new Command.Consume(in.id("userId"), in.id("operationId"), in.integer("amount", 1, maxCredits));
+  }
+
+  public Command.GetBalance balance(JsonObject body) {
+    return new Command.GetBalance(Input.of(body, Set.of("userId")).id("userId"));
+  }
+
+  public Command.ListJournal journal(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "limit", "before"));
+    return new Command.ListJournal(in.id("userId"), limit(in), before(in));
+  }
+
+  public Command.Refer refer(JsonObject body) {
+    Input in = Input.of(body, Set.of("operationId", "referrerId", "referredId", "credits"));
+    String operationId = in.id("operationId");
+    String referrerId = in.id("referrerId");
+    String referredId = in.id("referredId");
+    long credits = in.integer("credits", 1, maxCredits);
+    if (referrerId.equals(referredId)) {
+      throw Input.invalid("referredId", "must differ from referrerId");
+    }
+    return new Command.Refer(operationId, referrerId, referredId, credits);
+  }
+
+  public Command.ApplyReset applyReset(JsonObject body) {
+    return new Command.ApplyReset(Input.of(body, Set.of("userId")).id("userId"));
+  }
+
+  public Command.RunResets runResets(JsonObject body) {
+    Input.of(body, Set.of());
+    return new Command.RunResets();
+  }
+
+  public Command.ListOutbox listOutbox(JsonObject body) {
+    Input in = Input.of(body, Set.of("status", "limit", "before"));
+    String name = in.optionalString("status", 16);
+    OutboxStatus status = name == null ? null : OutboxStatus.fromWire(name);
+    if (name != null && status == null) {
+      throw Input.invalid("status", "must be one of pending, delivered, dead");
+    }
+    return new Command.ListOutbox(status, limit(in), before(in));
+  }
+
+  public Command.RetryOutbox retryOutbox(JsonObject body) {
+    return new Command.RetryOutbox(Input.of(body, Set.of("outboxId")).integer("outboxId", 1, Long.MAX_VALUE));
+  }
+
+  /** Read leniently: what is not Stripe's is refused by the signature check, which needs the raw text. */
+  public Command.StripeWebhook stripeWebhook(JsonObject body) {
+    String payload = body.getValue("payload") instanceof String p ? p : "";
+    String signature = body.getValue("signature") instanceof String s && !s.isBlank() ? s : null;
+    return new Command.StripeWebhook(payload, signature);
+  }
+
+  public Command.PutApiKey putApiKey(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "type", "apiKey"));
+    vaultOn();
+    String userId = in.id("userId");
+    String type = keyType(in);
+    String apiKey = in.string("apiKey", KEY_MAX);
+    if (!apiKey.equals(apiKey.strip()) || apiKey.chars().anyMatch(Character::isISOControl)) {
+      throw Input.invalid("apiKey", "must not contain spaces at the ends or control characters");
+    }
+    return new Command.PutApiKey(userId, type, apiKey);
+  }
+
+  public Command.ApiKeyRef apiKeyRef(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "type"));
+    vaultOn();
+    String userId = in.id("userId");
+    return new Command.ApiKeyRef(userId, keyType(in));
+  }
+
+  public Command.RunAudit audit(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId"));
+    return new Command.RunAudit(in.has("userId") ? in.id("userId") : null);
+  }
+
+  public Command.Reconcile reconcile(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "repair"));
+    return new Command.Reconcile(in.has("userId") ? in.id("userId") : null, in.optionalBoolean("repair", false));
+  }
+
+  public Command.LastReconcile lastReconcile(JsonObject body) {
+    Input.of(body, Set.of());
+    return new Command.LastReconcile();
+  }
+
+  private void vaultOn() {
+    if (!vaultOn) {
+      throw new LedgerException(ErrorCode.VAULT_NOT_CONFIGURED,
+          "The API-key vault is off: API_KEY_ENCRYPTION_SECRET is not set");
+    }
+  }
+
+  private String keyType(Input in) {
+    String type = in.string("type", 64);
+    if (!apiKeyTypes.contains(type)) {
+      throw new LedgerException(ErrorCode.UNKNOWN_KEY_TYPE, "Key type must be one of " + String.join(", ", apiKeyTypes));
+    }
+    return type;
+  }
+
+  private static int limit(Input in) {
+    return in.has("limit") ? (int) in.integer("limit", 1, MAX_PAGE) : DEFAULT_PAGE;
+  }
+
+  private static long before(Input in) {
+    return in.has("before") ? in.integer("before", 1, Long.MAX_VALUE) : Long.MAX_VALUE;
+  }
+}

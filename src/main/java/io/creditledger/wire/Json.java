@@ -1,0 +1,415 @@
+package io.creditledger.wire;
+
+import io.creditledger.domain.ApiKey;
+import io.creditledger.domain.AuditReport;
+import io.creditledger.domain.Balance;
+import io.creditledger.domain.Consumption;
+import io.creditledger.domain.GrantType;
+import io.creditledger.domain.GrantView;
+import io.creditledger.domain.JournalEntry;
+import io.creditledger.domain.JournalKind;
+import io.creditledger.domain.MirrorDrift;
+import io.creditledger.domain.Page;
+import io.creditledger.domain.Readiness;
+import io.creditledger.domain.ReconcileRun;
+import io.creditledger.domain.Referral;
+import io.creditledger.domain.ResetOutcome;
+import io.creditledger.domain.ResetRun;
+import io.creditledger.domain.User;
+import io.creditledger.domain.WebhookOutcome;
+import io.creditledger.money.CentsPerCredit;
+import io.creditledger.store.OutboxRow;
+import io.creditledger.domain.OutboxAction;
+import io.creditledger.domain.OutboxStatus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The ledger's answers as JSON, written and read by the same code: the endpoints write them, the typed client and
+ * the idempotent replays read them back, so a writer and its reader cannot drift apart (each pair is tested by a
+ * round trip). Instants travel as ISO-8601 UTC text, {@code centsPerCredit} as a decimal string.
+ */
+public final class Json {
+  private Json() {
+  }
+
+  // ---- users
+
+  public static JsonObject user(User u) {
+    return new JsonObject()
+        .put("userId", u.userId())
+        .put("email", u.email())
+        .put("stripeCustomerId", u.stripeCustomerId())
+        .put("centsPerCredit", u.centsPerCredit().toPlainString())
+        .put("billingAnchorDay", u.billingAnchorDay())
+        .put("nextQuotaReset", text(u.nextQuotaReset()))
+        .put("usageThisCycle", u.usageThisCycle())
+        .put("referralLimit", u.referralLimit())
+        .put("createdAt", text(u.createdAt()))
+        .put("updatedAt", text(u.updatedAt()));
+  }
+
+  public static User readUser(JsonObject j) {
+    return new User(j.getString("userId"), j.getString("email"), j.getString("stripeCustomerId"),
+        new BigDecimal(j.getString("centsPerCredit")), j.getInteger("billingAnchorDay"), instant(j, "nextQuotaReset"),
+        j.getLong("usageThisCycle"), j.getInteger("referralLimit"), instant(j, "createdAt"), instant(j, "updatedAt"));
+  }
+
+  // ---- grants
+
+  public static JsonObject grant(GrantView g) {
+    return new JsonObject()
+        .put("grantId", g.grantId())
+        .put("operationId", g.operationId())
+        .put("userId", g.userId())
+        .put("type", g.type().wire())
+        .put("priority", g.priority())
+        .put("principal", g.principal())
+        .put("balance", g.balance())
+        .put("cents", g.cents())
+        .put("centsPerCredit", CentsPerCredit.normalize(g.centsPerCredit()).toPlainString())
+        .put("expiresAt", text(g.expiresAt()))
+        .put("description", g.description())
+        .put("state", g.state())
+        .put("createdAt", text(g.createdAt()))
+        .put("closedAt", text(g.closedAt()))
+        .put("closeReason", g.closeReason())
+        .put("stripe", new JsonObject()
+            .put("state", g.stripe().state())
+            .put("stripeGrantId", g.stripe().stripeGrantId())
+            .put("voided", g.stripe().voided()));
+  }
+
+  public static GrantView readGrant(JsonObject j) {
+    JsonObject s = j.getJsonObject("stripe");
+    return new GrantView(j.getLong("grantId"), j.getString("operationId"), j.getString("userId"),
+        GrantType.fromWire(j.getString("type")), j.getInteger("priority"), j.getLong("principal"), j.getLong("balance"),
+        j.getLong("cents"), new BigDecimal(j.getString("centsPerCredit")), instant(j, "expiresAt"),
+        j.getString("description"), j.getString("state"), instant(j, "createdAt"), instant(j, "closedAt"),
+        j.getString("closeReason"),
+        new GrantView.StripeSync(s.getString("state"), s.getString("stripeGrantId"), s.getBoolean("voided")));
+  }
+
+  public static JsonObject created(GrantView.Created c) {
+    return grant(c.grant()).put("debtSettled", c.debtSettled());
+  }
+
+  public static GrantView.Created readCreated(JsonObject j) {
+    return new GrantView.Created(readGrant(j), j.getLong("debtSettled"));
+  }
+
+  public static JsonObject revoked(GrantView.Revoked r) {
+    return grant(r.grant()).put("revoked", r.revoked());
+  }
+
+  public static GrantView.Revoked readRevoked(JsonObject j) {
+    return new GrantView.Revoked(readGrant(j), j.getLong("revoked"));
+  }
+
+  public static JsonObject grants(Page<GrantView> page) {
+    return page("grants", page, Json::grant);
+  }
+
+  public static Page<GrantView> readGrants(JsonObject j) {
+    return readPage("grants", j, Json::readGrant);
+  }
+
+  // ---- balances and consumption
+
+  public static JsonObject balance(Balance b) {
+    return new JsonObject()
+        .put("totalRemaining", b.totalRemaining())
+        .put("totalDebt", b.totalDebt())
+        .put("netBalance", b.netBalance())
+        .put("breakdown", byType(b.breakdown()))
+        .put("principals", byType(b.principals()))
+        .put("usageThisCycle", b.usageThisCycle())
+        .put("nextQuotaReset", text(b.nextQuotaReset()));
+  }
+
+  public static Balance readBalance(JsonObject j) {
+    return new Balance(j.getLong("totalRemaining"), j.getLong("totalDebt"), j.getLong("netBalance"),
+        readByType(j.getJsonObject("breakdown")), readByType(j.getJsonObject("principals")), j.getLong("usageThisCycle"),
+        instant(j, "nextQuotaReset"));
+  }
+
+  public static JsonObject consumption(Consumption c) {
+    return new JsonObject()
+        .put("operationId", c.operationId())
+        .put("consumed", c.consumed())
+        .put("fromPurchased", c.fromPurchased())
+        .put("balance", balance(c.balance()));
+  }
+
+  public static Consumption readConsumption(JsonObject j) {
+    return new Consumption(j.getString("operationId"), j.getLong("consumed"), j.getLong("fromPurchased"),
+        readBalance(j.getJsonObject("balance")));
+  }
+
+  // ---- the journal
+
+  public static JsonObject entry(JournalEntry e) {
+    return new JsonObject()
+        .put("entryId", e.entryId())
+        .put("grantId", e.grantId())
+        .put("grantOperationId", e.grantOperationId())
+        .put("grantType", e.grantType().wire())
+        .put("operationId", e.operationId())
+        .put("kind", e.kind().wire())
+        .put("delta", e.delta())
+        .put("balanceAfter", e.balanceAfter())
+        .put("description", e.description())
+        .put("createdAt", text(e.createdAt()));
+  }
+
+  public static JournalEntry readEntry(JsonObject j) {
+    return new JournalEntry(j.getLong("entryId"), j.getLong("grantId"), j.getString("grantOperationId"),
+        GrantType.fromWire(j.getString("grantType")), j.getString("operationId"), JournalKind.fromWire(j.getString("kind")),
+        j.getLong("delta"), j.getLong("balanceAfter"), j.getString("description"), instant(j, "createdAt"));
+  }
+
+  public static JsonObject entries(Page<JournalEntry> page) {
+    return page("entries", page, Json::entry);
+  }
+
+  public static Page<JournalEntry> readEntries(JsonObject j) {
+    return readPage("entries", j, Json::readEntry);
+  }
+
+  // ---- referrals and resets
+
+  public static JsonObject referral(Referral r) {
+    return new JsonObject()
+        .put("operationId", r.operationId())
+        .put("referrerId", r.referrerId())
+        .put("referredId", r.referredId())
+        .put("credits", r.credits())
+        .put("referrerGrant", created(r.referrerGrant()))
+        .put("referredGrant", created(r.referredGrant()));
+  }
+
+  public static Referral readReferral(JsonObject j) {
+    return new Referral(j.getString("operationId"), j.getString("referrerId"), j.getString("referredId"),
+        j.getLong("credits"), readCreated(j.getJsonObject("referrerGrant")), readCreated(j.getJsonObject("referredGrant")));
+  }
+
+  public static JsonObject resetOutcome(ResetOutcome r) {
+    JsonObject j = new JsonObject().put("userId", r.userId()).put("reset", r.reset());
+    if (!r.reset()) {
+      return j.put("nextQuotaReset", text(r.nextQuotaReset()));
+    }
+    return j.put("cycleEnded", text(r.cycleEnded()))
+        .put("nextQuotaReset", text(r.nextQuotaReset()))
+        .put("expired", r.expired())
+        .put("rolledOver", r.rolledOver())
+        .put("grants", new JsonArray(new ArrayList<>(r.grants())));
+  }
+
+  public static ResetOutcome readResetOutcome(JsonObject j) {
+    if (!j.getBoolean("reset")) {
+      return ResetOutcome.notDue(j.getString("userId"), instant(j, "nextQuotaReset"));
+    }
+    List<String> grants = new ArrayList<>();
+    j.getJsonArray("grants").forEach(g -> grants.add((String) g));
+    return new ResetOutcome(j.getString("userId"), true, instant(j, "cycleEnded"), instant(j, "nextQuotaReset"),
+        j.getLong("expired"), j.getLong("rolledOver"), List.copyOf(grants));
+  }
+
+  public static JsonObject resetRun(ResetRun run) {
+    JsonArray failed = new JsonArray();
+    run.failed().forEach(f -> failed.add(new JsonObject().put("userId", f.userId()).put("error", f.error())));
+    return new JsonObject().put("reset", run.reset()).put("failed", failed);
+  }
+
+  public static ResetRun readResetRun(JsonObject j) {
+    List<ResetRun.Failure> failed = new ArrayList<>();
+    j.getJsonArray("failed").forEach(o -> {
+      JsonObject f = (JsonObject) o;
+      failed.add(new ResetRun.Failure(f.getString("userId"), f.getString("error")));
+    });
+    return new ResetRun(j.getInteger("reset"), List.copyOf(failed));
+  }
+
+  // ---- Stripe
+
+  public static JsonObject webhook(WebhookOutcome w) {
+    return new JsonObject().put("received", true).put("eventId", w.eventId()).put("type", w.type())
+        .put("outcome", w.outcome());
+  }
+
+  public static WebhookOutcome readWebhook(JsonObject j) {
+    return new WebhookOutcome(j.getString("eventId"), j.getString("type"), j.getString("outcome"));
+  }
+
+  public static JsonObject outboxRow(OutboxRow r) {
+    return new JsonObject()
+        .put("outboxId", r.outboxId())
+        .put("grantId", r.grantId())
+        .put("grantOperationId", r.grantOperationId())
+        .put("userId", r.userId())
+        .put("action", r.action().wire())
+        .put("idempotencyKey", r.idempotencyKey())
+        .put("status", r.status().wire())
+        .put("attempts", r.attempts())
+        .put("nextAttemptAt", text(r.nextAttemptAt()))
+        .put("lastError", r.lastError())
+        .put("stripeObjectId", r.stripeObjectId())
+        .put("payload", r.payload())
+        .put("createdAt", text(r.createdAt()))
+        .put("deliveredAt", text(r.deliveredAt()));
+  }
+
+  /** A row as listed (the relay's view of the grant's Stripe id and the first attempt are not shown). */
+  public static OutboxRow readOutboxRow(JsonObject j) {
+    return new OutboxRow(j.getLong("outboxId"), j.getLong("grantId"), j.getString("grantOperationId"),
+        j.getString("userId"), OutboxAction.fromWire(j.getString("action")), j.getString("idempotencyKey"),
+        j.getJsonObject("payload"), OutboxStatus.fromWire(j.getString("status")), j.getInteger("attempts"),
+        instant(j, "nextAttemptAt"), j.getString("lastError"), j.getString("stripeObjectId"), null,
+        instant(j, "createdAt"), instant(j, "deliveredAt"), null);
+  }
+
+  public static JsonObject outboxRows(Page<OutboxRow> page) {
+    return page("rows", page, Json::outboxRow);
+  }
+
+  public static Page<OutboxRow> readOutboxRows(JsonObject j) {
+    return readPage("rows", j, Json::readOutboxRow);
+  }
+
+  public static JsonObject reconcileRun(ReconcileRun run) {
+    JsonArray drift = new JsonArray();
+    run.drift().forEach(d -> drift.add(new JsonObject()
+        .put("userId", d.userId())
+        .put("operationId", d.operationId())
+        .put("stripeGrantId", d.stripeGrantId())
+        .put("kind", d.kind().wire())
+        .put("local", side(d.local()))
+        .put("stripe", side(d.stripe()))));
+    return new JsonObject()
+        .put("runId", run.runId())
+        .put("userId", run.userId())
+        .put("repair", run.repair())
+        .put("checked", run.checked())
+        .put("repaired", run.repaired())
+        .put("drift", drift)
+        .put("startedAt", text(run.startedAt()))
+        .put("finishedAt", text(run.finishedAt()));
+  }
+
+  public static ReconcileRun readReconcileRun(JsonObject j) {
+    List<ReconcileRun.DriftReport> drift = new ArrayList<>();
+    j.getJsonArray("drift").forEach(o -> {
+      JsonObject d = (JsonObject) o;
+      drift.add(new ReconcileRun.DriftReport(d.getString("userId"), d.getString("operationId"),
+          d.getString("stripeGrantId"), MirrorDrift.Kind.fromWire(d.getString("kind")), readSide(d.getJsonObject("local")),
+          readSide(d.getJsonObject("stripe"))));
+    });
+    return new ReconcileRun(j.getLong("runId"), j.getString("userId"), j.getBoolean("repair"), j.getInteger("checked"),
+        j.getBoolean("repaired"), List.copyOf(drift), instant(j, "startedAt"), instant(j, "finishedAt"));
+  }
+
+  private static JsonObject side(ReconcileRun.Side s) {
+    return s == null ? null : new JsonObject().put("stripeGrantId", s.stripeGrantId()).put("amountCents", s.amountCents())
+        .put("voided", s.voided()).put("expiresAt", s.expiresAt());
+  }
+
+  private static ReconcileRun.Side readSide(JsonObject j) {
+    return j == null ? null : new ReconcileRun.Side(j.getString("stripeGrantId"), j.getLong("amountCents"),
+        j.getBoolean("voided"), j.getLong("expiresAt"));
+  }
+
+  // ---- the vault, the audit, readiness
+
+  public static JsonObject apiKey(ApiKey k) {
+    if (k instanceof ApiKey.Stored s) {
+      return new JsonObject().put("userId", s.userId()).put("type", s.type()).put("stored", true)
+          .put("updatedAt", text(s.updatedAt()));
+    }
+    if (k instanceof ApiKey.Value v) {
+      return new JsonObject().put("userId", v.userId()).put("type", v.type()).put("apiKey", v.apiKey())
+          .put("updatedAt", text(v.updatedAt()));
+    }
+    ApiKey.Deleted d = (ApiKey.Deleted) k;
+    return new JsonObject().put("userId", d.userId()).put("type", d.type()).put("deleted", true);
+  }
+
+  public static ApiKey readApiKey(JsonObject j) {
+    if (j.containsKey("apiKey")) {
+      return new ApiKey.Value(j.getString("userId"), j.getString("type"), j.getString("apiKey"), instant(j, "updatedAt"));
+    }
+    if (j.getBoolean("deleted", false)) {
+      return new ApiKey.Deleted(j.getString("userId"), j.getString("type"));
+    }
+    return new ApiKey.Stored(j.getString("userId"), j.getString("type"), instant(j, "updatedAt"));
+  }
+
+  public static JsonObject audit(AuditReport r) {
+    JsonArray problems = new JsonArray();
+    r.problems().forEach(p -> problems.add(new JsonObject().put("check", p.check()).put("problem", p.problem())));
+    return new JsonObject().put("ok", r.ok()).put("checkedAt", text(r.checkedAt())).put("userId", r.userId())
+        .put("problems", problems);
+  }
+
+  public static AuditReport readAudit(JsonObject j) {
+    List<AuditReport.Problem> problems = new ArrayList<>();
+    j.getJsonArray("problems").forEach(o -> {
+      JsonObject p = (JsonObject) o;
+      problems.add(new AuditReport.Problem(p.getString("check"), p.getString("problem")));
+    });
+    return new AuditReport(j.getBoolean("ok"), instant(j, "checkedAt"), j.getString("userId"), List.copyOf(problems));
+  }
+
+  public static JsonObject readiness(Readiness r) {
+    return new JsonObject().put("status", "ready").put("changeSets", r.changeSets());
+  }
+
+  public static Readiness readReadiness(JsonObject j) {
+    return new Readiness(j.getLong("changeSets"));
+  }
+
+  // ---- shared shapes
+
+  private static <T> JsonObject page(String name, Page<T> page, Function<T, JsonObject> write) {
+    JsonArray items = new JsonArray();
+    page.items().forEach(i -> items.add(write.apply(i)));
+    return new JsonObject().put(name, items).put("nextBefore", page.nextBefore());
+  }
+
+  private static <T> Page<T> readPage(String name, JsonObject j, Function<JsonObject, T> read) {
+    List<T> items = new ArrayList<>();
+    j.getJsonArray(name).forEach(o -> items.add(read.apply((JsonObject) o)));
+    return new Page<>(List.copyOf(items), j.getLong("nextBefore"));
+  }
+
+  private static JsonObject byType(Map<GrantType, Long> amounts) {
+    JsonObject j = new JsonObject();
+    for (GrantType t : GrantType.values()) {
+      j.put(t.wire(), amounts.getOrDefault(t, 0L));
+    }
+    return j;
+  }
+
+  private static Map<GrantType, Long> readByType(JsonObject j) {
+    Map<GrantType, Long> m = new EnumMap<>(GrantType.class);
+    j.forEach(e -> m.put(GrantType.fromWire(e.getKey()), ((Number) e.getValue()).longValue()));
+    return Collections.unmodifiableMap(m);
+  }
+
+  private static String text(Instant instant) {
+    return instant == null ? null : instant.toString();
+  }
+
+  private static Instant instant(JsonObject j, String key) {
+    String v = j.getString(key);
+    return v == null ? null : Instant.parse(v);
+  }
+}
