@@ -9,14 +9,15 @@ import io.creditledger.db.DatabasePool;
 import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
+import io.creditledger.store.OutboxStore;
 import io.creditledger.verticle.AuditVerticle;
 import io.creditledger.verticle.LedgerVerticle;
+import io.creditledger.verticle.ResetVerticle;
+import io.creditledger.verticle.StripeRelayVerticle;
 import io.creditledger.verticle.StripeVerticle;
 import io.creditledger.verticle.VaultVerticle;
 import io.creditledger.verticle.Wiring;
 import io.creditledger.wire.LocalCodec;
-import io.creditledger.verticle.StripeRelayVerticle;
-import io.creditledger.verticle.ResetVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -78,13 +79,14 @@ public final class CreditLedger {
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(new AuditVerticle(wiring)))
           .onSuccess(deployments::add)
-          .compose(id -> deployRelay(vertx, config, pool, prepared.postgres()))
+          .compose(id -> deployRelay(vertx, config, pool, prepared.postgres(), wiring.stores().outbox()))
           .onSuccess(id -> {
             if (id != null) {
               deployments.add(id);
             }
           })
-          .compose(id -> vertx.deployVerticle(new ResetVerticle(pool, config, wiring.commands())))
+          .compose(id -> vertx.deployVerticle(new ResetVerticle(pool, config, wiring.commands(),
+              wiring.stores().resetClaims())))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config, prepared.tokens(), wiring.commands(),
               port::set), instances))
@@ -101,12 +103,13 @@ public final class CreditLedger {
   }
 
   /** One Stripe relay per process; none without STRIPE_API_KEY (outbox rows then wait). */
-  private static Future<String> deployRelay(Vertx vertx, LedgerConfig config, Pool pool, PostgresServer postgres) {
+  private static Future<String> deployRelay(Vertx vertx, LedgerConfig config, Pool pool, PostgresServer postgres,
+                                            OutboxStore store) {
     if (!config.stripe().relayEnabled()) {
       log.warn("STRIPE_API_KEY is not set: grants of users with a Stripe customer wait in the outbox");
       return Future.succeededFuture(null);
     }
-    return vertx.deployVerticle(new StripeRelayVerticle(pool, config, postgres.url().connectOptions()));
+    return vertx.deployVerticle(new StripeRelayVerticle(pool, config, postgres.url().connectOptions(), store));
   }
 
   private static Prepared prepare(LedgerConfig config) {

@@ -1,16 +1,15 @@
 package io.creditledger;
 
-import io.creditledger.domain.AuditReport;
-import io.creditledger.store.LedgerAudit;
 import io.creditledger.config.ConfigException;
 import io.creditledger.config.ConfigLoader;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
-import io.creditledger.store.OutboxStore;
+import io.creditledger.domain.AuditReport;
 import io.creditledger.domain.ReconcileRun;
 import io.creditledger.service.ReconcileService;
-import io.creditledger.stripe.StripeGateway;
+import io.creditledger.store.LedgerAudit;
+import io.creditledger.verticle.Wiring;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
@@ -111,8 +110,7 @@ public final class Main {
     try (PostgresServer postgres = PostgresServer.open(config)) {
       Pool pool = PgBuilder.pool().connectingTo(postgres.url().connectOptions()).using(vertx).build();
       try {
-        ReconcileService service = new ReconcileService(pool, config, new OutboxStore(),
-            new StripeGateway(config.stripe()), vertx.createSharedWorkerExecutor("stripe-reconcile", 1));
+        ReconcileService service = Wiring.of(vertx, pool, config, 0, null).reconcile();
         ReconcileRun result = service.reconcile(userId, repair).toCompletionStage().toCompletableFuture()
             .get(1, TimeUnit.HOURS);
         result.drift().forEach(d -> System.out.println(d.kind().wire() + ": user " + d.userId() + ", grant "

@@ -18,13 +18,11 @@ public final class SyncFailures {
   public static final String INTERNAL = "internal";
   public static final String STRIPE = "stripe";
 
-  private static final String INSERT = "INSERT INTO sync_failure (provider, operation_id, user_id, payload, error, "
-      + "attempts, created_at) VALUES (#{provider}, #{operationId}, #{userId}, #{payload}, #{error}, #{attempts}, #{now})";
+  private static final String INSERT = """
+    INSERT INTO sync_failure (provider, operation_id, user_id, payload, error, attempts, created_at)
+    VALUES (#{provider}, #{operationId}, #{userId}, #{payload}, #{error}, #{attempts}, #{now})""";
 
-  private SyncFailures() {
-  }
-
-  public static Future<Void> record(SqlClient client, String provider, String operationId, String userId,
+  public Future<Void> record(SqlClient client, String provider, String operationId, String userId,
                                     JsonObject payload, String error, int attempts, Instant now) {
     Map<String, Object> p = new HashMap<>();
     p.put("provider", provider);

@@ -26,16 +26,20 @@ public final class Transactions {
   public static final int MAX_ATTEMPTS = 4;
   private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(20), Duration.ofMillis(500));
 
+  private static final String SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
   private static final Logger log = LoggerFactory.getLogger(Transactions.class);
 
   private final Vertx vertx;
   private final Pool pool;
   private final Clock clock;
+  private final SyncFailures failures;
 
-  public Transactions(Vertx vertx, Pool pool, Clock clock) {
+  public Transactions(Vertx vertx, Pool pool, Clock clock, SyncFailures failures) {
     this.vertx = vertx;
     this.pool = pool;
     this.clock = clock;
+    this.failures = failures;
   }
 
   /** Failed for good after {@code attempts} tries; {@code getCause()} is the last failure. */
@@ -50,6 +54,11 @@ public final class Transactions {
     public int attempts() {
       return attempts;
     }
+  }
+
+  /** Runs {@code work} read-only on one snapshot of the database (REPEATABLE READ): its reads agree. */
+  public <T> Future<T> snapshot(Function<SqlConnection, Future<T>> work) {
+    return pool.withTransaction(conn -> conn.query(SNAPSHOT).execute().compose(v -> work.apply(conn)));
   }
 
   public <T> Future<T> run(Function<SqlConnection, Future<T>> work) {
@@ -94,7 +103,7 @@ public final class Transactions {
   }
 
   private Future<Void> recordFailure(Failure what, GaveUp gaveUp) {
-    return SyncFailures.record(pool, SyncFailures.INTERNAL, what.operationId(), what.userId(), what.payload(),
+    return failures.record(pool, SyncFailures.INTERNAL, what.operationId(), what.userId(), what.payload(),
             String.valueOf(gaveUp.getCause()), gaveUp.attempts(), Now.of(clock))
         .onFailure(e -> log.error("Could not record the failure of operation {} ({}): {}", what.operationId(),
             gaveUp.getCause(), e.toString()));

@@ -1,6 +1,6 @@
 package io.creditledger.domain;
 
-import io.creditledger.store.LedgerStore;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * The balance changes one transaction makes, each becoming a journal entry, with the running balance of every
- * grant it touches. {@link LedgerStore#apply} writes them: one UPDATE for the grants (guarded by their balances
+ * grant it touches. {@code LedgerStore.apply} writes them: one UPDATE for the grants (guarded by their balances
  * as read under the user's lock) and one INSERT for the journal.
  */
 public final class JournalBatch {

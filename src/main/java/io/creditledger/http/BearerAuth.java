@@ -1,7 +1,7 @@
 package io.creditledger.http;
 
-import io.creditledger.error.ErrorCode;
 import io.creditledger.auth.ApiTokens;
+import io.creditledger.error.ErrorCode;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 

@@ -2,11 +2,11 @@ package io.creditledger.http;
 
 import io.creditledger.api.Addresses;
 import io.creditledger.api.LedgerClient;
-import io.creditledger.error.ErrorCode;
-import io.creditledger.error.LedgerException;
 import io.creditledger.auth.ApiTokens;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.Command;
+import io.creditledger.error.ErrorCode;
+import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Commands;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;

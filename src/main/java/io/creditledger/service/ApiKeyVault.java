@@ -8,6 +8,7 @@ import io.creditledger.domain.Command;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.store.ApiKeyStore;
+import io.creditledger.store.Stores;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -29,11 +30,11 @@ public final class ApiKeyVault {
   private final ApiKeyStore store;
 
   /** @param crypto null disables the vault (the commands are refused 503 vault_not_configured when read) */
-  public ApiKeyVault(Pool pool, LedgerConfig config, ApiKeyCrypto crypto, ApiKeyStore store) {
+  public ApiKeyVault(Pool pool, LedgerConfig config, ApiKeyCrypto crypto, Stores stores) {
     this.pool = pool;
     this.config = config;
     this.crypto = crypto;
-    this.store = store;
+    this.store = stores.apiKeys();
   }
 
   private static String associatedData(String userId, String type) {

@@ -1,10 +1,10 @@
 package io.creditledger.service;
 
-import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.AuditReport;
 import io.creditledger.domain.Command;
 import io.creditledger.store.LedgerAudit;
+import io.creditledger.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 
@@ -13,9 +13,9 @@ public final class AuditService {
   private final Pool pool;
   private final LedgerAudit audit;
 
-  public AuditService(Pool pool, LedgerConfig config) {
+  public AuditService(Pool pool, Stores stores) {
     this.pool = pool;
-    this.audit = new LedgerAudit(config);
+    this.audit = stores.audit();
   }
 
   public Future<Answer<AuditReport>> run(Command.RunAudit c) {

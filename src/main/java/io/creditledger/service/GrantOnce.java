@@ -1,9 +1,8 @@
 package io.creditledger.service;
 
-import io.creditledger.domain.OperationKind;
-
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.GrantView;
+import io.creditledger.domain.OperationKind;
 import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
@@ -26,8 +25,8 @@ public final class GrantOnce {
   /** Runs inside the caller's transaction. */
   public Future<Answer<GrantView.Created>> write(SqlConnection conn, String userId, GrantWriter.Spec spec, Instant now) {
     return locks.lockForOperation(conn, userId, spec.operationId(), now).compose(locked -> {
-      if (locked.operation() != null) {
-        return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), spec.operationId(),
+      if (locked.operation().isPresent()) {
+        return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation().get(), spec.operationId(),
             OperationKind.GRANT, spec.canonical(userId), Json::readCreated));
       }
       return grants.write(conn, locked.user(), spec, now).map(w -> Answer.created(w.answer()));

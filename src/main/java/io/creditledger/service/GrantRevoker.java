@@ -1,21 +1,21 @@
 package io.creditledger.service;
 
 import io.creditledger.domain.CloseReason;
-
-import io.creditledger.domain.JournalKind;
-
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.JournalBatch;
+import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.Rollover;
 import io.creditledger.domain.RolloverShares;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
+import io.creditledger.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Takes credits back from a grant (refunds, chargebacks, admin revokes), inside a transaction holding its user's
@@ -34,9 +34,9 @@ public final class GrantRevoker {
   private final OutboxStore outbox;
   private final String currency;
 
-  public GrantRevoker(LedgerStore store, OutboxStore outbox, String currency) {
-    this.store = store;
-    this.outbox = outbox;
+  public GrantRevoker(Stores stores, String currency) {
+    this.store = stores.ledger();
+    this.outbox = stores.outbox();
     this.currency = currency;
   }
 
@@ -100,7 +100,7 @@ public final class GrantRevoker {
         return Future.succeededFuture(0L);
       }
       LedgerStore.ChainLink last = chain.get(chain.size() - 1);
-      return store.grantById(conn, last.rolloverGrantId()).compose(end -> {
+      return store.grantById(conn, last.rolloverGrantId()).map(Optional::orElseThrow).compose(end -> {
         long endRemaining = end.closedAt() == null ? end.balance() : 0;
         List<RolloverShares.Level> levels = new ArrayList<>();
         List<Long> links = new ArrayList<>();

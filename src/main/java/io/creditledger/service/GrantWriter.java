@@ -1,20 +1,19 @@
 package io.creditledger.service;
 
-import io.creditledger.domain.OperationKind;
-
-import io.creditledger.domain.JournalKind;
-
+import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.DebtSettlement;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
-import io.creditledger.domain.JournalBatch;
-import io.creditledger.store.LedgerStore;
 import io.creditledger.domain.GrantView;
-import io.creditledger.wire.Json;
+import io.creditledger.domain.JournalBatch;
+import io.creditledger.domain.JournalKind;
+import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.User;
-import io.creditledger.config.LedgerConfig;
 import io.creditledger.money.CentsPerCredit;
+import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
+import io.creditledger.store.Stores;
+import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
@@ -37,10 +36,10 @@ public final class GrantWriter {
   private final OutboxStore outbox;
   private final Refunds refunds;
 
-  public GrantWriter(LedgerConfig config, LedgerStore store, OutboxStore outbox, Refunds refunds) {
+  public GrantWriter(LedgerConfig config, Stores stores, Refunds refunds) {
     this.config = config;
-    this.store = store;
-    this.outbox = outbox;
+    this.store = stores.ledger();
+    this.outbox = stores.outbox();
     this.refunds = refunds;
   }
 

@@ -21,6 +21,7 @@ import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
+import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
 import io.creditledger.time.Now;
 import io.creditledger.wire.Input;
@@ -33,6 +34,7 @@ import io.vertx.sqlclient.SqlConnection;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The ledger's operations as the API offers them: each runs in one transaction that holds the user's row lock
@@ -49,18 +51,18 @@ public final class LedgerService {
   private final OutboxStore outbox;
   private final UserLocks locks;
   private final ResetService resets;
-  private final UserStore users = new UserStore();
+  private final UserStore users;
 
-  public LedgerService(Pool pool, LedgerConfig config, Transactions transactions, LedgerStore store,
-                       GrantOnce grants, GrantRevoker revoker, OutboxStore outbox, UserLocks locks,
-                       ResetService resets) {
+  public LedgerService(Pool pool, LedgerConfig config, Transactions transactions, Stores stores, GrantOnce grants,
+                       GrantRevoker revoker, UserLocks locks, ResetService resets) {
     this.pool = pool;
     this.config = config;
     this.transactions = transactions;
-    this.store = store;
+    this.store = stores.ledger();
+    this.outbox = stores.outbox();
+    this.users = stores.users();
     this.grants = grants;
     this.revoker = revoker;
-    this.outbox = outbox;
     this.locks = locks;
     this.resets = resets;
   }
@@ -83,7 +85,7 @@ public final class LedgerService {
 
   public Future<Answer<Page<GrantView>>> listGrants(Command.ListGrants c) {
     Instant now = now();
-    return currentUser(c.userId(), now)
+    return resets.currentUser(c.userId(), now)
         .compose(user -> store.listGrants(pool, c.userId(), c.before(), c.limit()))
         .compose(list -> outbox.openRows(pool, list.stream().map(Grant::grantId).toList()).map(open -> {
           List<GrantView> views = list.stream().map(g -> GrantView.of(g, now, open.get(g.grantId()))).toList();
@@ -99,8 +101,8 @@ public final class LedgerService {
     Instant now = now();
     return transactions.run(Transactions.Failure.of(c.operationId(), c.userId(), c), conn ->
         locks.lockForOperation(conn, c.userId(), c.operationId(), now).compose(locked -> {
-          if (locked.operation() != null) {
-            return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation(), c.operationId(),
+          if (locked.operation().isPresent()) {
+            return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation().get(), c.operationId(),
                 OperationKind.CONSUME, request, Json::readConsumption));
           }
           return consumeLocked(conn, locked.user(), c, request, now);
@@ -148,49 +150,32 @@ public final class LedgerService {
 
   public Future<Answer<Balance>> balance(Command.GetBalance c) {
     Instant now = now();
-    return readBalance(c.userId(), now).compose(balance -> balance != null ? Future.succeededFuture(balance)
-        : resets.applyDue(c.userId(), now).compose(v -> readBalance(c.userId(), now)).map(again -> {
-          if (again == null) {
-            throw new LedgerException(ErrorCode.LEDGER_BUSY, "The user's reset is still being applied; retry");
-          }
-          return again;
-        })).map(Answer::ok);
+    return readBalance(c.userId(), now).compose(balance -> balance.isPresent() ? Future.succeededFuture(balance.get())
+        : resets.applyDue(c.userId(), now).compose(v -> readBalance(c.userId(), now)).map(again -> again.orElseThrow(
+            () -> new LedgerException(ErrorCode.LEDGER_BUSY, "The user's reset is still being applied; retry"))))
+        .map(Answer::ok);
   }
 
   /**
    * The balance from one snapshot of the user row and its grants, so usage and balances agree under concurrent
-   * consumption; null when the user's cycle has ended and its reset is due first.
+   * consumption; empty when the user's cycle has ended and its reset is due first.
    */
-  private Future<Balance> readBalance(String userId, Instant now) {
-    return pool.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute()
-        .compose(v -> users.find(conn, userId))
-        .compose(user -> {
-          if (user == null) {
-            throw LedgerException.userNotFound(userId);
-          }
-          if (ResetService.due(user, now)) {
-            return Future.succeededFuture(null);
-          }
-          return store.liveGrants(conn, userId, now)
-              .map(live -> Balance.of(live, now, user.usageThisCycle(), user.nextQuotaReset()));
-        }));
+  private Future<Optional<Balance>> readBalance(String userId, Instant now) {
+    return transactions.snapshot(conn -> users.find(conn, userId).compose(found -> {
+      User user = found.orElseThrow(() -> LedgerException.userNotFound(userId));
+      if (ResetService.due(user, now)) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      return store.liveGrants(conn, userId, now)
+          .map(live -> Optional.of(Balance.of(live, now, user.usageThisCycle(), user.nextQuotaReset())));
+    }));
   }
 
   public Future<Answer<Page<JournalEntry>>> journal(Command.ListJournal c) {
-    return currentUser(c.userId(), now())
+    return resets.currentUser(c.userId(), now())
         .compose(user -> store.journal(pool, c.userId(), c.before(), c.limit()))
         .map(entries -> Answer.ok(new Page<>(entries,
             entries.size() == c.limit() ? entries.get(entries.size() - 1).entryId() : null)));
-  }
-
-  /** The user, after applying its due reset so that what is read next belongs to the current cycle. */
-  private Future<User> currentUser(String userId, Instant now) {
-    return users.find(pool, userId).compose(user -> {
-      if (user == null) {
-        throw LedgerException.userNotFound(userId);
-      }
-      return ResetService.due(user, now) ? resets.applyDue(userId, now).map(user) : Future.succeededFuture(user);
-    });
   }
 
   // ---- revoke
@@ -199,12 +184,11 @@ public final class LedgerService {
     Instant now = now();
     return transactions.run(Transactions.Failure.of("revoke/" + c.operationId(), null, c), conn ->
         store.grantByOperation(conn, c.operationId()).compose(found -> {
-          if (found == null) {
-            throw new LedgerException(ErrorCode.GRANT_NOT_FOUND, "No grant with operationId \"" + c.operationId() + "\"");
-          }
-          return locks.lock(conn, found.userId(), now)
+          Grant grant = found.orElseThrow(() -> new LedgerException(ErrorCode.GRANT_NOT_FOUND,
+              "No grant with operationId \"" + c.operationId() + "\""));
+          return locks.lock(conn, grant.userId(), now)
               .compose(user -> store.grantByOperation(conn, c.operationId()))
-              .compose(grant -> revokeLocked(conn, grant, c.reason(), now));
+              .compose(locked -> revokeLocked(conn, locked.orElseThrow(), c.reason(), now));
         }));
   }
 

@@ -7,8 +7,9 @@ import io.creditledger.domain.OutboxStatus;
 import io.creditledger.domain.Page;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
-import io.creditledger.store.OutboxRow;
 import io.creditledger.store.OutboxStore;
+import io.creditledger.store.Stores;
+import io.creditledger.stripe.OutboxRow;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -19,10 +20,10 @@ public final class OutboxAdminService {
   private final LedgerConfig config;
   private final OutboxStore store;
 
-  public OutboxAdminService(Pool pool, LedgerConfig config, OutboxStore store) {
+  public OutboxAdminService(Pool pool, LedgerConfig config, Stores stores) {
     this.pool = pool;
     this.config = config;
-    this.store = store;
+    this.store = stores.outbox();
   }
 
   public Future<Answer<Page<OutboxRow>>> list(Command.ListOutbox c) {
@@ -31,10 +32,9 @@ public final class OutboxAdminService {
   }
 
   public Future<Answer<OutboxRow>> retry(Command.RetryOutbox c) {
-    return store.retry(pool, c.outboxId(), Now.of(config.clock())).map(row -> {
-      if (row == null) {
-        throw new LedgerException(ErrorCode.OUTBOX_ROW_NOT_FOUND, "No outbox row " + c.outboxId());
-      }
+    return store.retry(pool, c.outboxId(), Now.of(config.clock())).map(found -> {
+      OutboxRow row = found.orElseThrow(
+          () -> new LedgerException(ErrorCode.OUTBOX_ROW_NOT_FOUND, "No outbox row " + c.outboxId()));
       if (row.status() == OutboxStatus.DELIVERED) {
         throw new LedgerException(ErrorCode.ALREADY_DELIVERED, "Outbox row " + c.outboxId() + " was already delivered");
       }

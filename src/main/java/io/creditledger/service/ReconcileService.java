@@ -1,18 +1,18 @@
 package io.creditledger.service;
 
+import com.stripe.model.billing.CreditGrant;
+import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.MirrorDrift;
 import io.creditledger.domain.ReconcileRun;
-import io.creditledger.wire.Json;
-import io.creditledger.store.OutboxStore;
-import io.creditledger.stripe.CreditGrantPayload;
-import io.creditledger.stripe.StripeGateway;
-import com.stripe.model.billing.CreditGrant;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
-import io.creditledger.config.LedgerConfig;
 import io.creditledger.retry.RatePacer;
+import io.creditledger.store.OutboxStore;
+import io.creditledger.store.Stores;
+import io.creditledger.stripe.CreditGrantPayload;
+import io.creditledger.stripe.StripeGateway;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -43,11 +43,11 @@ public final class ReconcileService {
   private final WorkerExecutor worker;
 
   /** @param worker where Stripe is called (blocking); null when there is no Stripe API key */
-  public ReconcileService(Pool pool, LedgerConfig config, OutboxStore store, StripeGateway gateway,
+  public ReconcileService(Pool pool, LedgerConfig config, Stores stores, StripeGateway gateway,
                           WorkerExecutor worker) {
     this.pool = pool;
     this.config = config;
-    this.store = store;
+    this.store = stores.outbox();
     this.gateway = gateway;
     this.worker = worker;
   }
@@ -58,12 +58,8 @@ public final class ReconcileService {
 
   /** The last run as it was answered; 404 when none ran yet. */
   public Future<Answer<ReconcileRun>> last(Command.LastReconcile c) {
-    return store.lastRun(pool).map(last -> {
-      if (last == null) {
-        throw new LedgerException(ErrorCode.RECONCILE_NOT_RUN, "No reconciliation has run yet");
-      }
-      return Answer.ok(Json.readReconcileRun(last));
-    });
+    return store.lastRun(pool).map(last -> Answer.ok(last.orElseThrow(
+        () -> new LedgerException(ErrorCode.RECONCILE_NOT_RUN, "No reconciliation has run yet"))));
   }
 
   public Future<ReconcileRun> reconcile(String userId, boolean repair) {
@@ -82,7 +78,7 @@ public final class ReconcileService {
           Instant finished = Now.of(config.clock());
           ReconcileRun run = new ReconcileRun(0, userId, repair, checked[0], repair && !drift.isEmpty(), reports, started,
               finished);
-          return store.recordRun(pool, run, Json.reconcileRun(run)).map(runId -> new ReconcileRun(runId, userId, repair,
+          return store.recordRun(pool, run).map(runId -> new ReconcileRun(runId, userId, repair,
               run.checked(), run.repaired(), reports, started, finished));
         });
   }

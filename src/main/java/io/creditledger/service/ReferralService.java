@@ -1,20 +1,20 @@
 package io.creditledger.service;
 
-import io.creditledger.domain.OperationKind;
-
-import io.creditledger.domain.GrantType;
-import io.creditledger.store.LedgerStore;
-import io.creditledger.error.ErrorCode;
-import io.creditledger.error.LedgerException;
-import io.creditledger.domain.Answer;
-import io.creditledger.domain.Command;
-import io.creditledger.domain.Referral;
-import io.creditledger.wire.Json;
-import io.creditledger.domain.User;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
-import io.creditledger.time.Now;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
+import io.creditledger.domain.GrantType;
+import io.creditledger.domain.OperationKind;
+import io.creditledger.domain.Referral;
+import io.creditledger.domain.User;
+import io.creditledger.error.ErrorCode;
+import io.creditledger.error.LedgerException;
+import io.creditledger.store.LedgerStore;
+import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
+import io.creditledger.time.Now;
+import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
@@ -34,13 +34,14 @@ public final class ReferralService {
   private final LedgerStore store;
   private final GrantWriter grants;
   private final ResetService resets;
-  private final UserStore users = new UserStore();
+  private final UserStore users;
 
-  public ReferralService(LedgerConfig config, Transactions transactions, LedgerStore store, GrantWriter grants,
+  public ReferralService(LedgerConfig config, Transactions transactions, Stores stores, GrantWriter grants,
                          ResetService resets) {
     this.config = config;
     this.transactions = transactions;
-    this.store = store;
+    this.store = stores.ledger();
+    this.users = stores.users();
     this.grants = grants;
     this.resets = resets;
   }
@@ -52,8 +53,8 @@ public final class ReferralService {
     return transactions.run(Transactions.Failure.of(c.operationId(), c.referrerId(), c), conn ->
         lockInOrder(conn, c.referrerId(), c.referredId()).compose(pair ->
             store.findOperation(conn, c.operationId()).compose(stored -> {
-              if (stored != null) {
-                return Future.succeededFuture(Idempotency.replayOrConflict(stored, c.operationId(),
+              if (stored.isPresent()) {
+                return Future.succeededFuture(Idempotency.replayOrConflict(stored.get(), c.operationId(),
                     OperationKind.REFERRAL, request, Json::readReferral));
               }
               return resetsFirst(conn, pair, now)
@@ -70,13 +71,9 @@ public final class ReferralService {
     boolean referrerFirst = referrerId.compareTo(referredId) < 0;
     String first = referrerFirst ? referrerId : referredId;
     String second = referrerFirst ? referredId : referrerId;
-    return users.lock(conn, first).compose(a -> users.lock(conn, second).map(b -> {
-      if (a == null) {
-        throw LedgerException.userNotFound(first);
-      }
-      if (b == null) {
-        throw LedgerException.userNotFound(second);
-      }
+    return users.lock(conn, first).compose(foundA -> users.lock(conn, second).map(foundB -> {
+      User a = foundA.orElseThrow(() -> LedgerException.userNotFound(first));
+      User b = foundB.orElseThrow(() -> LedgerException.userNotFound(second));
       return referrerFirst ? new Pair(a, b) : new Pair(b, a);
     }));
   }
@@ -124,7 +121,7 @@ public final class ReferralService {
 
   private Future<Void> ensureUnused(SqlConnection conn, String operationId) {
     return store.findOperation(conn, operationId).map(stored -> {
-      if (stored != null) {
+      if (stored.isPresent()) {
         throw Idempotency.conflict(operationId);
       }
       return null;

@@ -1,9 +1,9 @@
 package io.creditledger.service;
 
 import io.creditledger.domain.CloseReason;
-
 import io.creditledger.domain.Grant;
 import io.creditledger.store.LedgerStore;
+import io.creditledger.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 
@@ -11,6 +11,7 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Refunds of purchases. A charge's refunds are cumulative: each {@code charge.refunded} says how much of the
@@ -23,8 +24,8 @@ public final class Refunds {
   private final LedgerStore store;
   private final GrantRevoker revoker;
 
-  public Refunds(LedgerStore store, GrantRevoker revoker) {
-    this.store = store;
+  public Refunds(Stores stores, GrantRevoker revoker) {
+    this.store = stores.ledger();
     this.revoker = revoker;
   }
 
@@ -49,7 +50,7 @@ public final class Refunds {
                                    Instant now) {
     Future<?> chain = Future.succeededFuture();
     for (LedgerStore.PendingRefund refund : pending) {
-      chain = chain.compose(v -> store.grantById(conn, purchase.grantId()).compose(current ->
+      chain = chain.compose(v -> store.grantById(conn, purchase.grantId()).map(Optional::orElseThrow).compose(current ->
           apply(conn, current, refund.chargeId(), refund.amount(), refund.refunded(), now)));
     }
     return chain.mapEmpty();

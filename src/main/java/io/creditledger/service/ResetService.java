@@ -1,30 +1,29 @@
 package io.creditledger.service;
 
-import io.creditledger.domain.OperationKind;
-
-import io.creditledger.domain.JournalKind;
-
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.SyncFailures;
+import io.creditledger.db.Transactions;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
 import io.creditledger.domain.CycleGrants;
 import io.creditledger.domain.Expiry;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.JournalBatch;
+import io.creditledger.domain.JournalKind;
+import io.creditledger.domain.OperationKind;
+import io.creditledger.domain.ResetOutcome;
 import io.creditledger.domain.Rollover;
-import io.creditledger.store.LedgerStore;
+import io.creditledger.domain.User;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
-import io.creditledger.domain.Answer;
-import io.creditledger.domain.Command;
-import io.creditledger.domain.ResetOutcome;
-import io.creditledger.wire.Json;
-import io.creditledger.domain.User;
-import io.creditledger.config.LedgerConfig;
-import io.creditledger.db.SyncFailures;
-import io.creditledger.db.Transactions;
 import io.creditledger.money.CentsPerCredit;
+import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
-import io.creditledger.time.Now;
+import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
+import io.creditledger.time.Now;
+import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -63,16 +62,18 @@ public final class ResetService {
   private final LedgerStore store;
   private final GrantWriter grants;
   private final OutboxStore outbox;
-  private final UserStore users = new UserStore();
+  private final UserStore users;
+  private final SyncFailures failures;
 
-  public ResetService(Pool pool, LedgerConfig config, Transactions transactions, LedgerStore store,
-                      GrantWriter grants, OutboxStore outbox) {
+  public ResetService(Pool pool, LedgerConfig config, Transactions transactions, Stores stores, GrantWriter grants) {
     this.pool = pool;
     this.config = config;
     this.transactions = transactions;
-    this.store = store;
+    this.store = stores.ledger();
+    this.outbox = stores.outbox();
+    this.users = stores.users();
+    this.failures = stores.syncFailures();
     this.grants = grants;
-    this.outbox = outbox;
   }
 
   /** A reset done: the user as it left it, and what it did. */
@@ -88,10 +89,8 @@ public final class ResetService {
     String userId = c.userId();
     Instant now = Now.of(config.clock());
     return transactions.run(Transactions.Failure.of(CycleGrants.resetFailure(userId), userId, c), conn ->
-        users.lock(conn, userId).compose(user -> {
-          if (user == null) {
-            throw LedgerException.userNotFound(userId);
-          }
+        users.lock(conn, userId).compose(found -> {
+          User user = found.orElseThrow(() -> LedgerException.userNotFound(userId));
           if (!due(user, now)) {
             return Future.succeededFuture(Answer.ok(ResetOutcome.notDue(userId, user.nextQuotaReset())));
           }
@@ -110,7 +109,7 @@ public final class ResetService {
       return Future.failedFuture(failure);
     }
     String error = failure.getMessage() == null ? failure.toString() : failure.getMessage();
-    return SyncFailures.record(pool, SyncFailures.INTERNAL, CycleGrants.resetFailure(userId), userId,
+    return failures.record(pool, SyncFailures.INTERNAL, CycleGrants.resetFailure(userId), userId,
             new JsonObject().put("userId", userId), error, 1, now)
         .transform(recorded -> Future.failedFuture(new LedgerException(ErrorCode.RESET_FAILED,
             "The reset of \"" + userId + "\" failed: " + error)));
@@ -131,8 +130,20 @@ public final class ResetService {
   public Future<Void> applyDue(String userId, Instant now) {
     return transactions.run(Transactions.Failure.of(CycleGrants.resetFailure(userId), userId,
             new Command.ApplyReset(userId)),
-        conn -> users.lock(conn, userId).compose(user -> user == null ? Future.succeededFuture()
-            : resetIfDue(conn, user, now).mapEmpty()));
+        conn -> users.lock(conn, userId).compose(user -> user.isEmpty() ? Future.succeededFuture()
+            : resetIfDue(conn, user.get(), now).mapEmpty()));
+  }
+
+  /**
+   * For reads: the user after its due reset (404 when there is no such user), so that what is read next belongs
+   * to the current cycle.
+   */
+  public Future<User> currentUser(String userId, Instant now) {
+    return users.find(pool, userId).compose(found -> {
+      User user = found.orElseThrow(() -> LedgerException.userNotFound(userId));
+      return due(user, now) ? applyDue(userId, now).compose(v -> users.find(pool, userId)).map(Optional::orElseThrow)
+          : Future.succeededFuture(user);
+    });
   }
 
   public static boolean due(User user, Instant now) {

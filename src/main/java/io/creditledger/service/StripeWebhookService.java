@@ -1,27 +1,29 @@
 package io.creditledger.service;
 
-import io.creditledger.store.StripeEvents;
 import com.stripe.exception.SignatureVerificationException;
 import com.stripe.net.Webhook;
-import io.creditledger.wire.Input;
-import io.creditledger.error.ErrorCode;
-import io.creditledger.error.LedgerException;
-import io.creditledger.domain.Answer;
-import io.creditledger.domain.Command;
-import io.creditledger.domain.WebhookOutcome;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.SyncFailures;
 import io.creditledger.db.Transactions;
-import io.creditledger.domain.User;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
-import io.creditledger.store.LedgerStore;
+import io.creditledger.domain.User;
+import io.creditledger.domain.WebhookOutcome;
+import io.creditledger.error.ErrorCode;
+import io.creditledger.error.LedgerException;
 import io.creditledger.money.CentsPerCredit;
-import io.creditledger.stripe.CreditGrantPayload;
+import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
+import io.creditledger.store.Stores;
+import io.creditledger.store.StripeEvents;
+import io.creditledger.store.UserStore;
+import io.creditledger.stripe.CreditGrantPayload;
+import io.creditledger.stripe.OutboxRow;
 import io.creditledger.stripe.StripeGateway;
 import io.creditledger.time.Now;
-import io.creditledger.store.UserStore;
+import io.creditledger.wire.Input;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
@@ -32,6 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Stripe's webhooks. The signature is checked on the raw body ({@code Webhook.constructEvent}, 300 s
@@ -60,23 +63,28 @@ public final class StripeWebhookService {
   private final UserLocks locks;
   private final OutboxStore outbox;
   private final StripeGateway gateway;
-  private final UserStore users = new UserStore();
+  private final UserStore users;
+  private final StripeEvents events;
+  private final SyncFailures failures;
 
   /** @param gateway null without a Stripe API key (refunds then resolve only through local grants) */
   public StripeWebhookService(Vertx vertx, Pool pool, LedgerConfig config, Transactions transactions,
-                              LedgerStore store, GrantOnce grantOnce, GrantWriter grants, GrantRevoker revoker,
-                              Refunds refunds, UserLocks locks, OutboxStore outbox, StripeGateway gateway) {
+                              Stores stores, GrantOnce grantOnce, GrantWriter grants, GrantRevoker revoker,
+                              Refunds refunds, UserLocks locks, StripeGateway gateway) {
     this.vertx = vertx;
     this.pool = pool;
     this.config = config;
     this.transactions = transactions;
-    this.store = store;
+    this.store = stores.ledger();
+    this.outbox = stores.outbox();
+    this.users = stores.users();
+    this.events = stores.stripeEvents();
+    this.failures = stores.syncFailures();
     this.grantOnce = grantOnce;
     this.grants = grants;
     this.revoker = revoker;
     this.refunds = refunds;
     this.locks = locks;
-    this.outbox = outbox;
     this.gateway = gateway;
   }
 
@@ -107,7 +115,7 @@ public final class StripeWebhookService {
         : Future.succeededFuture(null);
     return refundTarget.compose(refundOperation -> transactions.run(
         new Transactions.Failure("stripe-event/" + eventId, null, new JsonObject().put("type", type)),
-        conn -> StripeEvents.recordFirst(conn, eventId, type, now).compose(first -> first
+        conn -> events.recordFirst(conn, eventId, type, now).compose(first -> first
             ? apply(conn, eventId, type, object, refundOperation, now)
             : Future.succeededFuture("duplicate_event"))))
         .map(outcome -> Answer.ok(new WebhookOutcome(eventId, type, outcome)));
@@ -187,8 +195,8 @@ public final class StripeWebhookService {
       return Future.succeededFuture(null);
     }
     return store.grantByPaymentIntent(pool, paymentIntentId).compose(grant -> {
-      if (grant != null) {
-        return Future.succeededFuture(grant.operationId());
+      if (grant.isPresent()) {
+        return Future.succeededFuture(grant.get().operationId());
       }
       if (gateway == null) {
         return Future.succeededFuture(null);
@@ -210,9 +218,10 @@ public final class StripeWebhookService {
     if (chargeId == null || amount == null || refunded == null || amount <= 0 || refunded < 0) {
       return failure(conn, eventId, operationId, null, charge, "the charge has no usable id/amount/amount_refunded", now);
     }
-    Future<Grant> purchase = operationId == null ? Future.succeededFuture(null) : store.grantByOperation(conn, operationId);
+    Future<Optional<Grant>> purchase = operationId == null ? Future.succeededFuture(Optional.empty())
+        : store.grantByOperation(conn, operationId);
     return purchase.compose(found -> {
-      if (found == null) {
+      if (found.isEmpty()) {
         if (paymentIntentId == null) {
           return failure(conn, eventId, operationId, null, charge, "the charge names no PaymentIntent", now);
         }
@@ -220,9 +229,9 @@ public final class StripeWebhookService {
         return store.recordPendingRefund(conn, chargeId, paymentIntentId, operationId, amount, refunded, eventId, now)
             .map("refund_pending");
       }
-      return locks.lock(conn, found.userId(), now)
-          .compose(user -> store.grantByOperation(conn, found.operationId()))
-          .compose(grant -> refunds.apply(conn, grant, chargeId, amount, refunded, now));
+      return locks.lock(conn, found.get().userId(), now)
+          .compose(user -> store.grantByOperation(conn, found.get().operationId()))
+          .compose(grant -> refunds.apply(conn, grant.orElseThrow(), chargeId, amount, refunded, now));
     });
   }
 
@@ -238,12 +247,14 @@ public final class StripeWebhookService {
     if (operationId == null) {
       return imported(conn, eventId, stripeId, creditGrant, now);
     }
-    return store.grantByOperation(conn, operationId).compose(grant -> {
-      if (grant == null) {
+    return store.grantByOperation(conn, operationId).compose(found -> {
+      if (found.isEmpty()) {
         return Future.succeededFuture("ignored_not_ours");
       }
+      Grant grant = found.get();
       String key = stringOrNull(metadata, "mirrorKey");
-      return outbox.findByKey(conn, key != null ? key : CreditGrantPayload.createKey(grant)).compose(row -> {
+      return outbox.findByKey(conn, key != null ? key : CreditGrantPayload.createKey(grant)).compose(kept -> {
+        OutboxRow row = kept.orElse(null); // delivered rows are pruned after a while
         boolean replacement = row != null ? row.replacement() : key != null && !key.equals(CreditGrantPayload.createKey(grant));
         String known = row != null ? row.stripeObjectId() : replacement ? null : grant.stripeGrantId();
         if (known != null && !known.equals(stripeId)) {
@@ -274,11 +285,11 @@ public final class StripeWebhookService {
     }
     String operationId = IMPORT_PREFIX + stripeId;
     return users.findByStripeCustomer(conn, customer).compose(owner -> {
-      if (owner == null) {
+      if (owner.isEmpty()) {
         return Future.succeededFuture("ignored_not_ours");
       }
-      return locks.lock(conn, owner.userId(), now).compose(user -> store.grantByOperation(conn, operationId)
-          .compose(existing -> existing != null ? follow(conn, existing, creditGrant, now)
+      return locks.lock(conn, owner.get().userId(), now).compose(user -> store.grantByOperation(conn, operationId)
+          .compose(existing -> existing.isPresent() ? follow(conn, existing.get(), creditGrant, now)
               : importNew(conn, eventId, user, operationId, stripeId, creditGrant, now)));
     });
   }
@@ -330,7 +341,7 @@ public final class StripeWebhookService {
   private Future<String> failure(SqlConnection conn, String eventId, String operationId, String userId,
                                  JsonObject object, String error, Instant now) {
     log.warn("Stripe event {} cannot be applied: {}", eventId, error);
-    return SyncFailures.record(conn, SyncFailures.STRIPE, operationId, userId,
+    return failures.record(conn, SyncFailures.STRIPE, operationId, userId,
             new JsonObject().put("eventId", eventId).put("object", object), error, 1, now)
         .map("failed_recorded");
   }

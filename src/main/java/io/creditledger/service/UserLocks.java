@@ -1,13 +1,15 @@
 package io.creditledger.service;
 
-import io.creditledger.store.LedgerStore;
-import io.creditledger.error.LedgerException;
 import io.creditledger.domain.User;
+import io.creditledger.error.LedgerException;
+import io.creditledger.store.LedgerStore;
+import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * The start of every change to a user's balance: the user's row lock, which serializes the user's changes, and
@@ -17,10 +19,11 @@ import java.time.Instant;
 public final class UserLocks {
   private final LedgerStore store;
   private final ResetService resets;
-  private final UserStore users = new UserStore();
+  private final UserStore users;
 
-  public UserLocks(LedgerStore store, ResetService resets) {
-    this.store = store;
+  public UserLocks(Stores stores, ResetService resets) {
+    this.store = stores.ledger();
+    this.users = stores.users();
     this.resets = resets;
   }
 
@@ -30,24 +33,19 @@ public final class UserLocks {
    */
   public Future<LedgerStore.LockedUser> lockForOperation(SqlConnection conn, String userId, String operationId,
                                                          Instant now) {
-    return store.lockUserWithOperation(conn, userId, operationId).compose(locked -> {
-      if (locked == null) {
-        throw LedgerException.userNotFound(userId);
-      }
-      if (locked.operation() != null) {
+    return store.lockUserWithOperation(conn, userId, operationId).compose(found -> {
+      LedgerStore.LockedUser locked = found.orElseThrow(() -> LedgerException.userNotFound(userId));
+      if (locked.operation().isPresent()) {
         return Future.succeededFuture(locked);
       }
-      return resets.resetIfDue(conn, locked.user(), now).map(user -> new LedgerStore.LockedUser(user, null));
+      return resets.resetIfDue(conn, locked.user(), now)
+          .map(user -> new LedgerStore.LockedUser(user, Optional.empty()));
     });
   }
 
   /** Locks the user and applies its due reset; 404 when there is no such user. */
   public Future<User> lock(SqlConnection conn, String userId, Instant now) {
-    return users.lock(conn, userId).compose(user -> {
-      if (user == null) {
-        throw LedgerException.userNotFound(userId);
-      }
-      return resets.resetIfDue(conn, user, now);
-    });
+    return users.lock(conn, userId)
+        .compose(user -> resets.resetIfDue(conn, user.orElseThrow(() -> LedgerException.userNotFound(userId)), now));
   }
 }

@@ -1,14 +1,14 @@
 package io.creditledger.service;
 
-import io.creditledger.store.UserStore;
-import io.creditledger.error.LedgerException;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
-import io.creditledger.domain.User;
-import io.creditledger.db.Transactions;
 import io.creditledger.domain.CycleGrants;
 import io.creditledger.domain.GrantType;
-import io.creditledger.config.LedgerConfig;
+import io.creditledger.domain.User;
+import io.creditledger.store.Stores;
+import io.creditledger.store.UserStore;
 import io.creditledger.time.Now;
 import io.creditledger.time.ResetCycle;
 import io.vertx.core.Future;
@@ -25,11 +25,12 @@ public final class UserService {
   private final Transactions transactions;
   private final GrantWriter grants;
   private final ResetService resets;
-  private final UserStore store = new UserStore();
+  private final UserStore store;
 
-  public UserService(Pool pool, LedgerConfig config, Transactions transactions, GrantWriter grants,
+  public UserService(Pool pool, LedgerConfig config, Transactions transactions, Stores stores, GrantWriter grants,
                      ResetService resets) {
     this.pool = pool;
+    this.store = stores.users();
     this.config = config;
     this.transactions = transactions;
     this.grants = grants;
@@ -62,13 +63,6 @@ public final class UserService {
   /** The user as of now: a user whose cycle has ended is reset first, so the answer shows the current cycle. */
   public Future<Answer<User>> get(Command.GetUser c) {
     Instant now = Now.of(config.clock());
-    return store.find(pool, c.userId()).compose(user -> {
-      if (user == null) {
-        throw LedgerException.userNotFound(c.userId());
-      }
-      return ResetService.due(user, now)
-          ? resets.applyDue(c.userId(), now).compose(v -> store.find(pool, c.userId()))
-          : Future.succeededFuture(user);
-    }).map(Answer::ok);
+    return resets.currentUser(c.userId(), now).map(Answer::ok);
   }
 }

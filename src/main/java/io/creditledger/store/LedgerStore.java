@@ -1,15 +1,15 @@
 package io.creditledger.store;
 
+import io.creditledger.db.Rows;
 import io.creditledger.domain.CloseReason;
 import io.creditledger.domain.Grant;
+import io.creditledger.domain.GrantType;
+import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.JournalEntry;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.OperationKind;
-import io.creditledger.domain.GrantType;
-import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.RolloverShares;
 import io.creditledger.domain.User;
-import io.creditledger.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -25,142 +25,222 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
+import static io.creditledger.db.Rows.first;
 import static io.creditledger.time.Now.sql;
 
 /** The ledger's SQL, in one place: grants, the journal, operations (idempotency), referrals. */
 public final class LedgerStore {
-  public static final String GRANT_COLUMNS = "grant_id, user_id, operation_id, type, priority, principal, balance, cents, "
-      + "cents_per_credit, expires_at, description, created_at, closed_at, closed_by, close_reason, "
-      + "stripe_customer_id, stripe_grant_id, stripe_voided_at, payment_intent_id";
+  public static final String GRANT_COLUMNS = """
+    grant_id, user_id, operation_id, type, priority, principal, balance, cents, cents_per_credit,
+    expires_at, description, created_at, closed_at, closed_by, close_reason, stripe_customer_id,
+    stripe_grant_id, stripe_voided_at, payment_intent_id""";
 
-  private static final String LOCK_USER_WITH_OPERATION = "SELECT u.*, o.kind AS op_kind, o.request AS op_request, "
-      + "o.status AS op_status, o.response AS op_response "
-      + "FROM users u LEFT JOIN operations o ON o.operation_id = #{operationId} "
-      + "WHERE u.user_id = #{userId} FOR UPDATE OF u";
+  private static final String LOCK_USER_WITH_OPERATION = """
+    SELECT u.*, o.kind AS op_kind, o.request AS op_request, o.status AS op_status, o.response AS op_response
+    FROM users u
+    LEFT JOIN operations o ON o.operation_id = #{operationId}
+    WHERE u.user_id = #{userId}
+    FOR UPDATE OF u""";
 
-  private static final String FIND_OPERATION =
-      "SELECT kind AS op_kind, request AS op_request, status AS op_status, response AS op_response "
-          + "FROM operations WHERE operation_id = #{operationId}";
+  private static final String FIND_OPERATION = """
+    SELECT kind AS op_kind, request AS op_request, status AS op_status, response AS op_response
+    FROM operations
+    WHERE operation_id = #{operationId}""";
 
   /** Grants that matter for balances and consumption: any with a non-zero balance, and every active one. */
-  private static final String LIVE_GRANTS = "SELECT " + GRANT_COLUMNS + " FROM grants WHERE user_id = #{userId} "
-      + "AND (balance <> 0 OR (closed_at IS NULL AND (expires_at IS NULL OR expires_at > #{now})))";
+  private static final String LIVE_GRANTS = """
+    SELECT %s
+    FROM grants
+    WHERE user_id = #{userId}
+      AND (balance <> 0 OR (closed_at IS NULL AND (expires_at IS NULL OR expires_at > #{now})))""".formatted(GRANT_COLUMNS);
 
-  private static final String INSERT_GRANT = "WITH g AS ("
-      + "INSERT INTO grants (user_id, operation_id, type, priority, principal, balance, cents, cents_per_credit, "
-      + "expires_at, description, created_at, stripe_customer_id, payment_intent_id, stripe_grant_id) VALUES ("
-      + "#{userId}, #{operationId}, #{type}, #{priority}, #{amount}, #{amount}, #{cents}, #{centsPerCredit}, "
-      + "#{expiresAt}, #{description}, #{now}, #{stripeCustomerId}, #{paymentIntentId}, #{stripeGrantId}) "
-      + "RETURNING " + GRANT_COLUMNS
-      + "), j AS (INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, "
-      + "created_at) SELECT user_id, grant_id, operation_id, #{kind}, principal, principal, description, created_at "
-      + "FROM g) SELECT * FROM g";
+  private static final String INSERT_GRANT = """
+    WITH g AS (
+      INSERT INTO grants (user_id, operation_id, type, priority, principal, balance, cents,
+          cents_per_credit, expires_at, description, created_at, stripe_customer_id, payment_intent_id,
+          stripe_grant_id)
+      VALUES (#{userId}, #{operationId}, #{type}, #{priority}, #{amount}, #{amount}, #{cents},
+          #{centsPerCredit}, #{expiresAt}, #{description}, #{now}, #{stripeCustomerId}, #{paymentIntentId},
+          #{stripeGrantId})
+      RETURNING %s),
+    j AS (
+      INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description,
+          created_at)
+      SELECT user_id, grant_id, operation_id, #{kind}, principal, principal, description, created_at
+      FROM g)
+    SELECT *
+    FROM g""".formatted(GRANT_COLUMNS);
 
-  private static final String UPDATE_BALANCES = "UPDATE grants g SET balance = v.new_balance "
-      + "FROM unnest(#{ids}::bigint[], #{olds}::bigint[], #{news}::bigint[]) AS v(grant_id, old_balance, new_balance) "
-      + "WHERE g.grant_id = v.grant_id AND g.balance = v.old_balance AND g.user_id = #{userId}";
+  private static final String UPDATE_BALANCES = """
+    UPDATE grants g
+    SET balance = v.new_balance
+    FROM unnest(#{ids}::bigint[], #{olds}::bigint[], #{news}::bigint[]) AS v (grant_id, old_balance,
+        new_balance)
+    WHERE g.grant_id = v.grant_id
+      AND g.balance = v.old_balance
+      AND g.user_id = #{userId}""";
 
-  private static final String INSERT_ENTRIES = "INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, "
-      + "balance_after, description, created_at) SELECT #{userId}, v.grant_id, v.operation_id, v.kind, v.delta, "
-      + "v.balance_after, v.description, #{now} FROM unnest(#{grantIds}::bigint[], #{operationIds}::text[], "
-      + "#{kinds}::text[], #{deltas}::bigint[], #{afters}::bigint[], #{descriptions}::text[]) WITH ORDINALITY "
-      + "AS v(grant_id, operation_id, kind, delta, balance_after, description, ord) ORDER BY v.ord";
+  private static final String INSERT_ENTRIES = """
+    INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description,
+        created_at)
+    SELECT #{userId}, v.grant_id, v.operation_id, v.kind, v.delta, v.balance_after, v.description, #{now}
+    FROM unnest(#{grantIds}::bigint[], #{operationIds}::text[], #{kinds}::text[], #{deltas}::bigint[],
+        #{afters}::bigint[], #{descriptions}::text[])
+    WITH ORDINALITY AS v (grant_id, operation_id, kind, delta, balance_after, description, ord)
+    ORDER BY v.ord""";
 
-  private static final String INSERT_OPERATION = "INSERT INTO operations (operation_id, user_id, kind, request, "
-      + "status, response, created_at) VALUES (#{operationId}, #{userId}, #{kind}, #{request}, #{status}, "
-      + "#{response}, #{now})";
+  private static final String INSERT_OPERATION = """
+    INSERT INTO operations (operation_id, user_id, kind, request, status, response, created_at)
+    VALUES (#{operationId}, #{userId}, #{kind}, #{request}, #{status}, #{response}, #{now})""";
 
   private static final String ADD_USAGE =
       "UPDATE users SET usage_this_cycle = usage_this_cycle + #{amount} WHERE user_id = #{userId}";
 
-  private static final String GRANT_BY_OPERATION =
-      "SELECT " + GRANT_COLUMNS + " FROM grants WHERE operation_id = #{operationId}";
+  private static final String GRANT_BY_OPERATION = """
+    SELECT %s
+    FROM grants
+    WHERE operation_id = #{operationId}""".formatted(GRANT_COLUMNS);
 
-  private static final String GRANT_BY_PAYMENT_INTENT = "SELECT " + GRANT_COLUMNS + " FROM grants "
-      + "WHERE payment_intent_id = #{paymentIntentId} AND type = 'purchase' ORDER BY grant_id LIMIT 1";
+  private static final String GRANT_BY_PAYMENT_INTENT = """
+    SELECT %s
+    FROM grants
+    WHERE payment_intent_id = #{paymentIntentId}
+      AND type = 'purchase'
+    ORDER BY grant_id
+    LIMIT 1""".formatted(GRANT_COLUMNS);
 
   /** Revoked from the grant itself, plus what was taken back from where its credits rolled over to. */
-  private static final String REVOKED_SO_FAR = "SELECT "
-      + "coalesce((SELECT -sum(delta) FROM journal WHERE grant_id = #{grantId} AND kind = 'revoke'), 0) "
-      + "+ coalesce((SELECT revoked FROM rollover_sources WHERE source_grant_id = #{grantId}), 0) AS revoked";
+  private static final String REVOKED_SO_FAR = """
+    SELECT coalesce((SELECT -sum(delta) FROM journal WHERE grant_id = #{grantId} AND kind = 'revoke'), 0)
+        + coalesce((SELECT revoked FROM rollover_sources WHERE source_grant_id = #{grantId}), 0) AS revoked""";
 
-  private static final String REVOKED_ON = "SELECT coalesce(-sum(delta), 0) AS revoked FROM journal "
-      + "WHERE grant_id = #{grantId} AND kind = 'revoke'";
+  private static final String REVOKED_ON = """
+    SELECT coalesce(-sum(delta), 0) AS revoked
+    FROM journal
+    WHERE grant_id = #{grantId}
+      AND kind = 'revoke'""";
 
   /** A refund waiting for its purchase; several events of one charge keep the largest amount refunded. */
-  private static final String RECORD_PENDING_REFUND = "INSERT INTO pending_refunds (charge_id, payment_intent_id, "
-      + "operation_id, amount, amount_refunded, event_id, received_at) VALUES (#{chargeId}, #{paymentIntentId}, "
-      + "#{operationId}, #{amount}, #{refunded}, #{eventId}, #{now}) ON CONFLICT (charge_id) DO UPDATE SET "
-      + "amount_refunded = GREATEST(pending_refunds.amount_refunded, EXCLUDED.amount_refunded), "
-      + "operation_id = COALESCE(EXCLUDED.operation_id, pending_refunds.operation_id), event_id = EXCLUDED.event_id";
+  private static final String RECORD_PENDING_REFUND = """
+    INSERT INTO pending_refunds (charge_id, payment_intent_id, operation_id, amount, amount_refunded,
+        event_id, received_at)
+    VALUES (#{chargeId}, #{paymentIntentId}, #{operationId}, #{amount}, #{refunded}, #{eventId}, #{now})
+    ON CONFLICT (charge_id)
+    DO UPDATE SET amount_refunded = GREATEST(pending_refunds.amount_refunded, EXCLUDED.amount_refunded),
+        operation_id = COALESCE(EXCLUDED.operation_id, pending_refunds.operation_id),
+        event_id = EXCLUDED.event_id""";
 
-  private static final String TAKE_PENDING_REFUNDS = "DELETE FROM pending_refunds "
-      + "WHERE payment_intent_id = #{paymentIntentId} OR operation_id = #{operationId} "
-      + "RETURNING charge_id, amount, amount_refunded";
+  private static final String TAKE_PENDING_REFUNDS = """
+    DELETE FROM pending_refunds
+    WHERE payment_intent_id = #{paymentIntentId} OR operation_id = #{operationId}
+    RETURNING charge_id, amount, amount_refunded""";
 
-  private static final String SET_EXPIRY = "UPDATE grants SET expires_at = #{expiresAt} "
-      + "WHERE grant_id = #{grantId} AND closed_at IS NULL";
+  private static final String SET_EXPIRY = """
+    UPDATE grants
+    SET expires_at = #{expiresAt}
+    WHERE grant_id = #{grantId}
+      AND closed_at IS NULL""";
 
-  private static final String GRANT_BY_ID = "SELECT " + GRANT_COLUMNS + " FROM grants WHERE grant_id = #{grantId}";
+  private static final String GRANT_BY_ID = """
+    SELECT %s
+    FROM grants
+    WHERE grant_id = #{grantId}""".formatted(GRANT_COLUMNS);
 
   /**
    * The rollovers a grant's credits moved through, first to last: for each, every source in spending order and
    * which source the chain came through ({@code via}).
    */
-  private static final String ROLLOVER_CHAIN = "WITH RECURSIVE chain (depth, via, rollover_grant_id) AS ("
-      + "SELECT 1, source_grant_id, rollover_grant_id FROM rollover_sources WHERE source_grant_id = #{grantId} "
-      + "UNION ALL SELECT c.depth + 1, s.source_grant_id, s.rollover_grant_id FROM chain c "
-      + "JOIN rollover_sources s ON s.source_grant_id = c.rollover_grant_id) "
-      + "SELECT c.depth, c.via, s.rollover_grant_id, s.source_grant_id, s.credits, s.revoked FROM chain c "
-      + "JOIN rollover_sources s ON s.rollover_grant_id = c.rollover_grant_id ORDER BY c.depth, s.position";
+  private static final String ROLLOVER_CHAIN = """
+    WITH RECURSIVE chain (depth, via, rollover_grant_id) AS (
+      SELECT 1, source_grant_id, rollover_grant_id
+      FROM rollover_sources
+      WHERE source_grant_id = #{grantId}
+      UNION ALL
+      SELECT c.depth + 1, s.source_grant_id, s.rollover_grant_id
+      FROM chain c
+      JOIN rollover_sources s ON s.source_grant_id = c.rollover_grant_id)
+    SELECT c.depth, c.via, s.rollover_grant_id, s.source_grant_id, s.credits, s.revoked
+    FROM chain c
+    JOIN rollover_sources s ON s.rollover_grant_id = c.rollover_grant_id
+    ORDER BY c.depth, s.position""";
 
-  private static final String INSERT_ROLLOVER_SOURCES = "INSERT INTO rollover_sources (rollover_grant_id, position, "
-      + "source_grant_id, credits) SELECT #{rolloverGrantId}, v.ord - 1, v.source_grant_id, v.credits "
-      + "FROM unnest(#{sources}::bigint[], #{credits}::bigint[]) WITH ORDINALITY AS v(source_grant_id, credits, ord)";
+  private static final String INSERT_ROLLOVER_SOURCES = """
+    INSERT INTO rollover_sources (rollover_grant_id, position, source_grant_id, credits)
+    SELECT #{rolloverGrantId}, v.ord - 1, v.source_grant_id, v.credits
+    FROM unnest(#{sources}::bigint[], #{credits}::bigint[])
+    WITH ORDINALITY AS v (source_grant_id, credits, ord)""";
 
-  private static final String ADD_REVOKED = "UPDATE rollover_sources SET revoked = revoked + #{credits} "
-      + "WHERE source_grant_id = ANY(#{sources}::bigint[])";
+  private static final String ADD_REVOKED = """
+    UPDATE rollover_sources
+    SET revoked = revoked + #{credits}
+    WHERE source_grant_id = ANY(#{sources}::bigint[])""";
 
-  private static final String REVOKE_ROLLED_OVER = "UPDATE grants SET closed_by = 'revoke', close_reason = #{reason}, "
-      + "description = #{description} WHERE grant_id = #{grantId} AND closed_by = 'rollover'";
+  private static final String REVOKE_ROLLED_OVER = """
+    UPDATE grants
+    SET closed_by = 'revoke', close_reason = #{reason}, description = #{description}
+    WHERE grant_id = #{grantId}
+      AND closed_by = 'rollover'""";
 
-  private static final String CLOSE_ROLLED_OVER = "UPDATE grants SET closed_at = #{now}, closed_by = 'rollover', "
-      + "close_reason = #{reason} WHERE grant_id = ANY(#{ids}::bigint[]) AND closed_at IS NULL";
+  private static final String CLOSE_ROLLED_OVER = """
+    UPDATE grants
+    SET closed_at = #{now}, closed_by = 'rollover', close_reason = #{reason}
+    WHERE grant_id = ANY(#{ids}::bigint[])
+      AND closed_at IS NULL""";
 
   /** Referrals the user took part in, as referrer or as referred (Codebuff's calculateTotalReferralBonus). */
-  private static final String REFERRALS_OF = "SELECT count(*) FROM referrals "
-      + "WHERE referrer_id = #{userId} OR referred_id = #{userId}";
+  private static final String REFERRALS_OF = """
+    SELECT count(*)
+    FROM referrals
+    WHERE referrer_id = #{userId} OR referred_id = #{userId}""";
 
-  private static final String FINISH_RESET = "UPDATE users SET usage_this_cycle = 0, next_quota_reset = #{next}, "
-      + "updated_at = #{now} WHERE user_id = #{userId}";
+  private static final String FINISH_RESET = """
+    UPDATE users
+    SET usage_this_cycle = 0, next_quota_reset = #{next}, updated_at = #{now}
+    WHERE user_id = #{userId}""";
 
-  private static final String CLOSE_GRANT = "UPDATE grants SET closed_at = #{now}, closed_by = #{closedBy}, "
-      + "close_reason = #{reason}, description = #{description} WHERE grant_id = #{grantId} AND closed_at IS NULL";
+  private static final String CLOSE_GRANT = """
+    UPDATE grants
+    SET closed_at = #{now}, closed_by = #{closedBy}, close_reason = #{reason}, description = #{description}
+    WHERE grant_id = #{grantId}
+      AND closed_at IS NULL""";
 
-  private static final String LIST_GRANTS = "SELECT " + GRANT_COLUMNS + " FROM grants WHERE user_id = #{userId} "
-      + "AND grant_id < #{before} ORDER BY grant_id DESC LIMIT #{limit}";
+  private static final String LIST_GRANTS = """
+    SELECT %s
+    FROM grants
+    WHERE user_id = #{userId}
+      AND grant_id < #{before}
+    ORDER BY grant_id DESC
+    LIMIT #{limit}""".formatted(GRANT_COLUMNS);
 
-  private static final String JOURNAL = "SELECT j.entry_id, j.grant_id, g.operation_id AS grant_operation_id, "
-      + "g.type, j.operation_id, j.kind, j.delta, j.balance_after, j.description, j.created_at "
-      + "FROM journal j JOIN grants g ON g.grant_id = j.grant_id "
-      + "WHERE j.user_id = #{userId} AND j.entry_id < #{before} ORDER BY j.entry_id DESC LIMIT #{limit}";
+  private static final String JOURNAL = """
+    SELECT j.entry_id, j.grant_id, g.operation_id AS grant_operation_id, g.type, j.operation_id, j.kind,
+        j.delta, j.balance_after, j.description, j.created_at
+    FROM journal j
+    JOIN grants g ON g.grant_id = j.grant_id
+    WHERE j.user_id = #{userId}
+      AND j.entry_id < #{before}
+    ORDER BY j.entry_id DESC
+    LIMIT #{limit}""";
 
-  private static final String REFERRAL_COUNTS = "SELECT "
-      + "count(*) FILTER (WHERE referrer_id = #{referrerId}) AS given, "
-      + "count(*) FILTER (WHERE referred_id = #{referredId}) AS received, "
-      + "count(*) FILTER (WHERE referrer_id = #{referredId} AND referred_id = #{referrerId}) AS reverse "
-      + "FROM referrals WHERE referrer_id IN (#{referrerId}, #{referredId}) OR referred_id = #{referredId}";
+  private static final String REFERRAL_COUNTS = """
+    SELECT count(*) FILTER (WHERE referrer_id = #{referrerId}) AS given,
+        count(*) FILTER (WHERE referred_id = #{referredId}) AS received,
+        count(*) FILTER (WHERE referrer_id = #{referredId} AND referred_id = #{referrerId}) AS reverse
+    FROM referrals
+    WHERE referrer_id IN (#{referrerId}, #{referredId}) OR referred_id = #{referredId}""";
 
-  private static final String INSERT_REFERRAL = "INSERT INTO referrals (operation_id, referrer_id, referred_id, "
-      + "credits, created_at) VALUES (#{operationId}, #{referrerId}, #{referredId}, #{credits}, #{now})";
+  private static final String INSERT_REFERRAL = """
+    INSERT INTO referrals (operation_id, referrer_id, referred_id, credits, created_at)
+    VALUES (#{operationId}, #{referrerId}, #{referredId}, #{credits}, #{now})""";
 
   /** A stored operation: what was asked (canonical text) and what was answered. */
   public record StoredOperation(String kind, String request, int status, JsonObject response) {
   }
 
   /** A user row locked for this transaction, and the operation already stored under the id, if any. */
-  public record LockedUser(User user, StoredOperation operation) {
+  public record LockedUser(User user, Optional<StoredOperation> operation) {
   }
 
   public record NewGrant(String userId, String operationId, GrantType type, int priority, long amount, long cents,
@@ -168,31 +248,26 @@ public final class LedgerStore {
                          String paymentIntentId, String stripeGrantId) {
   }
 
-  public Future<LockedUser> lockUserWithOperation(SqlClient conn, String userId, String operationId) {
+  /** The user locked, with what is stored under {@code operationId}; empty when there is no such user. */
+  public Future<Optional<LockedUser>> lockUserWithOperation(SqlClient conn, String userId, String operationId) {
     return SqlTemplate.forQuery(conn, LOCK_USER_WITH_OPERATION)
         .execute(Map.of("userId", userId, "operationId", operationId))
-        .map(rows -> {
-          if (rows.size() == 0) {
-            return null;
-          }
-          Row row = rows.iterator().next();
-          return new LockedUser(UserStore.toUser(row), operationOf(row));
-        });
+        .map(rows -> first(rows).map(row -> new LockedUser(UserStore.toUser(row), operationOf(row))));
   }
 
-  public Future<StoredOperation> findOperation(SqlClient conn, String operationId) {
+  public Future<Optional<StoredOperation>> findOperation(SqlClient conn, String operationId) {
     return SqlTemplate.forQuery(conn, FIND_OPERATION).execute(Map.of("operationId", operationId))
-        .map(rows -> rows.size() == 0 ? null : operationOf(rows.iterator().next()));
+        .map(rows -> first(rows).flatMap(LedgerStore::operationOf));
   }
 
-  private static StoredOperation operationOf(Row row) {
+  private static Optional<StoredOperation> operationOf(Row row) {
     String kind = row.getString("op_kind");
     if (kind == null) {
-      return null;
+      return Optional.empty();
     }
     Object response = row.getValue("op_response");
-    return new StoredOperation(kind, row.getString("op_request"), row.getShort("op_status"),
-        response instanceof JsonObject j ? j : new JsonObject(String.valueOf(response)));
+    return Optional.of(new StoredOperation(kind, row.getString("op_request"), row.getShort("op_status"),
+        response instanceof JsonObject j ? j : new JsonObject(String.valueOf(response))));
   }
 
   public Future<List<Grant>> liveGrants(SqlClient conn, String userId, Instant now) {
@@ -293,14 +368,14 @@ public final class LedgerStore {
     return SqlTemplate.forUpdate(conn, ADD_USAGE).execute(Map.of("userId", userId, "amount", amount)).mapEmpty();
   }
 
-  public Future<Grant> grantByOperation(SqlClient conn, String operationId) {
+  public Future<Optional<Grant>> grantByOperation(SqlClient conn, String operationId) {
     return SqlTemplate.forQuery(conn, GRANT_BY_OPERATION).execute(Map.of("operationId", operationId))
-        .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
+        .map(rows -> first(rows).map(LedgerStore::grant));
   }
 
-  public Future<Grant> grantByPaymentIntent(SqlClient conn, String paymentIntentId) {
+  public Future<Optional<Grant>> grantByPaymentIntent(SqlClient conn, String paymentIntentId) {
     return SqlTemplate.forQuery(conn, GRANT_BY_PAYMENT_INTENT).execute(Map.of("paymentIntentId", paymentIntentId))
-        .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
+        .map(rows -> first(rows).map(LedgerStore::grant));
   }
 
   /** Credits revoked from the grant so far, also where they rolled over to (refunds are cumulative). */
@@ -380,9 +455,9 @@ public final class LedgerStore {
     return SqlTemplate.forUpdate(conn, SET_EXPIRY).execute(p).mapEmpty();
   }
 
-  public Future<Grant> grantById(SqlClient conn, long grantId) {
+  public Future<Optional<Grant>> grantById(SqlClient conn, long grantId) {
     return SqlTemplate.forQuery(conn, GRANT_BY_ID).execute(Map.of("grantId", grantId))
-        .map(rows -> rows.size() == 0 ? null : grant(rows.iterator().next()));
+        .map(rows -> first(rows).map(LedgerStore::grant));
   }
 
   /** A grant's way through rollovers: the rollover it is in, the one that one moved into, and so on. */

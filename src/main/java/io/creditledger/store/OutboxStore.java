@@ -1,15 +1,15 @@
 package io.creditledger.store;
 
+import io.creditledger.db.Rows;
+import io.creditledger.domain.Grant;
 import io.creditledger.domain.MirrorDrift;
 import io.creditledger.domain.OutboxAction;
-import io.creditledger.domain.ReconcileRun;
 import io.creditledger.domain.OutboxStatus;
-import io.creditledger.store.OutboxRow;
+import io.creditledger.domain.ReconcileRun;
 import io.creditledger.stripe.CreditGrantPayload;
-import io.creditledger.domain.Grant;
-import io.creditledger.db.Rows;
+import io.creditledger.stripe.OutboxRow;
+import io.creditledger.wire.Json;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -23,120 +23,215 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
+import static io.creditledger.db.Rows.first;
 import static io.creditledger.time.Now.sql;
 
 /** The Stripe outbox's SQL, in one place. */
 public final class OutboxStore {
-  private static final String COLUMNS = "o.outbox_id, o.grant_id, o.user_id, o.action, o.idempotency_key, o.payload, "
-      + "o.status, o.attempts, o.next_attempt_at, o.last_error, o.stripe_object_id, o.created_at, o.delivered_at, "
-      + "o.first_attempt_at, "
-      + "g.operation_id AS grant_operation_id, g.stripe_grant_id";
+  /**
+   * The channel PostgreSQL notifies when outbox rows are ready: the trigger of migration 003 on insert, and
+   * {@link #retry} when a row is put back in line. The relays listen on it.
+   */
+  public static final String WAKE_CHANNEL = "stripe_outbox";
 
-  private static final String ENQUEUE = "INSERT INTO stripe_outbox (grant_id, user_id, action, idempotency_key, "
-      + "payload, next_attempt_at, created_at, updated_at) VALUES (#{grantId}, #{userId}, #{action}, #{key}, "
-      + "#{payload}, #{now}, #{now}, #{now}) ON CONFLICT (idempotency_key) DO NOTHING";
+  private static final String COLUMNS = """
+    o.outbox_id, o.grant_id, o.user_id, o.action, o.idempotency_key, o.payload, o.status, o.attempts,
+    o.next_attempt_at, o.last_error, o.stripe_object_id, o.created_at, o.delivered_at, o.first_attempt_at,
+    g.operation_id AS grant_operation_id, g.stripe_grant_id""";
+
+  private static final String ENQUEUE = """
+    INSERT INTO stripe_outbox (grant_id, user_id, action, idempotency_key, payload, next_attempt_at,
+        created_at, updated_at)
+    VALUES (#{grantId}, #{userId}, #{action}, #{key}, #{payload}, #{now}, #{now}, #{now})
+    ON CONFLICT (idempotency_key) DO NOTHING""";
 
   /**
    * Claims due rows for one relay instance: pending, due, not leased by another instance, and not behind an
    * undelivered earlier row of the same grant (so a void never overtakes its create). SKIP LOCKED lets several
    * instances claim side by side without waiting on, or taking, each other's rows.
    */
-  private static final String FROM = " FROM stripe_outbox o LEFT JOIN grants g ON g.grant_id = o.grant_id ";
+  private static final String FROM = "FROM stripe_outbox o LEFT JOIN grants g ON g.grant_id = o.grant_id";
 
-  private static final String CLAIM = "WITH due AS (SELECT c.outbox_id FROM stripe_outbox c "
-      + "WHERE c.status = 'pending' AND c.next_attempt_at <= #{now} "
-      + "AND (c.lease_until IS NULL OR c.lease_until < #{now}) "
-      + "AND NOT EXISTS (SELECT 1 FROM stripe_outbox p WHERE p.grant_id = c.grant_id "
-      + "  AND p.outbox_id < c.outbox_id AND p.status <> 'delivered') "
-      + "ORDER BY c.next_attempt_at, c.outbox_id LIMIT #{limit} FOR UPDATE SKIP LOCKED), "
-      + "claimed AS (UPDATE stripe_outbox o SET lease_owner = #{owner}, lease_until = #{leaseUntil}, "
-      + "updated_at = #{now}, first_attempt_at = COALESCE(o.first_attempt_at, #{now}) FROM due WHERE o.outbox_id = due.outbox_id RETURNING o.*) "
-      + "SELECT " + COLUMNS + " FROM claimed o LEFT JOIN grants g ON g.grant_id = o.grant_id ORDER BY o.outbox_id";
+  private static final String CLAIM = """
+    WITH due AS (
+      SELECT c.outbox_id
+      FROM stripe_outbox c
+      WHERE c.status = 'pending'
+        AND c.next_attempt_at <= #{now}
+        AND (c.lease_until IS NULL OR c.lease_until < #{now})
+        AND NOT EXISTS (
+          SELECT 1
+          FROM stripe_outbox p
+          WHERE p.grant_id = c.grant_id
+            AND p.outbox_id < c.outbox_id
+            AND p.status <> 'delivered')
+      ORDER BY c.next_attempt_at, c.outbox_id
+      LIMIT #{limit}
+      FOR UPDATE SKIP LOCKED),
+    claimed AS (
+      UPDATE stripe_outbox o
+      SET lease_owner = #{owner}, lease_until = #{leaseUntil}, updated_at = #{now},
+          first_attempt_at = COALESCE(o.first_attempt_at, #{now})
+      FROM due
+      WHERE o.outbox_id = due.outbox_id
+      RETURNING o.*)
+    SELECT %s
+    FROM claimed o
+    LEFT JOIN grants g ON g.grant_id = o.grant_id
+    ORDER BY o.outbox_id""".formatted(COLUMNS);
 
-  private static final String DELIVERED = "UPDATE stripe_outbox SET status = 'delivered', delivered_at = #{now}, "
-      + "updated_at = #{now}, attempts = attempts + 1, stripe_object_id = #{stripeId}, last_error = NULL, "
-      + "lease_owner = NULL, lease_until = NULL WHERE outbox_id = #{id} AND status <> 'delivered'";
+  private static final String DELIVERED = """
+    UPDATE stripe_outbox
+    SET status = 'delivered', delivered_at = #{now}, updated_at = #{now}, attempts = attempts + 1,
+        stripe_object_id = #{stripeId}, last_error = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE outbox_id = #{id}
+      AND status <> 'delivered'""";
 
-  private static final String GRANT_CREATED = "UPDATE grants SET stripe_grant_id = #{stripeId} "
-      + "WHERE grant_id = #{grantId} AND (stripe_grant_id IS NULL OR stripe_grant_id = #{stripeId})";
+  private static final String GRANT_CREATED = """
+    UPDATE grants
+    SET stripe_grant_id = #{stripeId}
+    WHERE grant_id = #{grantId}
+      AND (stripe_grant_id IS NULL OR stripe_grant_id = #{stripeId})""";
 
   /** A replacement mirror takes over: the grant points at it, and it is live. */
-  private static final String GRANT_REPLACED = "UPDATE grants SET stripe_grant_id = #{stripeId}, stripe_voided_at = NULL "
-      + "WHERE grant_id = #{grantId}";
+  private static final String GRANT_REPLACED = """
+    UPDATE grants
+    SET stripe_grant_id = #{stripeId}, stripe_voided_at = NULL
+    WHERE grant_id = #{grantId}""";
 
-  private static final String GRANT_VOIDED = "UPDATE grants SET stripe_voided_at = #{now} "
-      + "WHERE grant_id = #{grantId} AND stripe_voided_at IS NULL";
+  private static final String GRANT_VOIDED = """
+    UPDATE grants
+    SET stripe_voided_at = #{now}
+    WHERE grant_id = #{grantId}
+      AND stripe_voided_at IS NULL""";
 
   /** A void delivered: the grant's mirror is voided, if it was the grant's current mirror that was voided. */
   private static final String GRANT_MIRROR_VOIDED = GRANT_VOIDED + " AND stripe_grant_id = #{stripeId}";
 
-  private static final String FAILED = "UPDATE stripe_outbox SET attempts = attempts + 1, last_error = #{error}, "
-      + "status = CASE WHEN #{dead}::boolean THEN 'dead' ELSE 'pending' END, next_attempt_at = #{nextAttemptAt}, "
-      + "lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
-      + "WHERE outbox_id = #{id} AND status = 'pending' AND lease_owner = #{owner}";
+  private static final String FAILED = """
+    UPDATE stripe_outbox
+    SET attempts = attempts + 1, last_error = #{error},
+        status = CASE WHEN #{dead}::boolean THEN 'dead' ELSE 'pending' END,
+        next_attempt_at = #{nextAttemptAt}, lease_owner = NULL, lease_until = NULL, updated_at = #{now}
+    WHERE outbox_id = #{id}
+      AND status = 'pending'
+      AND lease_owner = #{owner}""";
 
-  private static final String RELEASE = "UPDATE stripe_outbox SET next_attempt_at = #{nextAttemptAt}, "
-      + "lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
-      + "WHERE outbox_id = #{id} AND status = 'pending' AND lease_owner = #{owner}";
+  private static final String RELEASE = """
+    UPDATE stripe_outbox
+    SET next_attempt_at = #{nextAttemptAt}, lease_owner = NULL, lease_until = NULL, updated_at = #{now}
+    WHERE outbox_id = #{id}
+      AND status = 'pending'
+      AND lease_owner = #{owner}""";
 
-  private static final String LIST = "SELECT " + COLUMNS + FROM + "WHERE (#{status}::text IS NULL OR o.status = #{status}) AND o.outbox_id < #{before} "
-      + "ORDER BY o.outbox_id DESC LIMIT #{limit}";
+  private static final String LIST = """
+    SELECT %s
+    %s
+    WHERE (#{status}::text IS NULL OR o.status = #{status})
+      AND o.outbox_id < #{before}
+    ORDER BY o.outbox_id DESC
+    LIMIT #{limit}""".formatted(COLUMNS, FROM);
 
-  private static final String RETRY = "UPDATE stripe_outbox SET status = 'pending', attempts = 0, "
-      + "next_attempt_at = #{now}, lease_owner = NULL, lease_until = NULL, updated_at = #{now} "
-      + "WHERE outbox_id = #{id} AND status <> 'delivered'";
+  private static final String RETRY = """
+    UPDATE stripe_outbox
+    SET status = 'pending', attempts = 0, next_attempt_at = #{now}, lease_owner = NULL, lease_until = NULL,
+        updated_at = #{now}
+    WHERE outbox_id = #{id}
+      AND status <> 'delivered'""";
 
-  private static final String FIND = "SELECT " + COLUMNS + FROM + "WHERE o.outbox_id = #{id}";
+  private static final String FIND = """
+    SELECT %s
+    %s
+    WHERE o.outbox_id = #{id}""".formatted(COLUMNS, FROM);
 
-  private static final String PRUNE = "DELETE FROM stripe_outbox WHERE outbox_id IN (SELECT outbox_id FROM stripe_outbox "
-      + "WHERE status = 'delivered' AND delivered_at < #{cutoff} ORDER BY delivered_at LIMIT #{limit})";
+  private static final String PRUNE = """
+    DELETE FROM stripe_outbox
+    WHERE outbox_id IN (
+      SELECT outbox_id
+      FROM stripe_outbox
+      WHERE status = 'delivered'
+        AND delivered_at < #{cutoff}
+      ORDER BY delivered_at
+      LIMIT #{limit})""";
 
-  private static final String OPEN_ROWS = "SELECT grant_id, bool_or(status = 'dead') AS dead "
-      + "FROM stripe_outbox WHERE grant_id = ANY(#{ids}::bigint[]) AND status <> 'delivered' GROUP BY grant_id";
+  private static final String OPEN_ROWS = """
+    SELECT grant_id, bool_or(status = 'dead') AS dead
+    FROM stripe_outbox
+    WHERE grant_id = ANY(#{ids}::bigint[])
+      AND status <> 'delivered'
+    GROUP BY grant_id""";
 
-  private static final String CONFIRM_CREATE = "UPDATE stripe_outbox SET status = 'delivered', delivered_at = #{now}, "
-      + "updated_at = #{now}, stripe_object_id = #{stripeId}, last_error = NULL, lease_owner = NULL, "
-      + "lease_until = NULL WHERE outbox_id = #{id} AND status <> 'delivered'";
+  private static final String CONFIRM_CREATE = """
+    UPDATE stripe_outbox
+    SET status = 'delivered', delivered_at = #{now}, updated_at = #{now}, stripe_object_id = #{stripeId},
+        last_error = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE outbox_id = #{id}
+      AND status <> 'delivered'""";
 
   /** A replacement's id becomes the grant's only when no later create (a later replacement) exists. */
-  private static final String GRANT_REPLACED_IF_NEWEST = GRANT_REPLACED + " AND NOT EXISTS (SELECT 1 FROM "
-      + "stripe_outbox o WHERE o.grant_id = #{grantId} AND o.action = 'create_credit_grant' AND o.outbox_id > #{id})";
+  private static final String GRANT_REPLACED_IF_NEWEST = """
+    %s
+      AND NOT EXISTS (
+        SELECT 1
+        FROM stripe_outbox o
+        WHERE o.grant_id = #{grantId}
+          AND o.action = 'create_credit_grant'
+          AND o.outbox_id > #{id})""".formatted(GRANT_REPLACED);
 
-  private static final String FIND_BY_KEY = "SELECT " + COLUMNS + FROM + "WHERE o.idempotency_key = #{key}";
+  private static final String FIND_BY_KEY = """
+    SELECT %s
+    %s
+    WHERE o.idempotency_key = #{key}""".formatted(COLUMNS, FROM);
 
   // ---- reconciliation with Stripe
 
   /** The Stripe customers mirrored grants belong to (of one user, or all), a page at a time. */
-  private static final String MIRRORED_CUSTOMERS = "SELECT DISTINCT stripe_customer_id FROM grants "
-      + "WHERE stripe_customer_id IS NOT NULL AND stripe_customer_id > #{after} "
-      + "AND (#{userId}::text IS NULL OR user_id = #{userId}) ORDER BY 1 LIMIT #{limit}";
+  private static final String MIRRORED_CUSTOMERS = """
+    SELECT DISTINCT stripe_customer_id
+    FROM grants
+    WHERE stripe_customer_id IS NOT NULL
+      AND stripe_customer_id > #{after}
+      AND (#{userId}::text IS NULL OR user_id = #{userId})
+    ORDER BY 1
+    LIMIT #{limit}""";
 
   /** A customer's mirrored grants, with what the comparison needs to know about each one's outbox rows. */
-  private static final String LOCAL_MIRRORS = "SELECT " + prefixed("g.") + ", "
-      + "coalesce((SELECT -sum(j.delta) FROM journal j WHERE j.grant_id = g.grant_id AND j.kind = 'revoke'), 0) AS revoked, "
-      + "EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id AND o.action = 'create_credit_grant' "
-      + "  AND o.status = 'pending') AS create_in_flight, "
-      + "EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id AND o.action = 'void_credit_grant' "
-      + "  AND o.status = 'pending') AS void_in_flight, "
-      + "ARRAY(SELECT o.stripe_object_id FROM stripe_outbox o WHERE o.grant_id = g.grant_id "
-      + "  AND o.action = 'create_credit_grant' AND o.stripe_object_id IS NOT NULL "
-      + "  AND o.stripe_object_id IS DISTINCT FROM g.stripe_grant_id) AS earlier_mirrors "
-      + "FROM grants g WHERE g.stripe_customer_id = #{customer} ORDER BY g.grant_id";
+  private static final String LOCAL_MIRRORS = """
+    SELECT %s,
+      coalesce((SELECT -sum(j.delta) FROM journal j WHERE j.grant_id = g.grant_id AND j.kind = 'revoke'), 0)
+          AS revoked,
+      EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id
+          AND o.action = 'create_credit_grant' AND o.status = 'pending') AS create_in_flight,
+      EXISTS (SELECT 1 FROM stripe_outbox o WHERE o.grant_id = g.grant_id
+          AND o.action = 'void_credit_grant' AND o.status = 'pending') AS void_in_flight,
+      ARRAY(SELECT o.stripe_object_id FROM stripe_outbox o WHERE o.grant_id = g.grant_id
+          AND o.action = 'create_credit_grant' AND o.stripe_object_id IS NOT NULL
+          AND o.stripe_object_id IS DISTINCT FROM g.stripe_grant_id) AS earlier_mirrors
+    FROM grants g
+    WHERE g.stripe_customer_id = #{customer}
+    ORDER BY g.grant_id""".formatted(prefixed("g."));
 
-  private static final String CUSTOMER_OWNER = "SELECT coalesce((SELECT user_id FROM users WHERE stripe_customer_id = "
-      + "#{customer} ORDER BY created_at LIMIT 1), (SELECT user_id FROM grants WHERE stripe_customer_id = #{customer} "
-      + "ORDER BY grant_id DESC LIMIT 1))";
+  private static final String CUSTOMER_OWNER = """
+    SELECT coalesce(
+      (SELECT user_id FROM users WHERE stripe_customer_id = #{customer} ORDER BY created_at LIMIT 1),
+      (SELECT user_id FROM grants WHERE stripe_customer_id = #{customer} ORDER BY grant_id DESC LIMIT 1))""";
 
-  private static final String INSERT_RUN = "INSERT INTO reconcile_runs (user_id, repair, checked, drift, started_at, "
-      + "finished_at) VALUES (#{userId}, #{repair}, #{checked}, #{drift}, #{startedAt}, #{finishedAt}) RETURNING run_id";
+  private static final String INSERT_RUN = """
+    INSERT INTO reconcile_runs (user_id, repair, checked, drift, started_at, finished_at)
+    VALUES (#{userId}, #{repair}, #{checked}, #{drift}, #{startedAt}, #{finishedAt})
+    RETURNING run_id""";
 
-  private static final String LAST_RUN = "SELECT run_id, user_id, repair, checked, drift, started_at, finished_at "
-      + "FROM reconcile_runs ORDER BY run_id DESC LIMIT 1";
+  private static final String LAST_RUN = """
+    SELECT run_id, user_id, repair, checked, drift, started_at, finished_at
+    FROM reconcile_runs
+    ORDER BY run_id DESC
+    LIMIT 1""";
 
   private static String prefixed(String prefix) {
-    return prefix + LedgerStore.GRANT_COLUMNS.replace(", ", ", " + prefix);
+    return prefix + LedgerStore.GRANT_COLUMNS.replaceAll(",\\s+", ", " + prefix);
   }
 
   public Future<List<String>> mirroredCustomers(SqlClient client, String userId, String after, int limit) {
@@ -171,34 +266,28 @@ public final class OutboxStore {
         .map(rows -> rows.iterator().next().getString(0));
   }
 
-  /** Keeps a run (its answer, {@code json}, as it was given) and answers its id. */
-  public Future<Long> recordRun(SqlClient client, ReconcileRun run, JsonObject json) {
+  /** Keeps a run and answers its id. */
+  public Future<Long> recordRun(SqlClient client, ReconcileRun run) {
     Map<String, Object> p = new HashMap<>();
     p.put("userId", run.userId());
     p.put("repair", run.repair());
     p.put("checked", run.checked());
-    p.put("drift", new JsonObject().put("drift", json.getJsonArray("drift")));
+    p.put("drift", new JsonObject().put("drift", Json.driftReports(run.drift())));
     p.put("startedAt", sql(run.startedAt()));
     p.put("finishedAt", sql(run.finishedAt()));
     return SqlTemplate.forQuery(client, INSERT_RUN).execute(p).map(rows -> rows.iterator().next().getLong(0));
   }
 
-  /** The last reconciliation as it was answered, or null when none ran. */
-  public Future<JsonObject> lastRun(SqlClient client) {
-    return client.query(LAST_RUN).execute().map(rows -> {
-      if (rows.size() == 0) {
-        return null;
-      }
-      Row r = rows.iterator().next();
+  /** The last reconciliation, if one ran. */
+  public Future<Optional<ReconcileRun>> lastRun(SqlClient client) {
+    return client.query(LAST_RUN).execute().map(rows -> first(rows).map(r -> {
       Object stored = r.getValue("drift");
-      JsonArray drift = (stored instanceof JsonObject j ? j : new JsonObject(String.valueOf(stored))).getJsonArray("drift");
-      return new JsonObject().put("runId", r.getLong("run_id")).put("userId", r.getString("user_id"))
-          .put("repair", r.getBoolean("repair")).put("checked", r.getInteger("checked"))
-          .put("repaired", r.getBoolean("repair") && !drift.isEmpty())
-          .put("drift", drift)
-          .put("startedAt", Rows.instant(r, "started_at").toString())
-          .put("finishedAt", Rows.instant(r, "finished_at").toString());
-    });
+      List<ReconcileRun.DriftReport> drift = Json.readDriftReports(
+          (stored instanceof JsonObject j ? j : new JsonObject(String.valueOf(stored))).getJsonArray("drift"));
+      return new ReconcileRun(r.getLong("run_id"), r.getString("user_id"), r.getBoolean("repair"),
+          r.getInteger("checked"), r.getBoolean("repair") && !drift.isEmpty(), drift,
+          Rows.instant(r, "started_at"), Rows.instant(r, "finished_at"));
+    }));
   }
 
   // ---- rows
@@ -336,19 +425,18 @@ public final class OutboxStore {
     return SqlTemplate.forQuery(client, LIST).execute(p).map(OutboxStore::rows);
   }
 
-  public Future<OutboxRow> find(SqlClient client, long id) {
-    return SqlTemplate.forQuery(client, FIND).execute(Map.of("id", id))
-        .map(rows -> rows.size() == 0 ? null : row(rows.iterator().next()));
+  public Future<Optional<OutboxRow>> find(SqlClient client, long id) {
+    return SqlTemplate.forQuery(client, FIND).execute(Map.of("id", id)).map(rows -> first(rows).map(OutboxStore::row));
   }
 
   /**
    * Puts a dead (or waiting) row back in line now with a fresh attempt budget and wakes the relays; answers
-   * the row as it is afterwards (unchanged when delivered), or null when unknown.
+   * the row as it is afterwards (unchanged when delivered), if there is one.
    */
-  public Future<OutboxRow> retry(Pool pool, long id, Instant now) {
+  public Future<Optional<OutboxRow>> retry(Pool pool, long id, Instant now) {
     return pool.withTransaction(conn -> SqlTemplate.forUpdate(conn, RETRY).execute(Map.of("id", id, "now", sql(now)))
         .compose(updated -> updated.rowCount() == 0 ? Future.succeededFuture()
-            : conn.query("NOTIFY stripe_outbox").execute().mapEmpty())
+            : conn.query("NOTIFY " + WAKE_CHANNEL).execute().mapEmpty())
         .compose(v -> find(conn, id)));
   }
 
@@ -385,9 +473,9 @@ public final class OutboxStore {
     return Future.all(row, grant).mapEmpty();
   }
 
-  public Future<OutboxRow> findByKey(SqlClient client, String key) {
+  public Future<Optional<OutboxRow>> findByKey(SqlClient client, String key) {
     return SqlTemplate.forQuery(client, FIND_BY_KEY).execute(Map.of("key", key))
-        .map(rows -> rows.size() == 0 ? null : row(rows.iterator().next()));
+        .map(rows -> first(rows).map(OutboxStore::row));
   }
 
   /** Stripe reported the grant voided. */

@@ -18,43 +18,54 @@ public final class ResetClaims {
    * over claim rows another scanner is claiming at this moment, so scanners never wait on or take each other's
    * users. Claim rows are not the users' rows: a user whose balance is changing right now is still claimed.
    */
-  private static final String CLAIM = "WITH due AS (SELECT c.user_id FROM reset_claims c "
-      + "JOIN users u ON u.user_id = c.user_id "
-      + "WHERE u.next_quota_reset <= #{now} AND c.claimed_until <= #{now} "
-      + "ORDER BY u.next_quota_reset LIMIT #{limit} FOR UPDATE OF c SKIP LOCKED) "
-      + "UPDATE reset_claims c SET claimed_until = #{leaseUntil} FROM due WHERE c.user_id = due.user_id "
-      + "RETURNING c.user_id";
+  private static final String CLAIM = """
+    WITH due AS (
+      SELECT c.user_id
+      FROM reset_claims c
+      JOIN users u ON u.user_id = c.user_id
+      WHERE u.next_quota_reset <= #{now}
+        AND c.claimed_until <= #{now}
+      ORDER BY u.next_quota_reset
+      LIMIT #{limit}
+      FOR UPDATE OF c SKIP LOCKED)
+    UPDATE reset_claims c
+    SET claimed_until = #{leaseUntil}
+    FROM due
+    WHERE c.user_id = due.user_id
+    RETURNING c.user_id""";
 
-  private static final String RELEASE = "UPDATE reset_claims SET claimed_until = '-infinity', failures = 0, "
-      + "last_error = NULL WHERE user_id = #{userId}";
+  private static final String RELEASE = """
+    UPDATE reset_claims
+    SET claimed_until = '-infinity', failures = 0, last_error = NULL
+    WHERE user_id = #{userId}""";
 
   /** A failed reset keeps its claim until {@code retryAt}, so the next batches pass over it. */
-  private static final String FAILED = "UPDATE reset_claims SET claimed_until = #{retryAt}, failures = failures + 1, "
-      + "last_error = #{error} WHERE user_id = #{userId} RETURNING failures";
+  private static final String FAILED = """
+    UPDATE reset_claims
+    SET claimed_until = #{retryAt}, failures = failures + 1, last_error = #{error}
+    WHERE user_id = #{userId}
+    RETURNING failures""";
 
   private static final String FAILURES = "SELECT failures FROM reset_claims WHERE user_id = #{userId}";
 
-  private ResetClaims() {
-  }
-
   /** How many times in a row the user's reset has failed. */
-  public static Future<Integer> failures(Pool pool, String userId) {
+  public Future<Integer> failures(Pool pool, String userId) {
     return SqlTemplate.forQuery(pool, FAILURES).execute(Map.of("userId", userId))
         .map(rows -> rows.size() == 0 ? 0 : rows.iterator().next().getInteger(0));
   }
 
   /** Records a failed reset and holds the claim until {@code retryAt}. */
-  public static Future<Void> failed(Pool pool, String userId, String error, Instant retryAt) {
+  public Future<Void> failed(Pool pool, String userId, String error, Instant retryAt) {
     return SqlTemplate.forUpdate(pool, FAILED).execute(Map.of("userId", userId,
         "error", error.length() > 1000 ? error.substring(0, 1000) : error, "retryAt", Now.sql(retryAt))).mapEmpty();
   }
 
   /** Gives the claim up once the user's reset is done, so the next cycle can claim it. */
-  public static Future<Void> release(Pool pool, String userId) {
+  public Future<Void> release(Pool pool, String userId) {
     return SqlTemplate.forUpdate(pool, RELEASE).execute(Map.of("userId", userId)).mapEmpty();
   }
 
-  public static Future<List<String>> claim(Pool pool, int limit, Instant now, Instant leaseUntil) {
+  public Future<List<String>> claim(Pool pool, int limit, Instant now, Instant leaseUntil) {
     return SqlTemplate.forQuery(pool, CLAIM)
         .execute(Map.of("now", Now.sql(now), "limit", limit, "leaseUntil", Now.sql(leaseUntil)))
         .map(rows -> {

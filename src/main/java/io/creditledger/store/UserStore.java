@@ -12,34 +12,47 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
+import static io.creditledger.db.Rows.first;
 import static io.creditledger.time.Now.sql;
 
 /** The SQL of users, in one place. */
 public final class UserStore {
-  private static final String COLUMNS = "user_id, email, stripe_customer_id, cents_per_credit, billing_anchor_day, "
-      + "next_quota_reset, usage_this_cycle, referral_limit, created_at, updated_at";
+  private static final String COLUMNS = """
+    user_id, email, stripe_customer_id, cents_per_credit, billing_anchor_day, next_quota_reset,
+    usage_this_cycle, referral_limit, created_at, updated_at""";
 
   /**
    * Inserts the user, or updates the fields given. On update, a null {@code stripeCustomerId} or
    * {@code centsPerCredit} keeps the stored value unless {@code clearStripeCustomerId}.
    */
-  private static final String UPSERT = "INSERT INTO users (" + COLUMNS + ") "
-      + "VALUES (#{userId}, #{email}, #{stripeCustomerId}, COALESCE(#{centsPerCredit}::numeric, #{defaultCentsPerCredit}::numeric), "
-      + "#{anchorDay}, #{nextQuotaReset}, 0, #{referralLimit}, #{now}, #{now}) "
-      + "ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, "
-      + "stripe_customer_id = CASE WHEN #{clearStripeCustomerId}::boolean THEN NULL "
-      + "  ELSE COALESCE(#{stripeCustomerId}::text, users.stripe_customer_id) END, "
-      + "cents_per_credit = COALESCE(#{centsPerCredit}::numeric, users.cents_per_credit), "
-      + "referral_limit = CASE WHEN #{setReferralLimit}::boolean THEN #{referralLimit}::integer "
-      + "  ELSE users.referral_limit END, "
-      + "updated_at = EXCLUDED.updated_at "
-      + "RETURNING " + COLUMNS + ", (xmax = 0) AS created";
+  private static final String UPSERT = """
+    INSERT INTO users (%s)
+    VALUES (#{userId}, #{email}, #{stripeCustomerId},
+        COALESCE(#{centsPerCredit}::numeric, #{defaultCentsPerCredit}::numeric),
+        #{anchorDay}, #{nextQuotaReset}, 0, #{referralLimit}, #{now}, #{now})
+    ON CONFLICT (user_id) DO UPDATE SET
+      email = EXCLUDED.email,
+      stripe_customer_id = CASE WHEN #{clearStripeCustomerId}::boolean THEN NULL
+          ELSE COALESCE(#{stripeCustomerId}::text, users.stripe_customer_id) END,
+      cents_per_credit = COALESCE(#{centsPerCredit}::numeric, users.cents_per_credit),
+      referral_limit = CASE WHEN #{setReferralLimit}::boolean THEN #{referralLimit}::integer
+          ELSE users.referral_limit END,
+      updated_at = EXCLUDED.updated_at
+    RETURNING %s, (xmax = 0) AS created""".formatted(COLUMNS, COLUMNS);
 
-  private static final String GET = "SELECT " + COLUMNS + " FROM users WHERE user_id = #{userId}";
+  private static final String GET = """
+    SELECT %s
+    FROM users
+    WHERE user_id = #{userId}""".formatted(COLUMNS);
   private static final String GET_FOR_UPDATE = GET + " FOR UPDATE";
-  private static final String BY_STRIPE_CUSTOMER = "SELECT " + COLUMNS + " FROM users "
-      + "WHERE stripe_customer_id = #{customer} ORDER BY created_at LIMIT 1";
+  private static final String BY_STRIPE_CUSTOMER = """
+    SELECT %s
+    FROM users
+    WHERE stripe_customer_id = #{customer}
+    ORDER BY created_at
+    LIMIT 1""".formatted(COLUMNS);
 
   /** @param setReferralLimit whether the request named {@code referralLimit} (null then restores the default) */
   public record Upsert(String userId, String email, String stripeCustomerId, boolean clearStripeCustomerId,
@@ -70,24 +83,24 @@ public final class UserStore {
         });
   }
 
-  public Future<User> find(SqlClient client, String userId) {
+  public Future<Optional<User>> find(SqlClient client, String userId) {
     return one(client, GET, userId);
   }
 
-  /** The user linked to a Stripe customer (the oldest, should several share one), or null. */
-  public Future<User> findByStripeCustomer(SqlClient client, String customer) {
+  /** The user linked to a Stripe customer (the oldest, should several share one). */
+  public Future<Optional<User>> findByStripeCustomer(SqlClient client, String customer) {
     return SqlTemplate.forQuery(client, BY_STRIPE_CUSTOMER).execute(Map.of("customer", customer))
-        .map(rows -> rows.size() == 0 ? null : toUser(rows.iterator().next()));
+        .map(rows -> first(rows).map(UserStore::toUser));
   }
 
   /** The user, locked until the end of the transaction: it serializes every balance change of one user. */
-  public Future<User> lock(SqlClient client, String userId) {
+  public Future<Optional<User>> lock(SqlClient client, String userId) {
     return one(client, GET_FOR_UPDATE, userId);
   }
 
-  private Future<User> one(SqlClient client, String sql, String userId) {
+  private Future<Optional<User>> one(SqlClient client, String sql, String userId) {
     return SqlTemplate.forQuery(client, sql).execute(Map.of("userId", userId))
-        .map(rows -> rows.size() == 0 ? null : toUser(rows.iterator().next()));
+        .map(rows -> first(rows).map(UserStore::toUser));
   }
 
   public static User toUser(Row row) {

@@ -1,7 +1,5 @@
 package io.creditledger.stripe;
 
-import io.creditledger.domain.OutboxAction;
-import io.creditledger.store.OutboxRow;
 import com.stripe.StripeClient;
 import com.stripe.exception.ApiConnectionException;
 import com.stripe.exception.ApiException;
@@ -9,14 +7,16 @@ import com.stripe.exception.IdempotencyException;
 import com.stripe.exception.InvalidRequestException;
 import com.stripe.exception.RateLimitException;
 import com.stripe.exception.StripeException;
-import com.stripe.net.RequestOptions;
 import com.stripe.model.StripeCollection;
 import com.stripe.model.billing.CreditGrant;
+import com.stripe.net.RequestOptions;
 import com.stripe.param.billing.CreditGrantCreateParams;
 import com.stripe.param.billing.CreditGrantListParams;
 import com.stripe.param.billing.CreditGrantVoidGrantParams;
 import com.stripe.param.billing.MeterEventCreateParams;
 import io.creditledger.config.StripeSettings;
+import io.creditledger.domain.OutboxAction;
+import io.creditledger.stripe.OutboxRow;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;

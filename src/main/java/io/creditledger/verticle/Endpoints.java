@@ -1,13 +1,13 @@
 package io.creditledger.verticle;
 
-import io.creditledger.error.ErrorCode;
+import io.creditledger.db.DbErrors;
+import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Errors;
 import io.creditledger.wire.Reply;
-import io.creditledger.db.DbErrors;
-import io.creditledger.db.Transactions;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;

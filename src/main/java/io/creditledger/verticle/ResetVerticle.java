@@ -1,17 +1,17 @@
 package io.creditledger.verticle;
 
-import io.creditledger.store.ResetClaims;
 import io.creditledger.api.Addresses;
 import io.creditledger.api.LedgerClient;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.config.ResetSettings;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.ResetRun;
+import io.creditledger.retry.Backoff;
+import io.creditledger.store.ResetClaims;
+import io.creditledger.time.Now;
 import io.creditledger.wire.Commands;
 import io.creditledger.wire.Json;
-import io.creditledger.config.LedgerConfig;
-import io.creditledger.config.ResetSettings;
-import io.creditledger.retry.Backoff;
-import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -41,6 +41,7 @@ public final class ResetVerticle extends VerticleBase {
 
   private final Pool pool;
   private final Commands commands;
+  private final ResetClaims claims;
   private final LedgerConfig config;
   private final ResetSettings settings;
   private static final Duration MAX_FAILURE_BACKOFF = Duration.ofDays(1);
@@ -50,9 +51,10 @@ public final class ResetVerticle extends VerticleBase {
   private boolean scanning;
   private boolean stopped;
 
-  public ResetVerticle(Pool pool, LedgerConfig config, Commands commands) {
+  public ResetVerticle(Pool pool, LedgerConfig config, Commands commands, ResetClaims claims) {
     this.pool = pool;
     this.commands = commands;
+    this.claims = claims;
     this.config = config;
     this.settings = config.resets();
     this.failureBackoff = new Backoff(settings.scanInterval(), MAX_FAILURE_BACKOFF.compareTo(settings.scanInterval()) < 0
@@ -116,7 +118,7 @@ public final class ResetVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     Instant now = Now.of(config.clock());
-    return ResetClaims.claim(pool, settings.batchSize(), now, now.plus(settings.claimLease())).compose(users -> {
+    return claims.claim(pool, settings.batchSize(), now, now.plus(settings.claimLease())).compose(users -> {
       if (users.isEmpty()) {
         return Future.succeededFuture();
       }
@@ -153,7 +155,7 @@ public final class ResetVerticle extends VerticleBase {
           if (outcome.reset()) {
             count.reset().incrementAndGet();
           }
-          return ResetClaims.release(pool, userId);
+          return claims.release(pool, userId);
         }, failure -> failed(userId, failure, count))
         .onFailure(e -> log.warn("Recording the reset of {} failed: {}", userId, e.toString()))
         .onComplete(ar -> lane(queue, count, running, done));
@@ -167,10 +169,10 @@ public final class ResetVerticle extends VerticleBase {
     String error = failure.getMessage() == null ? failure.toString() : failure.getMessage();
     run.failed().put(userId, error);
     Instant now = Now.of(config.clock());
-    return ResetClaims.failures(pool, userId).compose(before -> {
+    return claims.failures(pool, userId).compose(before -> {
       Duration wait = failureBackoff.delay(before + 1, ThreadLocalRandom.current()::nextDouble);
       log.warn("Reset of {} failed ({} in a row); next try in {}: {}", userId, before + 1, wait, error);
-      return ResetClaims.failed(pool, userId, error, now.plus(wait));
+      return claims.failed(pool, userId, error, now.plus(wait));
     });
   }
 }

@@ -1,14 +1,14 @@
 package io.creditledger.verticle;
 
-import io.creditledger.domain.MeterWindow;
-import io.creditledger.domain.OutboxAction;
-import io.creditledger.store.OutboxRow;
-import io.creditledger.store.OutboxStore;
-import io.creditledger.stripe.StripeGateway;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.config.StripeSettings;
+import io.creditledger.domain.MeterWindow;
+import io.creditledger.domain.OutboxAction;
 import io.creditledger.retry.Backoff;
 import io.creditledger.retry.RatePacer;
+import io.creditledger.store.OutboxStore;
+import io.creditledger.stripe.OutboxRow;
+import io.creditledger.stripe.StripeGateway;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -36,7 +36,6 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class StripeRelayVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StripeRelayVerticle.class);
-  static final String CHANNEL = "stripe_outbox";
   private static final int PRUNE_BATCH = 1000;
   /** Stripe keeps an idempotency key for 24 hours; past 23 a create is looked up before it is sent again. */
   static final Duration IDEMPOTENCY_WINDOW = Duration.ofHours(23);
@@ -45,7 +44,7 @@ public final class StripeRelayVerticle extends VerticleBase {
   private final LedgerConfig config;
   private final StripeSettings settings;
   private final PgConnectOptions connectOptions;
-  private final OutboxStore store = new OutboxStore();
+  private final OutboxStore store;
   private final String owner = "relay-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
 
   private StripeGateway gateway;
@@ -59,8 +58,9 @@ public final class StripeRelayVerticle extends VerticleBase {
   private boolean stopped;
   private Instant pausedUntil = Instant.MIN;
 
-  public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions) {
+  public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions, OutboxStore store) {
     this.pool = pool;
+    this.store = store;
     this.config = config;
     this.settings = config.stripe();
     this.connectOptions = connectOptions;
@@ -73,7 +73,7 @@ public final class StripeRelayVerticle extends VerticleBase {
     pacer = new RatePacer(settings.maxRequestsPerSecond());
     backoff = new Backoff(settings.backoffBase(), settings.backoffMax());
     subscriber = PgSubscriber.subscriber(vertx, connectOptions).reconnectPolicy(retries -> 1000L);
-    subscriber.channel(CHANNEL)
+    subscriber.channel(OutboxStore.WAKE_CHANNEL)
         .subscribeHandler(v -> wake())
         .handler(payload -> wake());
     timers.add(vertx.setPeriodic(settings.pollInterval().toMillis(), t -> wake()));
@@ -81,7 +81,7 @@ public final class StripeRelayVerticle extends VerticleBase {
     timers.add(vertx.setPeriodic(pruneEvery, t -> prune()));
     return subscriber.connect()
         .recover(e -> {
-          log.warn("LISTEN {} failed ({}); relying on the poll every {}", CHANNEL, e.toString(), settings.pollInterval());
+          log.warn("LISTEN {} failed ({}); relying on the poll every {}", OutboxStore.WAKE_CHANNEL, e.toString(), settings.pollInterval());
           return Future.succeededFuture();
         })
         .onSuccess(v -> {

@@ -18,9 +18,7 @@ import io.creditledger.service.ResetService;
 import io.creditledger.service.StripeWebhookService;
 import io.creditledger.service.UserLocks;
 import io.creditledger.service.UserService;
-import io.creditledger.store.ApiKeyStore;
-import io.creditledger.store.LedgerStore;
-import io.creditledger.store.OutboxStore;
+import io.creditledger.store.Stores;
 import io.creditledger.stripe.StripeGateway;
 import io.creditledger.wire.Commands;
 import io.vertx.core.Vertx;
@@ -31,34 +29,35 @@ import io.vertx.sqlclient.Pool;
  * no state of their own, so the instances of a verticle share them too), and the parser every edge reads requests
  * with.
  */
-public record Wiring(Commands commands, ReadinessService readiness, UserService users, LedgerService ledger,
-                     ReferralService referrals, ResetService resets, StripeWebhookService webhooks,
-                     OutboxAdminService outbox, ReconcileService reconcile, AuditService audit, ApiKeyVault vault) {
+public record Wiring(Stores stores, Commands commands, ReadinessService readiness, UserService users,
+                     LedgerService ledger, ReferralService referrals, ResetService resets,
+                     StripeWebhookService webhooks, OutboxAdminService outbox, ReconcileService reconcile,
+                     AuditService audit, ApiKeyVault vault) {
 
   /** @param vaultCrypto null when the API-key vault is off */
   public static Wiring of(Vertx vertx, Pool pool, LedgerConfig config, int expectedChangeSets, ApiKeyCrypto vaultCrypto) {
-    Transactions transactions = new Transactions(vertx, pool, config.clock());
-    LedgerStore store = new LedgerStore();
-    OutboxStore outboxStore = new OutboxStore();
+    Stores stores = Stores.create(config);
+    Transactions transactions = new Transactions(vertx, pool, config.clock(), stores.syncFailures());
     StripeGateway gateway = config.stripe().relayEnabled() ? new StripeGateway(config.stripe()) : null;
-    GrantRevoker revoker = new GrantRevoker(store, outboxStore, config.stripe().currency());
-    Refunds refunds = new Refunds(store, revoker);
-    GrantWriter grants = new GrantWriter(config, store, outboxStore, refunds);
-    ResetService resets = new ResetService(pool, config, transactions, store, grants, outboxStore);
-    UserLocks locks = new UserLocks(store, resets);
+    GrantRevoker revoker = new GrantRevoker(stores, config.stripe().currency());
+    Refunds refunds = new Refunds(stores, revoker);
+    GrantWriter grants = new GrantWriter(config, stores, refunds);
+    ResetService resets = new ResetService(pool, config, transactions, stores, grants);
+    UserLocks locks = new UserLocks(stores, resets);
     GrantOnce grantOnce = new GrantOnce(locks, grants);
     return new Wiring(
+        stores,
         new Commands(config, vaultCrypto != null),
-        new ReadinessService(pool, expectedChangeSets),
-        new UserService(pool, config, transactions, grants, resets),
-        new LedgerService(pool, config, transactions, store, grantOnce, revoker, outboxStore, locks, resets),
-        new ReferralService(config, transactions, store, grants, resets),
+        new ReadinessService(pool, stores, expectedChangeSets),
+        new UserService(pool, config, transactions, stores, grants, resets),
+        new LedgerService(pool, config, transactions, stores, grantOnce, revoker, locks, resets),
+        new ReferralService(config, transactions, stores, grants, resets),
         resets,
-        new StripeWebhookService(vertx, pool, config, transactions, store, grantOnce, grants, revoker, refunds, locks,
-            outboxStore, gateway),
-        new OutboxAdminService(pool, config, outboxStore),
-        new ReconcileService(pool, config, outboxStore, gateway, vertx.createSharedWorkerExecutor("stripe-reconcile", 1)),
-        new AuditService(pool, config),
-        new ApiKeyVault(pool, config, vaultCrypto, new ApiKeyStore()));
+        new StripeWebhookService(vertx, pool, config, transactions, stores, grantOnce, grants, revoker, refunds, locks,
+            gateway),
+        new OutboxAdminService(pool, config, stores),
+        new ReconcileService(pool, config, stores, gateway, vertx.createSharedWorkerExecutor("stripe-reconcile", 1)),
+        new AuditService(pool, stores),
+        new ApiKeyVault(pool, config, vaultCrypto, stores));
   }
 }

@@ -9,6 +9,8 @@ import io.creditledger.domain.GrantView;
 import io.creditledger.domain.JournalEntry;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.MirrorDrift;
+import io.creditledger.domain.OutboxAction;
+import io.creditledger.domain.OutboxStatus;
 import io.creditledger.domain.Page;
 import io.creditledger.domain.Readiness;
 import io.creditledger.domain.ReconcileRun;
@@ -18,9 +20,7 @@ import io.creditledger.domain.ResetRun;
 import io.creditledger.domain.User;
 import io.creditledger.domain.WebhookOutcome;
 import io.creditledger.money.CentsPerCredit;
-import io.creditledger.store.OutboxRow;
-import io.creditledger.domain.OutboxAction;
-import io.creditledger.domain.OutboxStatus;
+import io.creditledger.stripe.OutboxRow;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -286,35 +286,44 @@ public final class Json {
   }
 
   public static JsonObject reconcileRun(ReconcileRun run) {
-    JsonArray drift = new JsonArray();
-    run.drift().forEach(d -> drift.add(new JsonObject()
-        .put("userId", d.userId())
-        .put("operationId", d.operationId())
-        .put("stripeGrantId", d.stripeGrantId())
-        .put("kind", d.kind().wire())
-        .put("local", side(d.local()))
-        .put("stripe", side(d.stripe()))));
     return new JsonObject()
         .put("runId", run.runId())
         .put("userId", run.userId())
         .put("repair", run.repair())
         .put("checked", run.checked())
         .put("repaired", run.repaired())
-        .put("drift", drift)
+        .put("drift", driftReports(run.drift()))
         .put("startedAt", text(run.startedAt()))
         .put("finishedAt", text(run.finishedAt()));
   }
 
+  public static JsonArray driftReports(List<ReconcileRun.DriftReport> reports) {
+    JsonArray drift = new JsonArray();
+    reports.forEach(d -> drift.add(new JsonObject()
+        .put("userId", d.userId())
+        .put("operationId", d.operationId())
+        .put("stripeGrantId", d.stripeGrantId())
+        .put("kind", d.kind().wire())
+        .put("local", side(d.local()))
+        .put("stripe", side(d.stripe()))));
+    return drift;
+  }
+
   public static ReconcileRun readReconcileRun(JsonObject j) {
+    return new ReconcileRun(j.getLong("runId"), j.getString("userId"), j.getBoolean("repair"), j.getInteger("checked"),
+        j.getBoolean("repaired"), readDriftReports(j.getJsonArray("drift")), instant(j, "startedAt"),
+        instant(j, "finishedAt"));
+  }
+
+  public static List<ReconcileRun.DriftReport> readDriftReports(JsonArray reports) {
     List<ReconcileRun.DriftReport> drift = new ArrayList<>();
-    j.getJsonArray("drift").forEach(o -> {
+    reports.forEach(o -> {
       JsonObject d = (JsonObject) o;
       drift.add(new ReconcileRun.DriftReport(d.getString("userId"), d.getString("operationId"),
           d.getString("stripeGrantId"), MirrorDrift.Kind.fromWire(d.getString("kind")), readSide(d.getJsonObject("local")),
           readSide(d.getJsonObject("stripe"))));
     });
-    return new ReconcileRun(j.getLong("runId"), j.getString("userId"), j.getBoolean("repair"), j.getInteger("checked"),
-        j.getBoolean("repaired"), List.copyOf(drift), instant(j, "startedAt"), instant(j, "finishedAt"));
+    return List.copyOf(drift);
   }
 
   private static JsonObject side(ReconcileRun.Side s) {

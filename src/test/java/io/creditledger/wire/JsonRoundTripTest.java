@@ -19,7 +19,7 @@ import io.creditledger.domain.ResetOutcome;
 import io.creditledger.domain.ResetRun;
 import io.creditledger.domain.User;
 import io.creditledger.domain.WebhookOutcome;
-import io.creditledger.store.OutboxRow;
+import io.creditledger.stripe.OutboxRow;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 

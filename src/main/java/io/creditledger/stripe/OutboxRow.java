@@ -1,8 +1,7 @@
-package io.creditledger.store;
+package io.creditledger.stripe;
 
 import io.creditledger.domain.OutboxAction;
 import io.creditledger.domain.OutboxStatus;
-
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
