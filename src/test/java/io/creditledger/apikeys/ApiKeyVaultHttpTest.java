@@ -13,9 +13,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -86,12 +83,8 @@ class ApiKeyVaultHttpTest {
   @Test
   void aTamperedRowIsAClearErrorNotGarbage() {
     app.api.put("/v1/users/v-user/api-keys/gemini", new JsonObject().put("apiKey", KEY));
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties())) {
-      c.createStatement().execute("UPDATE api_keys SET ciphertext = ciphertext || 'A' WHERE key_type = 'gemini'");
-      c.createStatement().execute("UPDATE api_keys SET user_id = user_id WHERE key_type = 'gemini'");
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    app.sql("UPDATE api_keys SET ciphertext = ciphertext || 'A' WHERE key_type = 'gemini'");
+    app.sql("UPDATE api_keys SET user_id = user_id WHERE key_type = 'gemini'");
     Api.Response r = app.api.get("/v1/users/v-user/api-keys/gemini");
     assertThat(r.status()).isEqualTo(503);
     assertThat(r.errorCode()).isEqualTo("api_key_unreadable");

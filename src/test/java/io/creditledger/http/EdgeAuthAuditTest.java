@@ -5,6 +5,7 @@ import io.creditledger.support.TestApp;
 import io.vertx.core.json.JsonObject;
 import io.creditledger.support.Eventually;
 import io.creditledger.support.FakeStripe;
+import io.creditledger.support.SqlSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -20,10 +21,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -468,23 +465,13 @@ class EdgeAuthAuditTest {
 
   static Map<String, Long> counts() {
     Map<String, Long> counts = new TreeMap<>();
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties())) {
+    try (SqlSession db = app.db()) {
       for (String table : List.of("users", "grants", "journal", "operations", "referrals", "api_keys", "stripe_outbox",
           "stripe_events", "sync_failure")) {
-        try (ResultSet exists = c.createStatement().executeQuery(
-            "SELECT to_regclass('public." + table + "') IS NOT NULL")) {
-          exists.next();
-          if (!exists.getBoolean(1)) {
-            continue;
-          }
-        }
-        try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
-          rs.next();
-          counts.put(table, rs.getLong(1));
+        if (db.hasTable(table)) {
+          counts.put(table, db.number("SELECT count(*) FROM " + table));
         }
       }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
     }
     return counts;
   }

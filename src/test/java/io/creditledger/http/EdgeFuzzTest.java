@@ -1,6 +1,7 @@
 package io.creditledger.http;
 
 import io.creditledger.support.Api;
+import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestApp;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -21,10 +22,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -511,25 +508,13 @@ class EdgeFuzzTest {
   /** Every row of every table a request could write, as text, in a stable order. */
   static Map<String, List<String>> tables() {
     Map<String, List<String>> rows = new TreeMap<>();
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties())) {
+    try (SqlSession db = app.db()) {
       for (String table : List.of("users", "grants", "journal", "operations", "referrals", "api_keys", "stripe_outbox",
           "stripe_events", "sync_failure", "reset_claims")) {
-        try (ResultSet exists = c.createStatement().executeQuery("SELECT to_regclass('public." + table + "') IS NOT NULL")) {
-          exists.next();
-          if (!exists.getBoolean(1)) {
-            continue;
-          }
+        if (db.hasTable(table)) {
+          rows.put(table, db.texts("SELECT t::text FROM " + table + " t ORDER BY 1"));
         }
-        List<String> list = new ArrayList<>();
-        try (ResultSet rs = c.createStatement().executeQuery("SELECT t::text FROM " + table + " t ORDER BY 1")) {
-          while (rs.next()) {
-            list.add(rs.getString(1));
-          }
-        }
-        rows.put(table, list);
       }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
     }
     return rows;
   }
