@@ -7,10 +7,12 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
@@ -22,26 +24,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ApiKeyVaultHttpTest {
   static final String SECRET = "vault-secret-0123456789abcdefghi";
   static final String KEY = "sk-live-abcdefghijklmnopqrstuvwxyz0123456789";
+  static final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  static final Level rootLevel = root.getLevel();
+  /** Every log line from before the app boots (the field is set when the class loads) until the class is done. */
+  static final ListAppender<ILoggingEvent> captured = captureEverything();
   static TestApp app;
-  static Logger root;
-  static Level rootLevel;
-  static ListAppender<ILoggingEvent> captured;
+
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(
+      Map.of("API_KEY_ENCRYPTION_SECRET", SECRET, "FREE_GRANT_CREDITS", "0"), started -> app = started);
+
+  static ListAppender<ILoggingEvent> captureEverything() {
+    root.setLevel(Level.ALL);
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    root.addAppender(appender);
+    return appender;
+  }
 
   @BeforeAll
-  static void boot() {
-    root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    rootLevel = root.getLevel();
-    root.setLevel(Level.ALL);
-    captured = new ListAppender<>();
-    captured.start();
-    root.addAppender(captured);
-    app = TestApp.start(Map.of("API_KEY_ENCRYPTION_SECRET", SECRET, "FREE_GRANT_CREDITS", "0"));
+  static void seed() {
     app.user("v-user");
   }
 
   @AfterAll
-  static void stop() {
-    app.close();
+  static void release() {
     root.detachAppender(captured);
     root.setLevel(rootLevel);
   }

@@ -5,10 +5,12 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
@@ -21,9 +23,11 @@ class AccessLogTest {
   static ListAppender<ILoggingEvent> captured;
   static Level previous;
 
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(started -> app = started);
+
   @BeforeAll
-  static void boot() {
-    app = TestApp.start();
+  static void capture() {
     access = (Logger) LoggerFactory.getLogger("http.access");
     previous = access.getLevel();
     access.setLevel(Level.INFO);
@@ -33,10 +37,9 @@ class AccessLogTest {
   }
 
   @AfterAll
-  static void stop() {
+  static void release() {
     access.detachAppender(captured);
     access.setLevel(previous);
-    app.close();
   }
 
   @Test

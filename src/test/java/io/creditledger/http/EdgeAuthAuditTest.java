@@ -2,16 +2,18 @@ package io.creditledger.http;
 
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
 import io.creditledger.support.Eventually;
 import io.creditledger.support.FakeStripe;
 import io.creditledger.support.SqlSession;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.net.URI;
@@ -45,12 +47,27 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EdgeAuthAuditTest {
-  static FakeStripe stripe;
+  /** Closed after the app, which calls it. */
+  @AutoClose
+  static final FakeStripe stripe = FakeStripe.start();
+
+  static {
+    // reconciliation lists from the fake Stripe; creates fail there once and then wait an hour of a clock that
+    // stands still, so the outbox rows stay as they are for the state comparisons and the retry route
+    stripe.outage("POST", "/v1/billing/credit_grants", true);
+  }
+
   static final String WEBHOOK_SECRET = "whsec_auth_audit_0123456789abcdef";
   static final String VAULT_SECRET = "auth-audit-vault-secret-32bytes!"; // exactly 32 bytes
   static final List<String> KEY_TYPES = List.of("anthropic", "gemini", "openai");
 
   static TestApp app;
+
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET,
+      "API_KEY_ENCRYPTION_SECRET", VAULT_SECRET, "STRIPE_API_KEY", "sk_test_edge", "STRIPE_API_BASE", stripe.baseUrl(),
+      "STRIPE_BACKOFF_BASE", "PT1H", "STRIPE_BACKOFF_MAX", "PT2H"), started -> app = started);
+
   static HttpClient http;
   static String base;
   /** The victims' state before any unauthorized attempt, read with the admin token. */
@@ -95,14 +112,7 @@ class EdgeAuthAuditTest {
   }
 
   @BeforeAll
-  static void boot() {
-    // reconciliation lists from the fake Stripe; creates fail there once and then wait an hour of a clock that
-    // stands still, so the outbox rows stay as they are for the state comparisons and the retry route
-    stripe = FakeStripe.start();
-    stripe.outage("POST", "/v1/billing/credit_grants", true);
-    app = TestApp.start(Map.of("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET, "API_KEY_ENCRYPTION_SECRET", VAULT_SECRET,
-        "STRIPE_API_KEY", "sk_test_edge", "STRIPE_API_BASE", stripe.baseUrl(), "STRIPE_BACKOFF_BASE", "PT1H",
-        "STRIPE_BACKOFF_MAX", "PT2H"));
+  static void prepare() {
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     base = "http://127.0.0.1:" + app.ledger.httpPort();
 
@@ -125,16 +135,6 @@ class EdgeAuthAuditTest {
 
     before = victimState();
     countsBefore = counts();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (stripe != null) {
-      stripe.close();
-    }
-    if (app != null) {
-      app.close();
-    }
   }
 
   private static long outboxIdOf(String userId) {

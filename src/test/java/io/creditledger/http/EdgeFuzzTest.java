@@ -3,6 +3,7 @@ package io.creditledger.http;
 import io.creditledger.support.Api;
 import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -74,6 +76,11 @@ class EdgeFuzzTest {
   static final List<String> KEY_TYPES = List.of("anthropic", "gemini", "openai");
 
   static TestApp app;
+
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET,
+      "API_KEY_ENCRYPTION_SECRET", VAULT_SECRET), started -> app = started);
+
   static HttpClient http;
   static ExecutorService executor;
   static String base;
@@ -92,8 +99,7 @@ class EdgeFuzzTest {
   // ---- boot and seed
 
   @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET, "API_KEY_ENCRYPTION_SECRET", VAULT_SECRET));
+  static void prepare() {
     executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "edge-fuzz-http");
       t.setDaemon(true);
@@ -148,9 +154,6 @@ class EdgeFuzzTest {
 
   @AfterAll
   static void stop() {
-    if (app != null) {
-      app.close();
-    }
     if (executor != null) {
       executor.shutdownNow();
     }

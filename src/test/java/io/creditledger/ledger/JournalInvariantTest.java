@@ -2,9 +2,9 @@ package io.creditledger.ledger;
 
 import io.creditledger.store.JournalInvariant;
 import io.creditledger.support.TestApp;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.creditledger.support.TestAppExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
@@ -16,15 +16,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class JournalInvariantTest {
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0"));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
+  @RegisterExtension
+  static final TestAppExtension boot =
+      TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "0"), started -> app = started);
 
   private static List<String> violations() {
     return app.rows(JournalInvariant.VIOLATIONS).stream().map(r -> r.text("problem")).toList();

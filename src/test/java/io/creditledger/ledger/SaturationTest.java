@@ -4,9 +4,10 @@ import io.creditledger.support.Api;
 import io.creditledger.support.Eventually;
 import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestApp;
-import org.junit.jupiter.api.AfterAll;
+import io.creditledger.support.TestAppExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.Map;
@@ -21,19 +22,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SaturationTest {
   private static TestApp app;
 
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("DATABASE_POOL_SIZE", "1",
+      "DATABASE_POOL_MAX_WAITING", "4", "DATABASE_ACQUIRE_TIMEOUT", "PT0.3S", "FREE_GRANT_CREDITS", "0"),
+      started -> app = started);
+
   @BeforeAll
-  static void start() {
-    app = TestApp.start(Map.of("DATABASE_POOL_SIZE", "1", "DATABASE_POOL_MAX_WAITING", "4",
-        "DATABASE_ACQUIRE_TIMEOUT", "PT0.3S", "FREE_GRANT_CREDITS", "0"));
+  static void seed() {
     app.user("held");
     app.user("other");
     assertThat(app.grant("held", "g-held", "purchase", 100).status()).isEqualTo(201);
     assertThat(app.grant("other", "g-other", "purchase", 100).status()).isEqualTo(201);
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
   }
 
   @Test

@@ -4,9 +4,10 @@ import io.creditledger.db.Transactions;
 import io.creditledger.support.Api;
 import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestApp;
-import org.junit.jupiter.api.AfterAll;
+import io.creditledger.support.TestAppExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
@@ -20,9 +21,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TransientRetryTest {
   static TestApp app;
 
+  @RegisterExtension
+  static final TestAppExtension boot =
+      TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "0"), started -> app = started);
+
   @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0"));
+  static void injectFaults() {
     app.sql("CREATE SEQUENCE fault_seq");
     app.sql("CREATE FUNCTION inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         + "IF NEW.operation_id LIKE 'flaky-%' AND nextval('fault_seq') <= 2 THEN "
@@ -31,11 +35,6 @@ class TransientRetryTest {
         + "  RAISE EXCEPTION 'injected deadlock' USING ERRCODE = '40P01'; END IF; "
         + "RETURN NEW; END $$");
     app.sql("CREATE TRIGGER inject_fault BEFORE INSERT ON grants FOR EACH ROW EXECUTE FUNCTION inject_fault()");
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
   }
 
   @Test
