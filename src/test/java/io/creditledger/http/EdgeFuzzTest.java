@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -59,6 +60,7 @@ import static org.assertj.core.api.Assertions.fail;
  * <p>The seed is printed in every failure; rerun one with {@code -Dedge.fuzz.seed=<seed>}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Tag("slow")
 class EdgeFuzzTest {
   static final long SEED = Long.getLong("edge.fuzz.seed", 0x5EED_2026_1125L);
   static final int RANDOM_REQUESTS = 3200;
