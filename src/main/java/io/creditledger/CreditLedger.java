@@ -21,6 +21,7 @@ import io.creditledger.wire.LocalCodec;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.ext.web.Route;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,15 +48,17 @@ public final class CreditLedger {
   private final ApiTokens tokens;
   private final int httpPort;
   private final List<String> deployments;
+  private final HttpVerticle http;
 
   private CreditLedger(Vertx vertx, PostgresServer postgres, Pool pool, ApiTokens tokens, int httpPort,
-                       List<String> deployments) {
+                       List<String> deployments, HttpVerticle http) {
     this.vertx = vertx;
     this.postgres = postgres;
     this.pool = pool;
     this.tokens = tokens;
     this.httpPort = httpPort;
     this.deployments = deployments;
+    this.http = http;
   }
 
   private record Prepared(PostgresServer postgres, int changeSets, ApiTokens tokens, ApiKeyCrypto vault) {
@@ -68,6 +71,7 @@ public final class CreditLedger {
           settings.maxWaiting(), settings.acquireTimeout());
       List<String> deployments = Collections.synchronizedList(new ArrayList<>());
       AtomicInteger port = new AtomicInteger();
+      List<HttpVerticle> http = Collections.synchronizedList(new ArrayList<>());
       DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());
       LocalCodec.register(vertx.eventBus());
       Wiring wiring = Wiring.of(vertx, pool, config, prepared.changeSets(), prepared.vault());
@@ -88,10 +92,14 @@ public final class CreditLedger {
           .compose(id -> vertx.deployVerticle(new ResetVerticle(pool, config, wiring.commands(),
               wiring.stores().resetClaims())))
           .onSuccess(deployments::add)
-          .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config, prepared.tokens(), wiring.commands(),
-              port::set), instances))
+          .compose(id -> vertx.deployVerticle(() -> {
+            HttpVerticle verticle = new HttpVerticle(config, prepared.tokens(), wiring.commands(), port::set);
+            http.add(verticle);
+            return verticle;
+          }, instances))
           .onSuccess(deployments::add)
-          .map(id -> new CreditLedger(vertx, prepared.postgres(), pool, prepared.tokens(), port.get(), deployments))
+          .map(id -> new CreditLedger(vertx, prepared.postgres(), pool, prepared.tokens(), port.get(), deployments,
+              http.get(0)))
           .recover(failure -> undeployAll(vertx, deployments)
               .eventually(pool::close)
               .eventually(() -> vertx.executeBlocking(() -> {
@@ -154,6 +162,11 @@ public final class CreditLedger {
   /** The port the HTTP API listens on (useful when configured as 0). */
   public int httpPort() {
     return httpPort;
+  }
+
+  /** The HTTP API's routes (every HTTP verticle instance serves the same); for tests, which audit the edge by them. */
+  public List<Route> routes() {
+    return http.routes();
   }
 
   public ApiTokens tokens() {

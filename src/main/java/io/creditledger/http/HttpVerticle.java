@@ -22,6 +22,7 @@ import io.vertx.ext.web.handler.PlatformHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
@@ -43,6 +44,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Commands commands;
   private LedgerClient ledger;
   private HttpServer server;
+  private Router router;
 
   public HttpVerticle(LedgerConfig config, ApiTokens tokens, Commands commands, IntConsumer boundPort) {
     this.config = config;
@@ -54,7 +56,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     ledger = new LedgerClient(vertx);
-    Router router = Router.router(vertx);
+    router = Router.router(vertx);
     router.route().handler(new AccessLog());
     router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/ready").handler(this::ready);
@@ -109,6 +111,11 @@ public final class HttpVerticle extends VerticleBase {
           server = s;
           boundPort.accept(s.actualPort());
         });
+  }
+
+  /** The routes this verticle serves, as its router holds them (once started). */
+  public List<Route> routes() {
+    return router.getRoutes();
   }
 
   /** Stops accepting, lets in-flight requests finish (up to a grace period), then closes. */

@@ -7,12 +7,12 @@ import io.creditledger.domain.JournalKind;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Errors;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.math.BigDecimal;
 import java.util.concurrent.TimeUnit;
@@ -23,15 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CoDeployedClientTest {
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(started -> app = started);
 
   /** What a host application would write: its own verticle calling the ledger over the event bus. */
   static final class HostVerticle extends VerticleBase {

@@ -7,15 +7,14 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,26 +24,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ApiKeyVaultHttpTest {
   static final String SECRET = "vault-secret-0123456789abcdefghi";
   static final String KEY = "sk-live-abcdefghijklmnopqrstuvwxyz0123456789";
+  static final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  static final Level rootLevel = root.getLevel();
+  /** Every log line from before the app boots (the field is set when the class loads) until the class is done. */
+  static final ListAppender<ILoggingEvent> captured = captureEverything();
   static TestApp app;
-  static Logger root;
-  static Level rootLevel;
-  static ListAppender<ILoggingEvent> captured;
+
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(
+      Map.of("API_KEY_ENCRYPTION_SECRET", SECRET, "FREE_GRANT_CREDITS", "0"), started -> app = started);
+
+  static ListAppender<ILoggingEvent> captureEverything() {
+    root.setLevel(Level.ALL);
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    root.addAppender(appender);
+    return appender;
+  }
 
   @BeforeAll
-  static void boot() {
-    root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    rootLevel = root.getLevel();
-    root.setLevel(Level.ALL);
-    captured = new ListAppender<>();
-    captured.start();
-    root.addAppender(captured);
-    app = TestApp.start(Map.of("API_KEY_ENCRYPTION_SECRET", SECRET, "FREE_GRANT_CREDITS", "0"));
+  static void seed() {
     app.user("v-user");
   }
 
   @AfterAll
-  static void stop() {
-    app.close();
+  static void release() {
     root.detachAppender(captured);
     root.setLevel(rootLevel);
   }
@@ -86,12 +90,8 @@ class ApiKeyVaultHttpTest {
   @Test
   void aTamperedRowIsAClearErrorNotGarbage() {
     app.api.put("/v1/users/v-user/api-keys/gemini", new JsonObject().put("apiKey", KEY));
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties())) {
-      c.createStatement().execute("UPDATE api_keys SET ciphertext = ciphertext || 'A' WHERE key_type = 'gemini'");
-      c.createStatement().execute("UPDATE api_keys SET user_id = user_id WHERE key_type = 'gemini'");
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    app.sql("UPDATE api_keys SET ciphertext = ciphertext || 'A' WHERE key_type = 'gemini'");
+    app.sql("UPDATE api_keys SET user_id = user_id WHERE key_type = 'gemini'");
     Api.Response r = app.api.get("/v1/users/v-user/api-keys/gemini");
     assertThat(r.status()).isEqualTo(503);
     assertThat(r.errorCode()).isEqualTo("api_key_unreadable");

@@ -3,11 +3,12 @@ package io.creditledger.audit;
 import io.creditledger.Main;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
@@ -17,16 +18,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AuditTest {
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "50", "MAX_DEBT", "100"));
-  }
+  @RegisterExtension
+  static final TestAppExtension boot =
+      TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "50", "MAX_DEBT", "100"), started -> app = started);
 
   @AfterAll
-  static void stop() {
+  static void mend() {
     // this class breaks the ledger on purpose; mend it so the after-class journal check sees it whole
     app.sql("UPDATE grants SET balance = balance - 7 WHERE operation_id = 'a-broken-g'");
-    app.close();
   }
 
   static JsonObject audit(String query) {

@@ -1,6 +1,7 @@
 package io.creditledger.bench;
 
 import io.creditledger.support.TestDatabase;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -19,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with requests and no unexpected error, and that the table was printed. The databases it used are checked for
  * the journal invariant after the class, like every test's. Benchmarks proper never run in {@code mvn verify}.
  */
+@Tag("slow")
 class BenchSmokeTest {
 
   @Test

@@ -1,6 +1,7 @@
 package io.creditledger.bench;
 
 import io.creditledger.config.DatabaseUrl;
+import io.creditledger.support.TestDatabase;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -108,7 +108,7 @@ abstract class DbServer implements AutoCloseable {
   }
 
   static Connection connect(DatabaseUrl db) throws SQLException {
-    return DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties());
+    return TestDatabase.connect(db);
   }
 
   static String version(DatabaseUrl db) {

@@ -1,14 +1,10 @@
 package io.creditledger.db;
 
 import io.creditledger.config.DatabaseUrl;
+import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestDatabase;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MigrationsTest {
 
   @Test
-  void migratesAnEmptyDatabaseAndASecondRunIsANoOp() throws SQLException {
+  void migratesAnEmptyDatabaseAndASecondRunIsANoOp() {
     DatabaseUrl db = TestDatabase.fresh();
     List<String> pendingBefore = Migrations.pending(db);
     assertThat(pendingBefore).isNotEmpty().allMatch(c -> c.startsWith("db/changes/"));
@@ -33,22 +29,17 @@ class MigrationsTest {
     assertThat(tables(db)).isEqualTo(tables);
   }
 
-  private static List<String> tables(DatabaseUrl db) throws SQLException {
+  private static List<String> tables(DatabaseUrl db) {
     return strings(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
   }
 
-  private static List<String> appliedChangeSets(DatabaseUrl db) throws SQLException {
+  private static List<String> appliedChangeSets(DatabaseUrl db) {
     return strings(db, "SELECT id || '@' || dateexecuted FROM databasechangelog ORDER BY orderexecuted");
   }
 
-  private static List<String> strings(DatabaseUrl db, String sql) throws SQLException {
-    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties());
-         ResultSet rs = c.createStatement().executeQuery(sql)) {
-      List<String> out = new ArrayList<>();
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-      return out;
+  private static List<String> strings(DatabaseUrl db, String sql) {
+    try (SqlSession s = TestDatabase.open(db)) {
+      return s.texts(sql);
     }
   }
 }

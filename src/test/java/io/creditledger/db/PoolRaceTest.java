@@ -12,6 +12,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -34,6 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * pool's own {@code connectionTimeout}. {@link DatabasePool} must show no unhandled exception, answer every request,
  * and still hand out all its connections afterwards.
  */
+@Tag("slow")
 class PoolRaceTest {
   private static final int POOL_SIZE = 16;
   private static final int LOOPS = 20;

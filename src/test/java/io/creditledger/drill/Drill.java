@@ -3,7 +3,9 @@ package io.creditledger.drill;
 import io.creditledger.config.DatabaseUrl;
 import io.creditledger.domain.RolloverShares;
 import io.creditledger.support.FakeStripe;
+import io.creditledger.support.SqlSession;
 import io.creditledger.support.StripeFixtures;
+import io.creditledger.support.TestDatabase;
 import io.vertx.core.json.JsonObject;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
@@ -15,11 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -491,7 +488,7 @@ public final class Drill {
   }
 
   private void verify(DatabaseUrl db, FakeStripe stripe) throws Exception {
-    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
+    try (SqlSession c = TestDatabase.open(db)) {
       for (Op op : ops) {
         if (op.outcome() != Outcome.APPLIED) {
           continue;
@@ -499,13 +496,13 @@ public final class Drill {
         switch (op.kind()) {
           case "grant", "purchase" -> expectGrant(c, op.operationId(), op.userId(), op.amount());
           case "consume" -> {
-            long taken = number(c, "SELECT coalesce(-sum(delta), 0) FROM journal WHERE kind = 'consume' AND operation_id = ?",
+            long taken = c.number("SELECT coalesce(-sum(delta), 0) FROM journal WHERE kind = 'consume' AND operation_id = ?",
                 op.operationId());
             if (taken != op.amount()) {
               problems.add("consume " + op.operationId() + " answered 2xx for " + op.amount() + " but the journal took "
                   + taken);
             }
-            if (number(c, "SELECT count(*) FROM operations WHERE kind = 'consume' AND operation_id = ?", op.operationId()) != 1) {
+            if (c.number("SELECT count(*) FROM operations WHERE kind = 'consume' AND operation_id = ?", op.operationId()) != 1) {
               problems.add("consume " + op.operationId() + " answered 2xx but is not recorded once");
             }
           }
@@ -519,13 +516,11 @@ public final class Drill {
         }
       }
       // no consumption was applied twice, answered or not
-      try (ResultSet rs = c.createStatement().executeQuery("SELECT o.operation_id, (o.request::jsonb->>'amount')::bigint, "
+      for (SqlSession.Row r : c.rows("SELECT o.operation_id, (o.request::jsonb->>'amount')::bigint, "
           + "coalesce((SELECT -sum(delta) FROM journal j WHERE j.kind = 'consume' AND j.operation_id = o.operation_id), 0) "
           + "FROM operations o WHERE o.kind = 'consume'")) {
-        while (rs.next()) {
-          if (rs.getLong(2) != rs.getLong(3)) {
-            problems.add("consume " + rs.getString(1) + " of " + rs.getLong(2) + " moved " + rs.getLong(3) + " credits");
-          }
+        if (r.number(2) != r.number(3)) {
+          problems.add("consume " + r.text(1) + " of " + r.number(2) + " moved " + r.number(3) + " credits");
         }
       }
     }
@@ -540,40 +535,38 @@ public final class Drill {
    * A full revoke or refund that was answered 2xx left the grant revoked and took back every credit it still had,
    * wherever they were: on the grant itself, or in the rollovers its credits moved into.
    */
-  private void expectRevoked(Connection c, Op op) throws SQLException {
+  private void expectRevoked(SqlSession c, Op op) {
     String id = op.operationId();
-    if (number(c, "SELECT count(*) FROM grants WHERE operation_id = ? AND closed_by = 'revoke'", id) != 1) {
+    if (c.number("SELECT count(*) FROM grants WHERE operation_id = ? AND closed_by = 'revoke'", id) != 1) {
       problems.add(op.kind() + " of " + id + " answered 2xx but the grant is not revoked");
       return;
     }
-    long remaining = number(c, "SELECT greatest(balance, 0) FROM grants WHERE operation_id = ?", id)
-        + stillInRollovers(c, number(c, "SELECT grant_id FROM grants WHERE operation_id = ?", id));
+    long remaining = c.number("SELECT greatest(balance, 0) FROM grants WHERE operation_id = ?", id)
+        + stillInRollovers(c, c.number("SELECT grant_id FROM grants WHERE operation_id = ?", id));
     if (remaining != 0) {
       problems.add(op.kind() + " of " + id + " answered 2xx but " + remaining + " of its credits are still spendable");
     }
   }
 
   /** The grant's credits still in the rollovers they moved into, following the chain to its open end. */
-  private static long stillInRollovers(Connection c, long grantId) throws SQLException {
+  private static long stillInRollovers(SqlSession c, long grantId) {
     List<RolloverShares.Level> chain = new ArrayList<>();
     long via = grantId;
     long end = -1;
     while (true) {
-      long rollover = number(c, "SELECT coalesce((SELECT rollover_grant_id FROM rollover_sources WHERE source_grant_id = "
+      long rollover = c.number("SELECT coalesce((SELECT rollover_grant_id FROM rollover_sources WHERE source_grant_id = "
           + via + "), -1)");
       if (rollover < 0) {
         break;
       }
       List<RolloverShares.Share> shares = new ArrayList<>();
       int index = -1;
-      try (ResultSet rs = c.createStatement().executeQuery("SELECT source_grant_id, credits, revoked FROM rollover_sources "
+      for (SqlSession.Row r : c.rows("SELECT source_grant_id, credits, revoked FROM rollover_sources "
           + "WHERE rollover_grant_id = " + rollover + " ORDER BY position")) {
-        while (rs.next()) {
-          if (rs.getLong(1) == via) {
-            index = shares.size();
-          }
-          shares.add(new RolloverShares.Share(rs.getLong(2), rs.getLong(3)));
+        if (r.number(1) == via) {
+          index = shares.size();
         }
+        shares.add(new RolloverShares.Share(r.number(2), r.number(3)));
       }
       chain.add(new RolloverShares.Level(shares, index));
       via = rollover;
@@ -582,23 +575,20 @@ public final class Drill {
     if (end < 0) {
       return 0;
     }
-    long endRemaining = number(c, "SELECT CASE WHEN closed_at IS NULL THEN balance ELSE 0 END FROM grants WHERE grant_id = "
+    long endRemaining = c.number("SELECT CASE WHEN closed_at IS NULL THEN balance ELSE 0 END FROM grants WHERE grant_id = "
         + end);
     return RolloverShares.remaining(chain, endRemaining);
   }
 
-  private void expectGrant(Connection c, String op, String user, long amount) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("SELECT user_id, principal FROM grants WHERE operation_id = ?")) {
-      s.setString(1, op);
-      try (ResultSet rs = s.executeQuery()) {
-        if (!rs.next()) {
-          problems.add("grant " + op + " answered 2xx but does not exist");
-          return;
-        }
-        if (!rs.getString(1).equals(user) || rs.getLong(2) != amount) {
-          problems.add("grant " + op + " is " + rs.getString(1) + "/" + rs.getLong(2) + ", expected " + user + "/" + amount);
-        }
-      }
+  private void expectGrant(SqlSession c, String op, String user, long amount) {
+    List<SqlSession.Row> rows = c.rows("SELECT user_id, principal FROM grants WHERE operation_id = ?", op);
+    if (rows.isEmpty()) {
+      problems.add("grant " + op + " answered 2xx but does not exist");
+      return;
+    }
+    SqlSession.Row g = rows.get(0);
+    if (!g.text(1).equals(user) || g.number(2) != amount) {
+      problems.add("grant " + op + " is " + g.text(1) + "/" + g.number(2) + ", expected " + user + "/" + amount);
     }
   }
 
@@ -607,36 +597,30 @@ public final class Drill {
    * grant exists (voided where the ledger voided it); Stripe holds nothing else but the voided mirrors that
    * partial revokes replaced; and the usage Stripe's meter holds is what mirrored users consumed.
    */
-  private void verifyStripe(DatabaseUrl db, FakeStripe stripe) throws SQLException {
+  private void verifyStripe(DatabaseUrl db, FakeStripe stripe) {
     Map<String, String> mirrored = new HashMap<>();
     java.util.Set<String> createKeys = new java.util.HashSet<>();
-    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
-      try (ResultSet rs = c.createStatement().executeQuery(
-          "SELECT idempotency_key FROM stripe_outbox WHERE action = 'create_credit_grant'")) {
-        while (rs.next()) {
-          createKeys.add(rs.getString(1));
-          if (stripe.createCount(rs.getString(1)) != 1) {
-            problems.add("outbox create " + rs.getString(1) + " was made " + stripe.createCount(rs.getString(1))
-                + " times at Stripe");
-          }
+    try (SqlSession c = TestDatabase.open(db)) {
+      for (String key : c.texts("SELECT idempotency_key FROM stripe_outbox WHERE action = 'create_credit_grant'")) {
+        createKeys.add(key);
+        if (stripe.createCount(key) != 1) {
+          problems.add("outbox create " + key + " was made " + stripe.createCount(key) + " times at Stripe");
         }
       }
-      try (ResultSet rs = c.createStatement().executeQuery("SELECT operation_id, stripe_grant_id, stripe_voided_at IS NOT NULL "
+      for (SqlSession.Row r : c.rows("SELECT operation_id, stripe_grant_id, stripe_voided_at IS NOT NULL "
           + "FROM grants g WHERE stripe_customer_id IS NOT NULL")) {
-        while (rs.next()) {
-          String op = rs.getString(1);
-          mirrored.put(op, rs.getString(2));
-          if (stripe.createCount("ledger-create-" + op) != 1) {
-            problems.add("mirrored grant " + op + " was created " + stripe.createCount("ledger-create-" + op)
-                + " times at Stripe");
-          }
-          JsonObject remote = rs.getString(2) == null ? null : stripe.creditGrant(rs.getString(2));
-          if (remote == null) {
-            problems.add("mirrored grant " + op + " has Stripe id " + rs.getString(2) + " that Stripe does not know");
-          } else if (rs.getBoolean(3) != (remote.getValue("voided_at") != null)) {
-            problems.add("grant " + op + " is " + (rs.getBoolean(3) ? "" : "not ") + "voided here but "
-                + (remote.getValue("voided_at") != null ? "" : "not ") + "at Stripe");
-          }
+        String op = r.text(1);
+        mirrored.put(op, r.text(2));
+        if (stripe.createCount("ledger-create-" + op) != 1) {
+          problems.add("mirrored grant " + op + " was created " + stripe.createCount("ledger-create-" + op)
+              + " times at Stripe");
+        }
+        JsonObject remote = r.text(2) == null ? null : stripe.creditGrant(r.text(2));
+        if (remote == null) {
+          problems.add("mirrored grant " + op + " has Stripe id " + r.text(2) + " that Stripe does not know");
+        } else if (r.flag(3) != (remote.getValue("voided_at") != null)) {
+          problems.add("grant " + op + " is " + (r.flag(3) ? "" : "not ") + "voided here but "
+              + (remote.getValue("voided_at") != null ? "" : "not ") + "at Stripe");
         }
       }
     }
@@ -653,43 +637,29 @@ public final class Drill {
   }
 
   /** Every consumption of a mirrored user reached Stripe as exactly one meter event, of its amount. */
-  private void verifyUsage(DatabaseUrl db, FakeStripe stripe) throws SQLException {
-    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
-      long consumes = number(c, "SELECT count(*) FROM operations o JOIN users u ON u.user_id = o.user_id "
+  private void verifyUsage(DatabaseUrl db, FakeStripe stripe) {
+    try (SqlSession c = TestDatabase.open(db)) {
+      long consumes = c.number("SELECT count(*) FROM operations o JOIN users u ON u.user_id = o.user_id "
           + "WHERE o.kind = 'consume' AND u.stripe_customer_id IS NOT NULL");
       if (stripe.meterEvents().size() != consumes) {
         problems.add(consumes + " consumptions of mirrored users but " + stripe.meterEvents().size()
             + " meter events at Stripe");
       }
-      try (ResultSet rs = c.createStatement().executeQuery("SELECT u.stripe_customer_id, coalesce(-sum(j.delta), 0) "
+      for (SqlSession.Row r : c.rows("SELECT u.stripe_customer_id, coalesce(-sum(j.delta), 0) "
           + "FROM users u LEFT JOIN journal j ON j.user_id = u.user_id AND j.kind = 'consume' "
           + "WHERE u.stripe_customer_id IS NOT NULL GROUP BY 1")) {
-        while (rs.next()) {
-          long reported = stripe.meterTotal(rs.getString(1), METER);
-          if (reported != rs.getLong(2)) {
-            problems.add("customer " + rs.getString(1) + " consumed " + rs.getLong(2) + " credits but Stripe's meter "
-                + "holds " + reported);
-          }
+        long reported = stripe.meterTotal(r.text(1), METER);
+        if (reported != r.number(2)) {
+          problems.add("customer " + r.text(1) + " consumed " + r.number(2) + " credits but Stripe's meter "
+              + "holds " + reported);
         }
       }
     }
   }
 
-  private static long number(DatabaseUrl db, String sql) throws SQLException {
-    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
-      return number(c, sql);
-    }
-  }
-
-  private static long number(Connection c, String sql, String... params) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement(sql)) {
-      for (int i = 0; i < params.length; i++) {
-        s.setString(i + 1, params[i]);
-      }
-      try (ResultSet rs = s.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
+  private static long number(DatabaseUrl db, String sql) {
+    try (SqlSession c = TestDatabase.open(db)) {
+      return c.number(sql);
     }
   }
 

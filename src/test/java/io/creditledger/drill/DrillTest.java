@@ -1,5 +1,6 @@
 package io.creditledger.drill;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -7,6 +8,7 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The short fault drill: the service killed ten times under load, Stripe failing, PostgreSQL restarted once. */
+@Tag("slow")
 class DrillTest {
 
   @Test

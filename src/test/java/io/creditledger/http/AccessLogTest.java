@@ -4,13 +4,17 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.creditledger.support.Eventually;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,9 +25,11 @@ class AccessLogTest {
   static ListAppender<ILoggingEvent> captured;
   static Level previous;
 
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(started -> app = started);
+
   @BeforeAll
-  static void boot() {
-    app = TestApp.start();
+  static void capture() {
     access = (Logger) LoggerFactory.getLogger("http.access");
     previous = access.getLevel();
     access.setLevel(Level.INFO);
@@ -33,18 +39,25 @@ class AccessLogTest {
   }
 
   @AfterAll
-  static void stop() {
+  static void release() {
     access.detachAppender(captured);
     access.setLevel(previous);
-    app.close();
+  }
+
+  /** The captured lines (the appender adds them on the event loop, under its own lock). */
+  static List<String> logged() {
+    synchronized (captured) {
+      return captured.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
   }
 
   @Test
-  void oneLinePerRequestWithoutBodiesOrTokens() throws Exception {
+  void oneLinePerRequestWithoutBodiesOrTokens() {
     app.api.put("/v1/users/logged?secret=query", new JsonObject().put("email", "private@example.com"));
     app.api.withToken("wrong-token-for-the-log").get("/v1/users/logged");
-    Thread.sleep(200);
-    List<String> lines = captured.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    // the line is written when the response has ended, which the client may see first
+    Eventually.await("both requests logged", Duration.ofSeconds(5), () -> logged().size() >= 2);
+    List<String> lines = logged();
     assertThat(lines).hasSize(2);
     assertThat(lines.get(0)).matches("PUT /v1/users/logged 201 \\d+\\.\\d{3}ms");
     assertThat(lines.get(1)).matches("GET /v1/users/logged 401 \\d+\\.\\d{3}ms");

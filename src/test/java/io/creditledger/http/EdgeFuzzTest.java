@@ -1,14 +1,18 @@
 package io.creditledger.http;
 
 import io.creditledger.support.Api;
+import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,10 +25,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,6 +60,7 @@ import static org.assertj.core.api.Assertions.fail;
  * <p>The seed is printed in every failure; rerun one with {@code -Dedge.fuzz.seed=<seed>}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Tag("slow")
 class EdgeFuzzTest {
   static final long SEED = Long.getLong("edge.fuzz.seed", 0x5EED_2026_1125L);
   static final int RANDOM_REQUESTS = 3200;
@@ -77,6 +78,11 @@ class EdgeFuzzTest {
   static final List<String> KEY_TYPES = List.of("anthropic", "gemini", "openai");
 
   static TestApp app;
+
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET,
+      "API_KEY_ENCRYPTION_SECRET", VAULT_SECRET), started -> app = started);
+
   static HttpClient http;
   static ExecutorService executor;
   static String base;
@@ -95,8 +101,7 @@ class EdgeFuzzTest {
   // ---- boot and seed
 
   @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET, "API_KEY_ENCRYPTION_SECRET", VAULT_SECRET));
+  static void prepare() {
     executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "edge-fuzz-http");
       t.setDaemon(true);
@@ -151,9 +156,6 @@ class EdgeFuzzTest {
 
   @AfterAll
   static void stop() {
-    if (app != null) {
-      app.close();
-    }
     if (executor != null) {
       executor.shutdownNow();
     }
@@ -511,25 +513,13 @@ class EdgeFuzzTest {
   /** Every row of every table a request could write, as text, in a stable order. */
   static Map<String, List<String>> tables() {
     Map<String, List<String>> rows = new TreeMap<>();
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties())) {
+    try (SqlSession db = app.db()) {
       for (String table : List.of("users", "grants", "journal", "operations", "referrals", "api_keys", "stripe_outbox",
           "stripe_events", "sync_failure", "reset_claims")) {
-        try (ResultSet exists = c.createStatement().executeQuery("SELECT to_regclass('public." + table + "') IS NOT NULL")) {
-          exists.next();
-          if (!exists.getBoolean(1)) {
-            continue;
-          }
+        if (db.hasTable(table)) {
+          rows.put(table, db.texts("SELECT t::text FROM " + table + " t ORDER BY 1"));
         }
-        List<String> list = new ArrayList<>();
-        try (ResultSet rs = c.createStatement().executeQuery("SELECT t::text FROM " + table + " t ORDER BY 1")) {
-          while (rs.next()) {
-            list.add(rs.getString(1));
-          }
-        }
-        rows.put(table, list);
       }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
     }
     return rows;
   }

@@ -2,10 +2,12 @@ package io.creditledger.ledger;
 
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,16 +25,18 @@ class ConcurrencyTest {
   static TestApp app;
   static ExecutorService pool;
 
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(
+      Map.of("FREE_GRANT_CREDITS", "0", "DATABASE_POOL_SIZE", "16"), started -> app = started);
+
   @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0", "DATABASE_POOL_SIZE", "16"));
+  static void startClients() {
     pool = Executors.newFixedThreadPool(50);
   }
 
   @AfterAll
-  static void stop() {
+  static void stopClients() {
     pool.shutdownNow();
-    app.close();
   }
 
   /** Runs {@code n} requests released together; returns their answers in index order. */

@@ -9,11 +9,12 @@ import io.creditledger.wire.Reply;
 import io.creditledger.support.Api;
 import io.creditledger.support.StripeFixtures;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.quicktheories.api.Pair;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
@@ -62,17 +63,15 @@ class CyclesProperties {
   static LedgerClient client;
   static final AtomicInteger examples = new AtomicInteger();
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", Long.toString(FREE), "REFERRAL_RESET_CREDITS",
-        Long.toString(REFERRAL_PER_CYCLE), "REFERRAL_LIMIT", Integer.toString(REFERRAL_LIMIT), "MAX_DEBT",
-        Long.toString(MAX_DEBT), "RESET_CYCLE", "PT1H", "RESET_SCAN_INTERVAL", "PT24H", "STRIPE_WEBHOOK_SECRET", SECRET));
-    client = new LedgerClient(app.vertx);
-  }
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", Long.toString(FREE),
+      "REFERRAL_RESET_CREDITS", Long.toString(REFERRAL_PER_CYCLE), "REFERRAL_LIMIT", Integer.toString(REFERRAL_LIMIT),
+      "MAX_DEBT", Long.toString(MAX_DEBT), "RESET_CYCLE", "PT1H", "RESET_SCAN_INTERVAL", "PT24H",
+      "STRIPE_WEBHOOK_SECRET", SECRET), started -> app = started);
 
-  @AfterAll
-  static void stop() {
-    app.close();
+  @BeforeAll
+  static void connect() {
+    client = new LedgerClient(app.vertx);
   }
 
   // ---- steps

@@ -2,11 +2,11 @@ package io.creditledger.ledger;
 
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -17,15 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GrantsHttpTest {
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0"));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
+  @RegisterExtension
+  static final TestAppExtension boot =
+      TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "0"), started -> app = started);
 
   private static JsonObject grantBody(String op, String type, Object amount) {
     return new JsonObject().put("operationId", op).put("type", type).put("amount", amount);

@@ -2,15 +2,10 @@ package io.creditledger.ledger;
 
 import io.creditledger.store.JournalInvariant;
 import io.creditledger.support.TestApp;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.creditledger.support.TestAppExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -21,54 +16,34 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class JournalInvariantTest {
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0"));
-  }
+  @RegisterExtension
+  static final TestAppExtension boot =
+      TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "0"), started -> app = started);
 
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
-
-  private static Connection connect() throws SQLException {
-    return DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties());
-  }
-
-  private static List<String> violations() throws SQLException {
-    try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery(JournalInvariant.VIOLATIONS)) {
-      List<String> out = new ArrayList<>();
-      while (rs.next()) {
-        out.add(rs.getString("problem"));
-      }
-      return out;
-    }
+  private static List<String> violations() {
+    return app.rows(JournalInvariant.VIOLATIONS).stream().map(r -> r.text("problem")).toList();
   }
 
   @Test
-  void aBalanceTheJournalDoesNotExplainIsReported() throws SQLException {
+  void aBalanceTheJournalDoesNotExplainIsReported() {
     app.user("i-user");
     app.grant("i-user", "i-grant", "purchase", 100);
     app.consume("i-user", "i-consume", 30);
     assertThat(violations()).isEmpty();
-    try (Connection c = connect()) {
-      c.createStatement().execute("UPDATE grants SET balance = balance + 5 WHERE operation_id = 'i-grant'");
-      assertThat(violations()).singleElement().asString()
-          .contains("grant i-grant", "balance 75", "principal 100", "journal sum 70");
-      c.createStatement().execute("UPDATE grants SET balance = balance - 5 WHERE operation_id = 'i-grant'");
-    }
+    app.sql("UPDATE grants SET balance = balance + 5 WHERE operation_id = 'i-grant'");
+    assertThat(violations()).singleElement().asString()
+        .contains("grant i-grant", "balance 75", "principal 100", "journal sum 70");
+    app.sql("UPDATE grants SET balance = balance - 5 WHERE operation_id = 'i-grant'");
     assertThat(violations()).isEmpty();
   }
 
   @Test
-  void theJournalIsAppendOnly() throws SQLException {
+  void theJournalIsAppendOnly() {
     app.user("i-append");
     app.grant("i-append", "i-append-g", "purchase", 10);
-    try (Connection c = connect()) {
-      assertThatThrownBy(() -> c.createStatement().execute("UPDATE journal SET delta = 0 WHERE user_id = 'i-append'"))
-          .hasMessageContaining("append-only");
-      assertThatThrownBy(() -> c.createStatement().execute("DELETE FROM journal WHERE user_id = 'i-append'"))
-          .hasMessageContaining("append-only");
-    }
+    assertThatThrownBy(() -> app.sql("UPDATE journal SET delta = 0 WHERE user_id = 'i-append'"))
+        .hasMessageContaining("append-only");
+    assertThatThrownBy(() -> app.sql("DELETE FROM journal WHERE user_id = 'i-append'"))
+        .hasMessageContaining("append-only");
   }
 }

@@ -2,10 +2,10 @@ package io.creditledger.ledger;
 
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Map;
 
@@ -14,15 +14,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReferralsHttpTest {
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0", "REFERRAL_LIMIT", "2"));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
+  @RegisterExtension
+  static final TestAppExtension boot =
+      TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "0", "REFERRAL_LIMIT", "2"), started -> app = started);
 
   private static Api.Response refer(String op, String referrer, String referred, Object credits) {
     return app.api.post("/v1/referrals", new JsonObject().put("operationId", op).put("referrerId", referrer)

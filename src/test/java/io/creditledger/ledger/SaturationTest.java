@@ -2,13 +2,13 @@ package io.creditledger.ledger;
 
 import io.creditledger.support.Api;
 import io.creditledger.support.Eventually;
+import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestApp;
-import org.junit.jupiter.api.AfterAll;
+import io.creditledger.support.TestAppExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -22,27 +22,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SaturationTest {
   private static TestApp app;
 
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("DATABASE_POOL_SIZE", "1",
+      "DATABASE_POOL_MAX_WAITING", "4", "DATABASE_ACQUIRE_TIMEOUT", "PT0.3S", "FREE_GRANT_CREDITS", "0"),
+      started -> app = started);
+
   @BeforeAll
-  static void start() {
-    app = TestApp.start(Map.of("DATABASE_POOL_SIZE", "1", "DATABASE_POOL_MAX_WAITING", "4",
-        "DATABASE_ACQUIRE_TIMEOUT", "PT0.3S", "FREE_GRANT_CREDITS", "0"));
+  static void seed() {
     app.user("held");
     app.user("other");
     assertThat(app.grant("held", "g-held", "purchase", 100).status()).isEqualTo(201);
     assertThat(app.grant("other", "g-other", "purchase", 100).status()).isEqualTo(201);
   }
 
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
-
   @Test
   void aRequestThatCannotGetAConnectionInTimeIsBusyWithRetryAfterAndChangesNothing() throws Exception {
     CompletableFuture<Api.Response> stuck;
-    try (Connection locker = DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties())) {
-      locker.setAutoCommit(false);
-      locker.createStatement().execute("SELECT 1 FROM users WHERE user_id = 'held' FOR UPDATE");
+    try (SqlSession locker = app.db()) {
+      locker.connection().setAutoCommit(false);
+      locker.execute("SELECT 1 FROM users WHERE user_id = 'held' FOR UPDATE");
       // the pool's only connection now waits for that row lock inside a consume of "held"
       stuck = CompletableFuture.supplyAsync(() -> app.consume("held", "c-held", 10));
       Eventually.await("the consume waits for the row lock", Duration.ofSeconds(10), () -> app.number(
@@ -57,7 +55,7 @@ class SaturationTest {
       assertThat(busy.header("Retry-After")).isEqualTo("1");
       assertThat(waited).as("answered within the deadline, not the 30 s event-bus timeout")
           .isLessThan(Duration.ofSeconds(5));
-      locker.rollback();
+      locker.connection().rollback();
     }
     assertThat(stuck.get().status()).as("the held consume completes once the lock goes").isEqualTo(200);
 

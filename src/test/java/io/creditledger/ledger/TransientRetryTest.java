@@ -2,15 +2,14 @@ package io.creditledger.ledger;
 
 import io.creditledger.db.Transactions;
 import io.creditledger.support.Api;
+import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestApp;
-import org.junit.jupiter.api.AfterAll;
+import io.creditledger.support.TestAppExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,9 +21,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TransientRetryTest {
   static TestApp app;
 
+  @RegisterExtension
+  static final TestAppExtension boot =
+      TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "0"), started -> app = started);
+
   @BeforeAll
-  static void boot() throws SQLException {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0"));
+  static void injectFaults() {
     app.sql("CREATE SEQUENCE fault_seq");
     app.sql("CREATE FUNCTION inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         + "IF NEW.operation_id LIKE 'flaky-%' AND nextval('fault_seq') <= 2 THEN "
@@ -35,17 +37,8 @@ class TransientRetryTest {
     app.sql("CREATE TRIGGER inject_fault BEFORE INSERT ON grants FOR EACH ROW EXECUTE FUNCTION inject_fault()");
   }
 
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
-
-  private static Connection connect() throws SQLException {
-    return DriverManager.getConnection(app.database.jdbcUrl(), app.database.jdbcProperties());
-  }
-
   @Test
-  void transientFailuresAreRetriedUntilTheGrantLands() throws SQLException {
+  void transientFailuresAreRetriedUntilTheGrantLands() {
     app.user("t-flaky");
     Api.Response r = app.grant("t-flaky", "flaky-1", "purchase", 40);
     assertThat(r.status()).as(r.toString()).isEqualTo(201);
@@ -55,21 +48,20 @@ class TransientRetryTest {
   }
 
   @Test
-  void aFailureThatPersistsIsRecordedAndAnsweredWith503() throws SQLException {
+  void aFailureThatPersistsIsRecordedAndAnsweredWith503() {
     app.user("t-doomed");
     Api.Response r = app.grant("t-doomed", "doomed-1", "purchase", 40);
     assertThat(r.status()).isEqualTo(503);
     assertThat(r.errorCode()).isEqualTo("ledger_busy");
     assertThat(app.grants("t-doomed")).isEmpty();
-    try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery(
-        "SELECT provider, user_id, attempts, error, payload->>'amount' FROM sync_failure WHERE operation_id = 'doomed-1'")) {
-      assertThat(rs.next()).isTrue();
-      assertThat(rs.getString(1)).isEqualTo("internal");
-      assertThat(rs.getString(2)).isEqualTo("t-doomed");
-      assertThat(rs.getInt(3)).isEqualTo(Transactions.MAX_ATTEMPTS);
-      assertThat(rs.getString(4)).contains("injected deadlock");
-      assertThat(rs.getString(5)).isEqualTo("40");
-      assertThat(rs.next()).isFalse();
-    }
+    List<SqlSession.Row> failures = app.rows(
+        "SELECT provider, user_id, attempts, error, payload->>'amount' FROM sync_failure WHERE operation_id = 'doomed-1'");
+    assertThat(failures).hasSize(1);
+    SqlSession.Row failure = failures.get(0);
+    assertThat(failure.text(1)).isEqualTo("internal");
+    assertThat(failure.text(2)).isEqualTo("t-doomed");
+    assertThat(failure.number(3)).isEqualTo(Transactions.MAX_ATTEMPTS);
+    assertThat(failure.text(4)).contains("injected deadlock");
+    assertThat(failure.text(5)).isEqualTo("40");
   }
 }

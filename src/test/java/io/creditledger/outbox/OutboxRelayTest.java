@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -22,6 +23,7 @@ import static io.creditledger.support.Eventually.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The outbox and its relay against the fake Stripe: local-first grants reach Stripe exactly once. */
+@Tag("slow")
 class OutboxRelayTest {
   static final Duration PATIENCE = Duration.ofSeconds(30);
 

@@ -2,11 +2,11 @@ package io.creditledger.reset;
 
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,16 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CycleBoundariesTest {
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "100", "REFERRAL_RESET_CREDITS", "50", "RESET_CYCLE", "P1D",
-        "RESET_SCAN_INTERVAL", "PT1H"));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "100",
+      "REFERRAL_RESET_CREDITS", "50", "RESET_CYCLE", "P1D", "RESET_SCAN_INTERVAL", "PT1H"), started -> app = started);
 
   /** Moves the clock to a fresh day of its own for the test and answers it. */
   static Instant freshDay(int day) {

@@ -4,13 +4,13 @@ import io.creditledger.api.Addresses;
 import io.creditledger.api.LedgerClient;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,16 +26,10 @@ class ResetsTest {
   static final Instant START = Instant.parse("2026-01-15T10:00:00Z");
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "100", "REFERRAL_RESET_CREDITS", "50",
-        "RESET_SCAN_INTERVAL", "PT1H", "RESET_BATCH_SIZE", "7", "RESET_CONCURRENCY", "3"));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "100",
+      "REFERRAL_RESET_CREDITS", "50", "RESET_SCAN_INTERVAL", "PT1H", "RESET_BATCH_SIZE", "7", "RESET_CONCURRENCY", "3"),
+      started -> app = started);
 
   @BeforeEach
   void rewind() {

@@ -4,11 +4,12 @@ import io.creditledger.support.Api;
 import io.creditledger.support.FakeStripe;
 import io.creditledger.support.StripeFixtures;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Instant;
 import java.util.Map;
@@ -21,21 +22,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RefundsAcrossCyclesTest {
   static final String SECRET = "whsec_test_cycles_0123456789";
-  static FakeStripe stripe;
+  /** Closed after the app, which calls it. */
+  @AutoClose
+  static final FakeStripe stripe = FakeStripe.start();
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    stripe = FakeStripe.start();
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "100", "RESET_CYCLE", "P1D", "RESET_SCAN_INTERVAL", "PT1H",
-        "STRIPE_WEBHOOK_SECRET", SECRET, "STRIPE_API_KEY", "sk_test_cycles", "STRIPE_API_BASE", stripe.baseUrl()));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-    stripe.close();
-  }
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "100",
+      "RESET_CYCLE", "P1D", "RESET_SCAN_INTERVAL", "PT1H", "STRIPE_WEBHOOK_SECRET", SECRET,
+      "STRIPE_API_KEY", "sk_test_cycles", "STRIPE_API_BASE", stripe.baseUrl()), started -> app = started);
 
   static Instant freshDay(int day) {
     Instant start = Instant.parse("2026-05-01T09:00:00Z").plusSeconds(86_400L * 10 * day);

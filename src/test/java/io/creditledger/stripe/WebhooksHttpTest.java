@@ -4,11 +4,12 @@ import io.creditledger.support.Api;
 import io.creditledger.support.FakeStripe;
 import io.creditledger.support.StripeFixtures;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.sql.SQLException;
 import java.util.Map;
@@ -18,21 +19,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Stripe's webhooks, with payloads built from Stripe's fixtures and signed the way Stripe signs them. */
 class WebhooksHttpTest {
   static final String SECRET = "whsec_test_0123456789abcdef";
-  static FakeStripe stripe;
+  /** Answers the PaymentIntent look-ups; these users have no Stripe customer. Closed after the app. */
+  @AutoClose
+  static final FakeStripe stripe = FakeStripe.start();
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    stripe = FakeStripe.start(); // answers the PaymentIntent look-ups; these users have no Stripe customer
-    app = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0", "STRIPE_WEBHOOK_SECRET", SECRET,
-        "STRIPE_API_KEY", "sk_test_webhooks", "STRIPE_API_BASE", stripe.baseUrl()));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-    stripe.close();
-  }
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "0",
+      "STRIPE_WEBHOOK_SECRET", SECRET, "STRIPE_API_KEY", "sk_test_webhooks", "STRIPE_API_BASE", stripe.baseUrl()),
+      started -> app = started);
 
   static long now() {
     return app.clock.instant().getEpochSecond();

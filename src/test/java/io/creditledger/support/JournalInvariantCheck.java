@@ -5,10 +5,6 @@ import io.creditledger.store.JournalInvariant;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,29 +15,18 @@ import java.util.List;
 public final class JournalInvariantCheck implements AfterAllCallback {
 
   @Override
-  public void afterAll(ExtensionContext context) throws SQLException {
+  public void afterAll(ExtensionContext context) {
     List<String> problems = new ArrayList<>();
     for (DatabaseUrl db : TestDatabase.takeCreated()) {
-      try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
-        if (!hasJournal(c)) {
-          continue;
-        }
-        try (ResultSet rs = c.createStatement().executeQuery(JournalInvariant.VIOLATIONS)) {
-          while (rs.next()) {
-            problems.add(db.database() + ": " + rs.getString("problem"));
-          }
+      try (SqlSession s = TestDatabase.open(db)) {
+        if (s.hasTable("journal")) {
+          s.rows(JournalInvariant.VIOLATIONS).forEach(r -> problems.add(db.database() + ": " + r.text("problem")));
         }
       }
     }
     if (!problems.isEmpty()) {
       throw new AssertionError("Journal invariant broken after " + context.getDisplayName() + ":\n"
           + String.join("\n", problems));
-    }
-  }
-
-  private static boolean hasJournal(Connection c) throws SQLException {
-    try (ResultSet rs = c.createStatement().executeQuery("SELECT to_regclass('public.journal') IS NOT NULL")) {
-      return rs.next() && rs.getBoolean(1);
     }
   }
 }

@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -111,28 +112,37 @@ public final class TestApp implements AutoCloseable {
     return api.get("/v1/users/" + userId + "/grants?limit=500").json().getJsonArray("grants");
   }
 
-  /** Runs SQL on this app's database, for tests that inspect or damage it directly. */
+  /** A connection to this app's database, for tests that inspect or damage it directly; close it after use. */
+  public SqlSession db() {
+    return TestDatabase.open(database);
+  }
+
+  /** Runs SQL on this app's database (on a connection of its own). */
   public void sql(String statement) {
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection(database.jdbcUrl(), database.jdbcProperties())) {
-      c.createStatement().execute(statement);
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
+    try (SqlSession db = db()) {
+      db.execute(statement);
+    }
+  }
+
+  /** Every row of {@code query}. */
+  public List<SqlSession.Row> rows(String query) {
+    try (SqlSession db = db()) {
+      return db.rows(query);
     }
   }
 
   /** The first column of the first row of {@code query} as text, or null when there is no row. */
   public String text(String query) {
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection(database.jdbcUrl(), database.jdbcProperties());
-         java.sql.ResultSet rs = c.createStatement().executeQuery(query)) {
-      return rs.next() ? rs.getString(1) : null;
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
+    try (SqlSession db = db()) {
+      return db.text(query);
     }
   }
 
   /** The first column of the first row of {@code query} as a number. */
   public long number(String query) {
-    return Long.parseLong(text(query));
+    try (SqlSession db = db()) {
+      return db.number(query);
+    }
   }
 
   public static <T> T await(Future<T> future) {

@@ -30,8 +30,7 @@ public final class TestDatabase {
   public static synchronized DatabaseUrl fresh() {
     DatabaseUrl admin = server();
     String name = "ledger_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
-    try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties());
-         Statement s = c.createStatement()) {
+    try (Connection c = connect(admin); Statement s = c.createStatement()) {
       s.execute("DROP DATABASE IF EXISTS " + name);
       s.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
@@ -40,6 +39,23 @@ public final class TestDatabase {
     DatabaseUrl db = admin.withDatabase(name);
     CREATED.add(db);
     return db;
+  }
+
+  /**
+   * A JDBC connection to {@code db}: the one place tests and tools open one (the service itself uses its pool). Most
+   * callers want {@link #open} instead; a raw connection is for holding a lock or loading data in a transaction.
+   */
+  public static Connection connect(DatabaseUrl db) throws SQLException {
+    return DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties());
+  }
+
+  /** A connection to {@code db} with helpers to run statements and read rows; close it after use. */
+  public static SqlSession open(DatabaseUrl db) {
+    try {
+      return new SqlSession(connect(db));
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot connect to " + db.redacted() + ": " + e.getMessage(), e);
+    }
   }
 
   /** The databases created since the last call (for checks after each test class). */

@@ -2,10 +2,10 @@ package io.creditledger.users;
 
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
+import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Instant;
 
@@ -14,15 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class UsersHttpTest {
   static TestApp app;
 
-  @BeforeAll
-  static void boot() {
-    app = TestApp.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
+  @RegisterExtension
+  static final TestAppExtension boot = TestAppExtension.perClass(started -> app = started);
 
   @Test
   void readyAndHealthAreOpenAndGreen() {
