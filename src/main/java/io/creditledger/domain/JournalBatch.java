@@ -1,6 +1,5 @@
 package io.creditledger.domain;
 
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,15 +14,20 @@ public final class JournalBatch {
   public record Entry(long grantId, JournalKind kind, long delta, long balanceAfter, String operationId, String description) {
   }
 
+  /** A grant's balance as read under the user's lock, and as the batch leaves it. */
+  public record BalanceChange(long before, long after) {
+  }
+
   private final List<Entry> entries = new ArrayList<>();
-  private final Map<Long, long[]> balances = new LinkedHashMap<>();
+  private final Map<Long, BalanceChange> balances = new LinkedHashMap<>();
 
   /** Records {@code delta} on {@code grant}; returns the grant's balance after it. */
   public long add(Grant grant, long delta, JournalKind kind, String operationId, String description) {
-    long[] b = balances.computeIfAbsent(grant.grantId(), id -> new long[] {grant.balance(), grant.balance()});
-    b[1] += delta;
-    entries.add(new Entry(grant.grantId(), kind, delta, b[1], operationId, description));
-    return b[1];
+    BalanceChange was = balances.getOrDefault(grant.grantId(), new BalanceChange(grant.balance(), grant.balance()));
+    long after = Math.addExact(was.after(), delta);
+    balances.put(grant.grantId(), new BalanceChange(was.before(), after));
+    entries.add(new Entry(grant.grantId(), kind, delta, after, operationId, description));
+    return after;
   }
 
   public boolean isEmpty() {
@@ -34,13 +38,13 @@ public final class JournalBatch {
     return entries;
   }
 
-  /** Grant id → {balance before the batch, balance after it}. */
-  public Map<Long, long[]> balances() {
+  /** Grant id → its balance before the batch and after it, in the order the batch first touched them. */
+  public Map<Long, BalanceChange> balances() {
     return balances;
   }
 
   public long balanceOf(Grant grant) {
-    long[] b = balances.get(grant.grantId());
-    return b == null ? grant.balance() : b[1];
+    BalanceChange b = balances.get(grant.grantId());
+    return b == null ? grant.balance() : b.after();
   }
 }

@@ -308,10 +308,10 @@ public final class LedgerStore {
     Long[] olds = new Long[n];
     Long[] news = new Long[n];
     int i = 0;
-    for (Map.Entry<Long, long[]> e : batch.balances().entrySet()) {
+    for (Map.Entry<Long, JournalBatch.BalanceChange> e : batch.balances().entrySet()) {
       ids[i] = e.getKey();
-      olds[i] = e.getValue()[0];
-      news[i] = e.getValue()[1];
+      olds[i] = e.getValue().before();
+      news[i] = e.getValue().after();
       i++;
     }
     List<JournalBatch.Entry> entries = batch.entries();
