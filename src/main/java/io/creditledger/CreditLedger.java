@@ -12,6 +12,7 @@ import io.creditledger.http.HttpVerticle;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.verticle.AuditVerticle;
 import io.creditledger.verticle.LedgerVerticle;
+import io.creditledger.verticle.LedgerWriterVerticle;
 import io.creditledger.verticle.ResetVerticle;
 import io.creditledger.verticle.StripeRelayVerticle;
 import io.creditledger.verticle.StripeVerticle;
@@ -76,6 +77,8 @@ public final class CreditLedger {
       LocalCodec.register(vertx.eventBus());
       Wiring wiring = Wiring.of(vertx, pool, config, prepared.changeSets(), prepared.vault());
       return vertx.deployVerticle(() -> new LedgerVerticle(wiring), instances)
+          .onSuccess(deployments::add)
+          .compose(id -> vertx.deployVerticle(new LedgerWriterVerticle(wiring)))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(new StripeVerticle(wiring)))
           .onSuccess(deployments::add)

@@ -94,6 +94,10 @@ public final class ConfigLoader {
             integer("DATABASE_POOL_SIZE", 1, 1000),
             integer("DATABASE_POOL_MAX_WAITING", 1, 100_000),
             duration("DATABASE_ACQUIRE_TIMEOUT")),
+        new BatchSettings(
+            integer("LEDGER_BATCH_SIZE", 1, 10_000),
+            integer("LEDGER_BATCH_CONCURRENCY", 1, 64),
+            integer("LEDGER_QUEUE_MAX", 1, 1_000_000)),
         Path.of(required("DATA_DIR")),
         token("LEDGER_API_TOKEN"),
         token("LEDGER_ADMIN_TOKEN"),

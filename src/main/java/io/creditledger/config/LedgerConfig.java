@@ -18,6 +18,7 @@ import java.util.Map;
  * @param apiToken null means: use (or generate) the token kept under {@code dataDir}
  * @param adminToken null means: use (or generate) the token kept under {@code dataDir}
  * @param verticleInstances how many HTTP and ledger verticle instances to deploy
+ * @param writes how balance-changing operations are batched
  * @param maxDebt the most a user may owe after a consumption, in credits
  * @param grantPriorities consumption priority per grant type (lower is spent first)
  * @param freeGrantCredits the free grant each cycle (and at sign-up); 0 for none
@@ -34,6 +35,7 @@ public record LedgerConfig(
     int verticleInstances,
     DatabaseUrl databaseUrl,
     PoolSettings databasePool,
+    BatchSettings writes,
     Path dataDir,
     String apiToken,
     String adminToken,
@@ -57,7 +59,7 @@ public record LedgerConfig(
   /** The same configuration reading time from {@code otherClock}: tests use it to move time. */
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
-        databasePool, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
+        databasePool, writes, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
         grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, apiKeySecret, apiKeyTypes, otherClock);
   }
 
@@ -69,7 +71,7 @@ public record LedgerConfig(
   public String toString() {
     return "LedgerConfig[httpHost=" + httpHost + ", httpPort=" + httpPort
         + ", database=" + (databaseUrl == null ? "embedded under " + dataDir : databaseUrl.redacted())
-        + ", databasePool=" + databasePool + ", verticleInstances=" + verticleInstances
+        + ", databasePool=" + databasePool + ", writes=" + writes + ", verticleInstances=" + verticleInstances
         + ", resetCycle=" + resetCycle + ", maxDebt=" + maxDebt + ", " + stripe + ", apiKeyTypes=" + apiKeyTypes
         + ", apiKeySecret=" + (apiKeySecret == null ? "unset" : "set") + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
   }

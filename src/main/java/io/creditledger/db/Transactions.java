@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Runs money-moving transactions, retrying the whole transaction a bounded number of times when the failure
@@ -59,6 +60,24 @@ public final class Transactions {
   /** Runs {@code work} read-only on one snapshot of the database (REPEATABLE READ): its reads agree. */
   public <T> Future<T> snapshot(Function<SqlConnection, Future<T>> work) {
     return pool.withTransaction(conn -> conn.query(SNAPSHOT).execute().compose(v -> work.apply(conn)));
+  }
+
+  /**
+   * Runs {@code work} inside a savepoint of the caller's transaction: when it fails, what it wrote is rolled back
+   * and the transaction can go on (unless the failure broke the connection).
+   */
+  public static <T> Future<T> inSavepoint(SqlConnection conn, Supplier<Future<T>> work) {
+    return conn.query("SAVEPOINT op").execute().compose(v -> {
+      Future<T> done;
+      try {
+        done = work.get();
+      } catch (RuntimeException e) {
+        done = Future.failedFuture(e);
+      }
+      return done.transform(ar -> ar.succeeded()
+          ? conn.query("RELEASE SAVEPOINT op").execute().map(ar.result())
+          : conn.query("ROLLBACK TO SAVEPOINT op").execute().transform(r -> Future.<T>failedFuture(ar.cause())));
+    });
   }
 
   public <T> Future<T> run(Function<SqlConnection, Future<T>> work) {

@@ -6,12 +6,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The balance changes one transaction makes, each becoming a journal entry, with the running balance of every
- * grant it touches. {@code LedgerStore.apply} writes them: one UPDATE for the grants (guarded by their balances
+ * The balance changes one transaction makes (for one user or, in a batch, for many), each becoming a journal
+ * entry, with the running balance of every grant it touches. {@code LedgerStore.apply} writes them: one UPDATE for the grants (guarded by their balances
  * as read under the user's lock) and one INSERT for the journal.
  */
 public final class JournalBatch {
-  public record Entry(long grantId, JournalKind kind, long delta, long balanceAfter, String operationId, String description) {
+  public record Entry(String userId, long grantId, JournalKind kind, long delta, long balanceAfter, String operationId,
+                      String description) {
   }
 
   /** A grant's balance as read under the user's lock, and as the batch leaves it. */
@@ -26,7 +27,7 @@ public final class JournalBatch {
     BalanceChange was = balances.getOrDefault(grant.grantId(), new BalanceChange(grant.balance(), grant.balance()));
     long after = Math.addExact(was.after(), delta);
     balances.put(grant.grantId(), new BalanceChange(was.before(), after));
-    entries.add(new Entry(grant.grantId(), kind, delta, after, operationId, description));
+    entries.add(new Entry(grant.userId(), grant.grantId(), kind, delta, after, operationId, description));
     return after;
   }
 

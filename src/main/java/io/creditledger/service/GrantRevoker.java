@@ -61,13 +61,13 @@ public final class GrantRevoker {
     }
     Grant reduced = grant.withBalance(batch.balanceOf(grant));
     if (!close) {
-      return Future.all(store.apply(conn, grant.userId(), batch, now),
+      return Future.all(store.apply(conn, batch, now),
               credits > 0 ? mirrorReduced(conn, reduced, operationId, now) : Future.succeededFuture())
           .map(done -> new Revoked(reduced, credits));
     }
     String description = grant.description() + " [revoked: " + reason + "]";
     return Future.all(
-            store.apply(conn, grant.userId(), batch, now),
+            store.apply(conn, batch, now),
             store.closeGrant(conn, grant, CloseReason.REVOKE, reason, description, now),
             grant.mirrored() ? outbox.enqueueVoid(conn, grant, now) : Future.succeededFuture())
         .map(done -> new Revoked(grant.closed(now, CloseReason.REVOKE, reason, description, reduced.balance()), credits));
@@ -86,7 +86,7 @@ public final class GrantRevoker {
     }
     String description = grant.description() + " [revoked: " + reason + "]";
     return Future.all(
-            store.apply(conn, grant.userId(), batch, now),
+            store.apply(conn, batch, now),
             store.closeGrant(conn, grant, CloseReason.REVOKE, reason, description, now),
             outbox.confirmVoid(conn, grant.grantId(), now))
         .map(done -> new Revoked(grant.closed(now, CloseReason.REVOKE, reason, description, batch.balanceOf(grant)), credits));
@@ -116,7 +116,7 @@ public final class GrantRevoker {
         batch.add(end, -credits, JournalKind.REVOKE, operationId, "Revoked " + credits + " credits of grant "
             + grant.operationId() + ", which rolled over into this grant: " + reason);
         return Future.all(
-                store.apply(conn, end.userId(), batch, now),
+                store.apply(conn, batch, now),
                 store.addRevoked(conn, links, credits),
                 mirrorReduced(conn, end.withBalance(batch.balanceOf(end)), operationId, now))
             .map(credits);

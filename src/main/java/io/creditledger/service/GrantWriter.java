@@ -104,7 +104,7 @@ public final class GrantWriter {
         }
         Grant after = grant.withBalance(batch.balanceOf(grant));
         GrantView.Created answer = new GrantView.Created(GrantView.of(after, now), settled);
-        Future<Void> journal = store.apply(conn, user.userId(), batch, now);
+        Future<Void> journal = store.apply(conn, batch, now);
         Future<Void> operation = store.insertOperation(conn, spec.operationId(), user.userId(), OperationKind.GRANT,
             spec.canonical(user.userId()), 201, Json.created(answer), now);
         Future<Void> mirror = grant.mirrored() && spec.stripeGrantId() == null

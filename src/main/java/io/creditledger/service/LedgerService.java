@@ -6,17 +6,10 @@ import io.creditledger.domain.Answer;
 import io.creditledger.domain.Balance;
 import io.creditledger.domain.CloseReason;
 import io.creditledger.domain.Command;
-import io.creditledger.domain.Consumption;
-import io.creditledger.domain.ConsumptionPlan;
-import io.creditledger.domain.Expiry;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantView;
-import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.JournalEntry;
-import io.creditledger.domain.JournalKind;
-import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.Page;
-import io.creditledger.domain.User;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.store.LedgerStore;
@@ -25,20 +18,17 @@ import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
 import io.creditledger.time.Now;
 import io.creditledger.wire.Input;
-import io.creditledger.wire.Json;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The ledger's operations as the API offers them: each runs in one transaction that holds the user's row lock
- * (which serializes every balance change of that user), idempotently by operationId.
+ * The ledger's grants, revokes and reads. Grants and revokes run inside a write batch's transaction ({@link WriteBatch}),
+ * which holds the users' row locks (they serialize every balance change of a user); reads see one snapshot.
  */
 public final class LedgerService {
 
@@ -73,14 +63,13 @@ public final class LedgerService {
 
   // ---- grants
 
-  public Future<Answer<GrantView.Created>> grant(Command.GrantCredits c) {
-    Instant now = now();
+  /** A grant, inside a write batch's transaction (which holds the user's lock). */
+  public Future<Answer<GrantView.Created>> grant(SqlConnection conn, Command.GrantCredits c, Instant now) {
     if (c.expiresAt() != null && !c.expiresAt().isAfter(now)) {
-      throw Input.invalid("expiresAt", "must be in the future");
+      return Future.failedFuture(Input.invalid("expiresAt", "must be in the future"));
     }
     GrantWriter.Spec spec = new GrantWriter.Spec(c.operationId(), c.type(), c.amount(), c.description(), c.expiresAt());
-    return transactions.run(Transactions.Failure.of(c.operationId(), c.userId(), c),
-        conn -> grants.write(conn, c.userId(), spec, now));
+    return grants.write(conn, c.userId(), spec, now);
   }
 
   public Future<Answer<Page<GrantView>>> listGrants(Command.ListGrants c) {
@@ -94,58 +83,6 @@ public final class LedgerService {
         }));
   }
 
-  // ---- consumption
-
-  public Future<Answer<Consumption>> consume(Command.Consume c) {
-    String request = new JsonObject().put("userId", c.userId()).put("amount", c.amount()).encode();
-    Instant now = now();
-    return transactions.run(Transactions.Failure.of(c.operationId(), c.userId(), c), conn ->
-        locks.lockForOperation(conn, c.userId(), c.operationId(), now).compose(locked -> {
-          if (locked.operation().isPresent()) {
-            return Future.succeededFuture(Idempotency.replayOrConflict(locked.operation().get(), c.operationId(),
-                OperationKind.CONSUME, request, Json::readConsumption));
-          }
-          return consumeLocked(conn, locked.user(), c, request, now);
-        }));
-  }
-
-  private Future<Answer<Consumption>> consumeLocked(SqlConnection conn, User user, Command.Consume c, String request,
-                                                    Instant now) {
-    return store.liveGrants(conn, user.userId(), now).compose(live -> {
-      ConsumptionPlan.Outcome outcome = ConsumptionPlan.plan(live, c.amount(), config.maxDebt(), now);
-      if (outcome instanceof ConsumptionPlan.Refused refused) {
-        throw new LedgerException(refused.code(), refused.message());
-      }
-      ConsumptionPlan.Planned plan = (ConsumptionPlan.Planned) outcome;
-      JournalBatch batch = new JournalBatch();
-      Expiry.sweep(live, batch, now);
-      for (ConsumptionPlan.Take take : plan.takes()) {
-        batch.add(take.grant(), -take.amount(), JournalKind.CONSUME, c.operationId(),
-            "Consumed " + take.amount() + " credits");
-      }
-      List<Grant> after = new ArrayList<>(live.size());
-      live.forEach(g -> after.add(g.withBalance(batch.balanceOf(g))));
-      Consumption consumption = new Consumption(c.operationId(), c.amount(), plan.fromPurchased(),
-          Balance.of(after, now, user.usageThisCycle() + c.amount(), user.nextQuotaReset()));
-      return Future.all(
-              store.apply(conn, user.userId(), batch, now),
-              store.addUsage(conn, user.userId(), c.amount()),
-              store.insertOperation(conn, c.operationId(), user.userId(), OperationKind.CONSUME, request, 200,
-                  Json.consumption(consumption), now),
-              reportUsage(conn, user, c.operationId(), c.amount(), now))
-          .map(done -> Answer.ok(consumption));
-    });
-  }
-
-  /** A mirrored user's consumption goes to Stripe as a meter event, through the outbox, in the same transaction. */
-  private Future<Void> reportUsage(SqlConnection conn, User user, String operationId, long amount, Instant now) {
-    if (user.stripeCustomerId() == null || !config.stripe().reportsUsage()) {
-      return Future.succeededFuture();
-    }
-    return outbox.enqueueUsage(conn, user.userId(), user.stripeCustomerId(), config.stripe().meterEventName(),
-        operationId, amount, now, now);
-  }
-
   // ---- reads
 
   public Future<Answer<Balance>> balance(Command.GetBalance c) {
@@ -157,18 +94,17 @@ public final class LedgerService {
   }
 
   /**
-   * The balance from one snapshot of the user row and its grants, so usage and balances agree under concurrent
-   * consumption; empty when the user's cycle has ended and its reset is due first.
+   * The balance from one statement over the user row and its grants (one snapshot, so usage and balances agree under
+   * concurrent consumption); empty when the user's cycle has ended and its reset is due first.
    */
   private Future<Optional<Balance>> readBalance(String userId, Instant now) {
-    return transactions.snapshot(conn -> users.find(conn, userId).compose(found -> {
-      User user = found.orElseThrow(() -> LedgerException.userNotFound(userId));
-      if (ResetService.due(user, now)) {
-        return Future.succeededFuture(Optional.empty());
+    return store.balanceSnapshot(pool, userId, now).map(found -> {
+      LedgerStore.BalanceSnapshot snapshot = found.orElseThrow(() -> LedgerException.userNotFound(userId));
+      if (!snapshot.nextQuotaReset().isAfter(now)) {
+        return Optional.empty();
       }
-      return store.liveGrants(conn, userId, now)
-          .map(live -> Optional.of(Balance.of(live, now, user.usageThisCycle(), user.nextQuotaReset())));
-    }));
+      return Optional.of(Balance.of(snapshot.live(), now, snapshot.usageThisCycle(), snapshot.nextQuotaReset()));
+    });
   }
 
   public Future<Answer<Page<JournalEntry>>> journal(Command.ListJournal c) {
@@ -180,16 +116,15 @@ public final class LedgerService {
 
   // ---- revoke
 
-  public Future<Answer<GrantView.Revoked>> revoke(Command.Revoke c) {
-    Instant now = now();
-    return transactions.run(Transactions.Failure.of("revoke/" + c.operationId(), null, c), conn ->
-        store.grantByOperation(conn, c.operationId()).compose(found -> {
-          Grant grant = found.orElseThrow(() -> new LedgerException(ErrorCode.GRANT_NOT_FOUND,
-              "No grant with operationId \"" + c.operationId() + "\""));
-          return locks.lock(conn, grant.userId(), now)
-              .compose(user -> store.grantByOperation(conn, c.operationId()))
-              .compose(locked -> revokeLocked(conn, locked.orElseThrow(), c.reason(), now));
-        }));
+  /** A revoke, inside a write batch's transaction (which holds the grant's user's lock, when it exists). */
+  public Future<Answer<GrantView.Revoked>> revoke(SqlConnection conn, Command.Revoke c, Instant now) {
+    return store.grantByOperation(conn, c.operationId()).compose(found -> {
+      Grant grant = found.orElseThrow(() -> new LedgerException(ErrorCode.GRANT_NOT_FOUND,
+          "No grant with operationId \"" + c.operationId() + "\""));
+      return locks.lock(conn, grant.userId(), now)
+          .compose(user -> store.grantByOperation(conn, c.operationId()))
+          .compose(locked -> revokeLocked(conn, locked.orElseThrow(), c.reason(), now));
+    });
   }
 
   private Future<Answer<GrantView.Revoked>> revokeLocked(SqlConnection conn, Grant grant, String reason, Instant now) {

@@ -1,7 +1,6 @@
 package io.creditledger.service;
 
 import io.creditledger.config.LedgerConfig;
-import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.GrantType;
@@ -13,7 +12,6 @@ import io.creditledger.error.LedgerException;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
-import io.creditledger.time.Now;
 import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -30,36 +28,33 @@ import java.time.Instant;
 public final class ReferralService {
 
   private final LedgerConfig config;
-  private final Transactions transactions;
   private final LedgerStore store;
   private final GrantWriter grants;
   private final ResetService resets;
   private final UserStore users;
 
-  public ReferralService(LedgerConfig config, Transactions transactions, Stores stores, GrantWriter grants,
+  public ReferralService(LedgerConfig config, Stores stores, GrantWriter grants,
                          ResetService resets) {
     this.config = config;
-    this.transactions = transactions;
     this.store = stores.ledger();
     this.users = stores.users();
     this.grants = grants;
     this.resets = resets;
   }
 
-  public Future<Answer<Referral>> refer(Command.Refer c) {
+  /** A referral, inside a write batch's transaction (which holds both users' locks). */
+  public Future<Answer<Referral>> refer(SqlConnection conn, Command.Refer c, Instant now) {
     String request = new JsonObject().put("referrerId", c.referrerId()).put("referredId", c.referredId())
         .put("credits", c.credits()).encode();
-    Instant now = Now.of(config.clock());
-    return transactions.run(Transactions.Failure.of(c.operationId(), c.referrerId(), c), conn ->
-        lockInOrder(conn, c.referrerId(), c.referredId()).compose(pair ->
-            store.findOperation(conn, c.operationId()).compose(stored -> {
-              if (stored.isPresent()) {
-                return Future.succeededFuture(Idempotency.replayOrConflict(stored.get(), c.operationId(),
-                    OperationKind.REFERRAL, request, Json::readReferral));
-              }
-              return resetsFirst(conn, pair, now)
-                  .compose(current -> referLocked(conn, c.operationId(), current, c.credits(), request, now));
-            })));
+    return lockInOrder(conn, c.referrerId(), c.referredId()).compose(pair ->
+        store.findOperation(conn, c.operationId()).compose(stored -> {
+          if (stored.isPresent()) {
+            return Future.succeededFuture(Idempotency.replayOrConflict(stored.get(), c.operationId(),
+                OperationKind.REFERRAL, request, Json::readReferral));
+          }
+          return resetsFirst(conn, pair, now)
+              .compose(current -> referLocked(conn, c.operationId(), current, c.credits(), request, now));
+        }));
   }
 
   /** The two users of a referral, locked. */

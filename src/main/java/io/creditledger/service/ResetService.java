@@ -189,7 +189,7 @@ public final class ResetService {
       batch.add(source, -source.balance(), JournalKind.ROLLOVER_OUT, operationId, "Rolled over into " + rolloverId);
     }
     List<Future<Void>> writes = new ArrayList<>();
-    writes.add(store.apply(conn, userId, batch, now));
+    writes.add(store.apply(conn, batch, now));
     writes.add(store.closeRolledOver(conn, rollover.sources(), "rolled over into " + rolloverId, now));
     for (Grant source : rollover.sources()) {
       if (source.mirrored()) {

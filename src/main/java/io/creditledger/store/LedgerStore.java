@@ -22,6 +22,7 @@ import io.vertx.sqlclient.templates.SqlTemplate;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,30 +74,72 @@ public final class LedgerStore {
     SELECT *
     FROM g""".formatted(GRANT_COLUMNS);
 
+  /**
+   * A user's cycle and live grants in one statement (one snapshot, one round trip): a row per live grant, or one
+   * row without a grant when there is none; no row when there is no such user.
+   */
+  private static final String BALANCE_SNAPSHOT = """
+    SELECT u.usage_this_cycle AS u_usage, u.next_quota_reset AS u_next_reset, %s
+    FROM users u
+    LEFT JOIN grants g ON g.user_id = u.user_id
+      AND (g.balance <> 0 OR (g.closed_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > #{now})))
+    WHERE u.user_id = #{userId}""".formatted(prefixed("g."));
+
+  /** The users of a write batch, locked in user-id order (two batches never wait on each other in a circle). */
+  private static final String LOCK_USERS = """
+    SELECT %s
+    FROM users
+    WHERE user_id = ANY(#{userIds}::text[])
+    ORDER BY user_id
+    FOR UPDATE""".formatted(UserStore.COLUMNS);
+
+  private static final String FIND_OPERATIONS = """
+    SELECT operation_id, kind AS op_kind, request AS op_request, status AS op_status, response AS op_response
+    FROM operations
+    WHERE operation_id = ANY(#{operationIds}::text[])""";
+
+  private static final String LIVE_GRANTS_OF = """
+    SELECT %s
+    FROM grants
+    WHERE user_id = ANY(#{userIds}::text[])
+      AND (balance <> 0 OR (closed_at IS NULL AND (expires_at IS NULL OR expires_at > #{now})))""".formatted(GRANT_COLUMNS);
+
+  private static final String GRANT_OWNERS = """
+    SELECT operation_id, user_id
+    FROM grants
+    WHERE operation_id = ANY(#{operationIds}::text[])""";
+
+  /** New balances, only where a grant still holds what was read under its user's lock. */
   private static final String UPDATE_BALANCES = """
     UPDATE grants g
     SET balance = v.new_balance
-    FROM unnest(#{ids}::bigint[], #{olds}::bigint[], #{news}::bigint[]) AS v (grant_id, old_balance,
-        new_balance)
+    FROM unnest(#{ids}::bigint[], #{userIds}::text[], #{olds}::bigint[], #{news}::bigint[])
+        AS v (grant_id, user_id, old_balance, new_balance)
     WHERE g.grant_id = v.grant_id
-      AND g.balance = v.old_balance
-      AND g.user_id = #{userId}""";
+      AND g.user_id = v.user_id
+      AND g.balance = v.old_balance""";
 
   private static final String INSERT_ENTRIES = """
-    INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description,
-        created_at)
-    SELECT #{userId}, v.grant_id, v.operation_id, v.kind, v.delta, v.balance_after, v.description, #{now}
-    FROM unnest(#{grantIds}::bigint[], #{operationIds}::text[], #{kinds}::text[], #{deltas}::bigint[],
-        #{afters}::bigint[], #{descriptions}::text[])
-    WITH ORDINALITY AS v (grant_id, operation_id, kind, delta, balance_after, description, ord)
+    INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, created_at)
+    SELECT v.user_id, v.grant_id, v.operation_id, v.kind, v.delta, v.balance_after, v.description, #{now}
+    FROM unnest(#{userIds}::text[], #{grantIds}::bigint[], #{operationIds}::text[], #{kinds}::text[],
+        #{deltas}::bigint[], #{afters}::bigint[], #{descriptions}::text[])
+        WITH ORDINALITY AS v (user_id, grant_id, operation_id, kind, delta, balance_after, description, ord)
     ORDER BY v.ord""";
 
-  private static final String INSERT_OPERATION = """
+  private static final String INSERT_OPERATIONS = """
     INSERT INTO operations (operation_id, user_id, kind, request, status, response, created_at)
-    VALUES (#{operationId}, #{userId}, #{kind}, #{request}, #{status}, #{response}, #{now})""";
+    SELECT v.operation_id, v.user_id, v.kind, v.request, v.status, v.response, #{now}
+    FROM unnest(#{operationIds}::text[], #{userIds}::text[], #{kinds}::text[], #{requests}::text[],
+        #{statuses}::smallint[], #{responses}::jsonb[])
+        WITH ORDINALITY AS v (operation_id, user_id, kind, request, status, response, ord)
+    ORDER BY v.ord""";
 
-  private static final String ADD_USAGE =
-      "UPDATE users SET usage_this_cycle = usage_this_cycle + #{amount} WHERE user_id = #{userId}";
+  private static final String ADD_USAGES = """
+    UPDATE users u
+    SET usage_this_cycle = u.usage_this_cycle + v.amount
+    FROM unnest(#{userIds}::text[], #{amounts}::bigint[]) AS v (user_id, amount)
+    WHERE u.user_id = v.user_id""";
 
   private static final String GRANT_BY_OPERATION = """
     SELECT %s
@@ -270,6 +313,28 @@ public final class LedgerStore {
         response instanceof JsonObject j ? j : new JsonObject(String.valueOf(response))));
   }
 
+  /** What a balance is computed from: the user's usage this cycle, its next reset and its live grants. */
+  public record BalanceSnapshot(long usageThisCycle, Instant nextQuotaReset, List<Grant> live) {
+  }
+
+  public Future<Optional<BalanceSnapshot>> balanceSnapshot(SqlClient client, String userId, Instant now) {
+    return SqlTemplate.forQuery(client, BALANCE_SNAPSHOT).execute(Map.of("userId", userId, "now", sql(now)))
+        .map(rows -> first(rows).map(firstRow -> {
+          List<Grant> live = new ArrayList<>(rows.size());
+          for (Row r : rows) {
+            if (r.getValue("grant_id") != null) {
+              live.add(grant(r));
+            }
+          }
+          return new BalanceSnapshot(firstRow.getLong("u_usage"), Rows.instant(firstRow, "u_next_reset"), live);
+        }));
+  }
+
+  /** {@link #GRANT_COLUMNS}, each column prefixed (a table alias). */
+  public static String prefixed(String prefix) {
+    return prefix + GRANT_COLUMNS.replaceAll(",\\s+", ", " + prefix);
+  }
+
   public Future<List<Grant>> liveGrants(SqlClient conn, String userId, Instant now) {
     return SqlTemplate.forQuery(conn, LIVE_GRANTS).execute(Map.of("userId", userId, "now", sql(now)))
         .map(LedgerStore::grants);
@@ -296,26 +361,17 @@ public final class LedgerStore {
   }
 
   /**
-   * Writes a batch: the grants' balances (only if they still hold what was read under the lock) and the
-   * journal entries. Both statements are sent at once (pipelined on the connection).
+   * Writes a journal batch (of one user or many): the grants' balances (only if they still hold what was read
+   * under the lock) and the journal entries. Both statements are sent at once (pipelined on the connection).
    */
-  public Future<Void> apply(SqlClient conn, String userId, JournalBatch batch, Instant now) {
+  public Future<Void> apply(SqlClient conn, JournalBatch batch, Instant now) {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
     }
-    int n = batch.balances().size();
-    Long[] ids = new Long[n];
-    Long[] olds = new Long[n];
-    Long[] news = new Long[n];
-    int i = 0;
-    for (Map.Entry<Long, JournalBatch.BalanceChange> e : batch.balances().entrySet()) {
-      ids[i] = e.getKey();
-      olds[i] = e.getValue().before();
-      news[i] = e.getValue().after();
-      i++;
-    }
+    Map<Long, String> owners = new HashMap<>();
     List<JournalBatch.Entry> entries = batch.entries();
     int m = entries.size();
+    String[] entryUsers = new String[m];
     Long[] grantIds = new Long[m];
     String[] operationIds = new String[m];
     String[] kinds = new String[m];
@@ -324,6 +380,8 @@ public final class LedgerStore {
     String[] descriptions = new String[m];
     for (int k = 0; k < m; k++) {
       JournalBatch.Entry e = entries.get(k);
+      owners.put(e.grantId(), e.userId());
+      entryUsers[k] = e.userId();
       grantIds[k] = e.grantId();
       operationIds[k] = e.operationId();
       kinds[k] = e.kind().wire();
@@ -331,11 +389,24 @@ public final class LedgerStore {
       afters[k] = e.balanceAfter();
       descriptions[k] = e.description();
     }
+    int n = batch.balances().size();
+    Long[] ids = new Long[n];
+    String[] users = new String[n];
+    Long[] olds = new Long[n];
+    Long[] news = new Long[n];
+    int i = 0;
+    for (Map.Entry<Long, JournalBatch.BalanceChange> e : batch.balances().entrySet()) {
+      ids[i] = e.getKey();
+      users[i] = owners.get(e.getKey());
+      olds[i] = e.getValue().before();
+      news[i] = e.getValue().after();
+      i++;
+    }
     Future<SqlResult<Void>> update = SqlTemplate.forUpdate(conn, UPDATE_BALANCES)
-        .execute(Map.of("ids", ids, "olds", olds, "news", news, "userId", userId));
+        .execute(Map.of("ids", ids, "userIds", users, "olds", olds, "news", news));
     Map<String, Object> journal = new HashMap<>();
-    journal.put("userId", userId);
     journal.put("now", sql(now));
+    journal.put("userIds", entryUsers);
     journal.put("grantIds", grantIds);
     journal.put("operationIds", operationIds);
     journal.put("kinds", kinds);
@@ -345,27 +416,115 @@ public final class LedgerStore {
     Future<SqlResult<Void>> insert = SqlTemplate.forUpdate(conn, INSERT_ENTRIES).execute(journal);
     return Future.all(update, insert).map(done -> {
       if (update.result().rowCount() != n) {
-        throw new IllegalStateException("Grant balances of user " + userId + " changed outside its lock");
+        throw new IllegalStateException("Grant balances changed outside their users' locks");
       }
       return null;
     });
   }
 
+  /** An operation to record: what was asked (canonical text) and what was answered. */
+  public record NewOperation(String operationId, String userId, OperationKind kind, String request, int status,
+                             JsonObject response) {
+  }
+
   public Future<Void> insertOperation(SqlClient conn, String operationId, String userId, OperationKind kind,
                                       String request, int status, JsonObject response, Instant now) {
+    return insertOperations(conn, List.of(new NewOperation(operationId, userId, kind, request, status, response)), now);
+  }
+
+  /** Records operations, in order, with one statement. */
+  public Future<Void> insertOperations(SqlClient conn, List<NewOperation> operations, Instant now) {
+    if (operations.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = operations.size();
+    String[] ids = new String[n];
+    String[] users = new String[n];
+    String[] kinds = new String[n];
+    String[] requests = new String[n];
+    Short[] statuses = new Short[n];
+    String[] responses = new String[n];
+    for (int i = 0; i < n; i++) {
+      NewOperation o = operations.get(i);
+      ids[i] = o.operationId();
+      users[i] = o.userId();
+      kinds[i] = o.kind().wire();
+      requests[i] = o.request();
+      statuses[i] = (short) o.status();
+      responses[i] = o.response().encode();
+    }
     Map<String, Object> p = new HashMap<>();
-    p.put("operationId", operationId);
-    p.put("userId", userId);
-    p.put("kind", kind.wire());
-    p.put("request", request);
-    p.put("status", (short) status);
-    p.put("response", response);
+    p.put("operationIds", ids);
+    p.put("userIds", users);
+    p.put("kinds", kinds);
+    p.put("requests", requests);
+    p.put("statuses", statuses);
+    p.put("responses", responses);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, INSERT_OPERATION).execute(p).mapEmpty();
+    return SqlTemplate.forUpdate(conn, INSERT_OPERATIONS).execute(p).mapEmpty();
   }
 
   public Future<Void> addUsage(SqlClient conn, String userId, long amount) {
-    return SqlTemplate.forUpdate(conn, ADD_USAGE).execute(Map.of("userId", userId, "amount", amount)).mapEmpty();
+    return addUsages(conn, Map.of(userId, amount));
+  }
+
+  /** Adds to the users' usage this cycle, with one statement. */
+  public Future<Void> addUsages(SqlClient conn, Map<String, Long> amounts) {
+    if (amounts.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String[] users = amounts.keySet().toArray(new String[0]);
+    Long[] values = new Long[users.length];
+    for (int i = 0; i < users.length; i++) {
+      values[i] = amounts.get(users[i]);
+    }
+    return SqlTemplate.forUpdate(conn, ADD_USAGES).execute(Map.of("userIds", users, "amounts", values)).mapEmpty();
+  }
+
+  /** Locks the users that exist among {@code userIds}, in user-id order, and answers them by id. */
+  public Future<Map<String, User>> lockUsers(SqlClient conn, Collection<String> userIds) {
+    return SqlTemplate.forQuery(conn, LOCK_USERS).execute(Map.of("userIds", userIds.toArray(new String[0])))
+        .map(rows -> {
+          Map<String, User> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getString("user_id"), UserStore.toUser(r)));
+          return out;
+        });
+  }
+
+  /** The operations stored under any of {@code operationIds}, by id. */
+  public Future<Map<String, StoredOperation>> findOperations(SqlClient conn, Collection<String> operationIds) {
+    return SqlTemplate.forQuery(conn, FIND_OPERATIONS)
+        .execute(Map.of("operationIds", operationIds.toArray(new String[0])))
+        .map(rows -> {
+          Map<String, StoredOperation> out = new HashMap<>();
+          rows.forEach(r -> operationOf(r).ifPresent(op -> out.put(r.getString("operation_id"), op)));
+          return out;
+        });
+  }
+
+  /** The live grants (see {@link #liveGrants}) of each of the users, by user id. */
+  public Future<Map<String, List<Grant>>> liveGrants(SqlClient conn, Collection<String> userIds, Instant now) {
+    return SqlTemplate.forQuery(conn, LIVE_GRANTS_OF)
+        .execute(Map.of("userIds", userIds.toArray(new String[0]), "now", sql(now)))
+        .map(rows -> {
+          Map<String, List<Grant>> out = new HashMap<>();
+          for (Row r : rows) {
+            Grant g = grant(r);
+            out.computeIfAbsent(g.userId(), id -> new ArrayList<>()).add(g);
+          }
+          return out;
+        });
+  }
+
+  /** The users the grants made by {@code operationIds} belong to, by the grants' operationId. */
+  public Future<Map<String, String>> grantOwners(SqlClient conn, Collection<String> operationIds) {
+    return SqlTemplate.forQuery(conn, GRANT_OWNERS)
+        .execute(Map.of("operationIds", operationIds.toArray(new String[0])))
+        .map(rows -> {
+          Map<String, String> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getString("operation_id"), r.getString("user_id")));
+          return out;
+        });
   }
 
   public Future<Optional<Grant>> grantByOperation(SqlClient conn, String operationId) {

@@ -55,6 +55,14 @@ public final class OutboxStore {
    */
   private static final String FROM = "FROM stripe_outbox o LEFT JOIN grants g ON g.grant_id = o.grant_id";
 
+  private static final String ENQUEUE_USAGES = """
+    INSERT INTO stripe_outbox (user_id, action, idempotency_key, payload, next_attempt_at, created_at, updated_at)
+    SELECT v.user_id, #{action}, v.idempotency_key, v.payload, #{now}, #{now}, #{now}
+    FROM unnest(#{userIds}::text[], #{keys}::text[], #{payloads}::jsonb[])
+        WITH ORDINALITY AS v (user_id, idempotency_key, payload, ord)
+    ORDER BY v.ord
+    ON CONFLICT (idempotency_key) DO NOTHING""";
+
   private static final String CLAIM = """
     WITH due AS (
       SELECT c.outbox_id
@@ -212,7 +220,7 @@ public final class OutboxStore {
           AND o.stripe_object_id IS DISTINCT FROM g.stripe_grant_id) AS earlier_mirrors
     FROM grants g
     WHERE g.stripe_customer_id = #{customer}
-    ORDER BY g.grant_id""".formatted(prefixed("g."));
+    ORDER BY g.grant_id""".formatted(LedgerStore.prefixed("g."));
 
   private static final String CUSTOMER_OWNER = """
     SELECT coalesce(
@@ -229,10 +237,6 @@ public final class OutboxStore {
     FROM reconcile_runs
     ORDER BY run_id DESC
     LIMIT 1""";
-
-  private static String prefixed(String prefix) {
-    return prefix + LedgerStore.GRANT_COLUMNS.replaceAll(",\\s+", ", " + prefix);
-  }
 
   public Future<List<String>> mirroredCustomers(SqlClient client, String userId, String after, int limit) {
     Map<String, Object> p = new HashMap<>();
@@ -324,16 +328,33 @@ public final class OutboxStore {
    * A consumption to report to Stripe as a meter event: the Stripe customer's {@code credits} under the meter's
    * event name, identified by the consumption's operationId (Stripe counts an identifier once) at its time.
    */
-  public Future<Void> enqueueUsage(SqlClient conn, String userId, String customer, String eventName, String operationId,
-                                   long credits, Instant at, Instant now) {
-    JsonObject payload = new JsonObject()
-        .put("eventName", eventName)
-        .put("customer", customer)
-        .put("value", credits)
-        .put("identifier", operationId)
-        .put("timestamp", at.getEpochSecond());
-    return enqueue(conn, null, userId, OutboxAction.REPORT_USAGE, CreditGrantPayload.key("ledger-usage-" + operationId), payload,
-        now);
+  public record UsageReport(String userId, String customer, String eventName, String operationId, long credits,
+                            Instant at) {
+  }
+
+  /** Queues usage reports, with one statement. */
+  public Future<Void> enqueueUsages(SqlClient conn, List<UsageReport> reports, Instant now) {
+    if (reports.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = reports.size();
+    String[] users = new String[n];
+    String[] keys = new String[n];
+    String[] payloads = new String[n];
+    for (int i = 0; i < n; i++) {
+      UsageReport r = reports.get(i);
+      users[i] = r.userId();
+      keys[i] = CreditGrantPayload.key("ledger-usage-" + r.operationId());
+      payloads[i] = new JsonObject()
+          .put("eventName", r.eventName())
+          .put("customer", r.customer())
+          .put("value", r.credits())
+          .put("identifier", r.operationId())
+          .put("timestamp", r.at().getEpochSecond())
+          .encode();
+    }
+    return SqlTemplate.forUpdate(conn, ENQUEUE_USAGES).execute(Map.of("userIds", users, "keys", keys,
+        "payloads", payloads, "action", OutboxAction.REPORT_USAGE.wire(), "now", sql(now))).mapEmpty();
   }
 
   /**

@@ -19,7 +19,7 @@ import static io.creditledger.time.Now.sql;
 
 /** The SQL of users, in one place. */
 public final class UserStore {
-  private static final String COLUMNS = """
+  static final String COLUMNS = """
     user_id, email, stripe_customer_id, cents_per_credit, billing_anchor_day, next_quota_reset,
     usage_this_cycle, referral_limit, created_at, updated_at""";
 

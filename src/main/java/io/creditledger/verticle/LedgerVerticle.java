@@ -10,8 +10,9 @@ import io.vertx.core.VerticleBase;
 import java.util.List;
 
 /**
- * The ledger's own addresses: users, grants, consumption, balances, the journal, revokes, referrals, resets and
- * readiness. The HTTP verticle and co-deployed verticles of a host application go through the same code.
+ * The ledger's reads and per-user operations: users, grant lists, balances, the journal, resets and readiness. The
+ * balance-changing operations are {@link LedgerWriterVerticle}'s. The HTTP verticle and co-deployed verticles of a
+ * host application go through the same code.
  */
 public final class LedgerVerticle extends VerticleBase {
   private final Wiring wiring;
@@ -28,13 +29,9 @@ public final class LedgerVerticle extends VerticleBase {
         e.serve(Addresses.READY, Command.Ready.class, in::ready, wiring.readiness()::check, Json::readiness),
         e.serve(Addresses.USER_PUT, Command.PutUser.class, in::putUser, wiring.users()::put, Json::user),
         e.serve(Addresses.USER_GET, Command.GetUser.class, in::getUser, wiring.users()::get, Json::user),
-        e.serve(Addresses.GRANT_CREATE, Command.GrantCredits.class, in::grant, wiring.ledger()::grant, Json::created),
         e.serve(Addresses.GRANT_LIST, Command.ListGrants.class, in::listGrants, wiring.ledger()::listGrants, Json::grants),
-        e.serve(Addresses.GRANT_REVOKE, Command.Revoke.class, in::revoke, wiring.ledger()::revoke, Json::revoked),
-        e.serve(Addresses.CONSUME, Command.Consume.class, in::consume, wiring.ledger()::consume, Json::consumption),
         e.serve(Addresses.BALANCE, Command.GetBalance.class, in::balance, wiring.ledger()::balance, Json::balance),
         e.serve(Addresses.JOURNAL, Command.ListJournal.class, in::journal, wiring.ledger()::journal, Json::entries),
-        e.serve(Addresses.REFERRAL_CREATE, Command.Refer.class, in::refer, wiring.referrals()::refer, Json::referral),
         e.serve(Addresses.RESET_APPLY, Command.ApplyReset.class, in::applyReset, wiring.resets()::apply,
             Json::resetOutcome)));
   }

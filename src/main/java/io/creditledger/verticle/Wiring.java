@@ -18,6 +18,8 @@ import io.creditledger.service.ResetService;
 import io.creditledger.service.StripeWebhookService;
 import io.creditledger.service.UserLocks;
 import io.creditledger.service.UserService;
+import io.creditledger.service.WriteBatch;
+import io.creditledger.service.WriteQueue;
 import io.creditledger.store.Stores;
 import io.creditledger.stripe.StripeGateway;
 import io.creditledger.wire.Commands;
@@ -27,10 +29,11 @@ import io.vertx.sqlclient.Pool;
 /**
  * The composition root: every store and service of one ledger, built once and shared by its verticles (they hold
  * no state of their own, so the instances of a verticle share them too), and the parser every edge reads requests
- * with.
+ * with. The one exception is {@link WriteQueue}, the write path's mailbox, which the single
+ * {@link LedgerWriterVerticle} owns.
  */
 public record Wiring(Stores stores, Commands commands, ReadinessService readiness, UserService users,
-                     LedgerService ledger, ReferralService referrals, ResetService resets,
+                     LedgerService ledger, WriteQueue writes, ResetService resets,
                      StripeWebhookService webhooks, OutboxAdminService outbox, ReconcileService reconcile,
                      AuditService audit, ApiKeyVault vault) {
 
@@ -45,13 +48,15 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
     ResetService resets = new ResetService(pool, config, transactions, stores, grants);
     UserLocks locks = new UserLocks(stores, resets);
     GrantOnce grantOnce = new GrantOnce(locks, grants);
+    LedgerService ledger = new LedgerService(pool, config, transactions, stores, grantOnce, revoker, locks, resets);
+    WriteBatch batch = new WriteBatch(config, stores, resets, ledger, new ReferralService(config, stores, grants, resets));
     return new Wiring(
         stores,
         new Commands(config, vaultCrypto != null),
         new ReadinessService(pool, stores, expectedChangeSets),
         new UserService(pool, config, transactions, stores, grants, resets),
-        new LedgerService(pool, config, transactions, stores, grantOnce, revoker, locks, resets),
-        new ReferralService(config, transactions, stores, grants, resets),
+        ledger,
+        new WriteQueue(config, transactions, batch),
         resets,
         new StripeWebhookService(vertx, pool, config, transactions, stores, grantOnce, grants, revoker, refunds, locks,
             gateway),

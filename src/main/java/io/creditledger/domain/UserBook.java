@@ -1,0 +1,52 @@
+package io.creditledger.domain;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One user as a write batch sees it, under the user's lock: the user row and the live grants, with the balances and
+ * the usage the batch's operations have left so far. Consumptions are decided here, in memory and in arrival order;
+ * their journal entries go to the batch's {@link JournalBatch}, written once for the whole batch.
+ */
+public final class UserBook {
+  private final User user;
+  private List<Grant> live;
+  private long usage;
+
+  public UserBook(User user, List<Grant> live) {
+    this.user = user;
+    this.live = List.copyOf(live);
+    this.usage = user.usageThisCycle();
+  }
+
+  public User user() {
+    return user;
+  }
+
+  /**
+   * Consumes {@code amount} credits (expired grants swept first), recording the entries in {@code batch}; answers
+   * the consumption, or the refusal (nothing is recorded then).
+   */
+  public Decision consume(String operationId, long amount, long maxDebt, Instant now, JournalBatch batch) {
+    ConsumptionPlan.Outcome outcome = ConsumptionPlan.plan(live, amount, maxDebt, now);
+    if (outcome instanceof ConsumptionPlan.Refused refused) {
+      return new Decision(null, refused);
+    }
+    ConsumptionPlan.Planned plan = (ConsumptionPlan.Planned) outcome;
+    Expiry.sweep(live, batch, now);
+    for (ConsumptionPlan.Take take : plan.takes()) {
+      batch.add(take.grant(), -take.amount(), JournalKind.CONSUME, operationId, "Consumed " + take.amount() + " credits");
+    }
+    List<Grant> after = new ArrayList<>(live.size());
+    live.forEach(g -> after.add(g.withBalance(batch.balanceOf(g))));
+    live = after;
+    usage += amount;
+    return new Decision(new Consumption(operationId, amount, plan.fromPurchased(),
+        Balance.of(after, now, usage, user.nextQuotaReset())), null);
+  }
+
+  /** A consumption decided: {@code consumption} when it applies, else {@code refused}. */
+  public record Decision(Consumption consumption, ConsumptionPlan.Refused refused) {
+  }
+}

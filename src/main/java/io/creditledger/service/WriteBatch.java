@@ -1,0 +1,282 @@
+package io.creditledger.service;
+
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.Transactions;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
+import io.creditledger.domain.Consumption;
+import io.creditledger.domain.Grant;
+import io.creditledger.domain.JournalBatch;
+import io.creditledger.domain.OperationKind;
+import io.creditledger.domain.User;
+import io.creditledger.domain.UserBook;
+import io.creditledger.error.LedgerException;
+import io.creditledger.store.LedgerStore;
+import io.creditledger.store.OutboxStore;
+import io.creditledger.store.Stores;
+import io.creditledger.wire.Json;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Writes many balance-changing operations (consumptions, grants, revokes, referrals) in one transaction, the way
+ * TigerBeetle batches: every user of the batch is locked in one statement (in user-id order), the stored operations
+ * and live grants of all of them are read in one statement each, consumptions are decided in memory in arrival order
+ * ({@link UserBook}), and their journal entries, balances, usage, operation records and usage reports are written
+ * with one set-based statement each. Grants, revokes and referrals run their own statements in the same transaction,
+ * each inside a savepoint so that a refused one leaves nothing behind; the consumptions decided before one are
+ * written first, and the books of the users it touched are read again after it.
+ *
+ * <p>Each operation gets its own outcome: a refusal (402, 404, 409, ...) is that operation's answer and touches no
+ * other. Nothing is answered before the transaction commits; a failed transaction is retried whole by
+ * {@link Transactions} and the outcomes are decided again from what the database then holds.
+ */
+public final class WriteBatch {
+  private final LedgerConfig config;
+  private final LedgerStore store;
+  private final OutboxStore outbox;
+  private final ResetService resets;
+  private final LedgerService ledger;
+  private final ReferralService referrals;
+
+  public WriteBatch(LedgerConfig config, Stores stores, ResetService resets, LedgerService ledger,
+                    ReferralService referrals) {
+    this.config = config;
+    this.store = stores.ledger();
+    this.outbox = stores.outbox();
+    this.resets = resets;
+    this.ledger = ledger;
+    this.referrals = referrals;
+  }
+
+  /** What one operation of a batch came to: its answer, or the failure it is answered with. */
+  public record Outcome(Answer<?> answer, RuntimeException failure) {
+    static Outcome of(Answer<?> answer) {
+      return new Outcome(answer, null);
+    }
+
+    static Outcome failed(RuntimeException failure) {
+      return new Outcome(null, failure);
+    }
+  }
+
+  /** Runs the batch inside the caller's transaction; answers one outcome per command, in order. */
+  public Future<List<Outcome>> run(SqlConnection conn, List<? extends Command> commands, Instant now) {
+    return store.grantOwners(conn, revokedGrants(commands)).compose(owners ->
+        store.lockUsers(conn, usersOf(commands, owners))
+            .compose(users -> resetDue(conn, users, now))
+            .compose(users -> store.findOperations(conn, operationIdsOf(commands))
+                .compose(stored -> store.liveGrants(conn, users.keySet(), now).compose(live -> {
+                  Run run = new Run(conn, now, stored, owners);
+                  users.forEach((id, user) -> run.books.put(id, new UserBook(user, live.getOrDefault(id, List.of()))));
+                  return run.from(commands, 0).compose(v -> run.flush()).map(v -> run.outcomes);
+                }))));
+  }
+
+  private static List<String> revokedGrants(List<? extends Command> commands) {
+    List<String> ids = new ArrayList<>();
+    for (Command c : commands) {
+      if (c instanceof Command.Revoke r) {
+        ids.add(r.operationId());
+      }
+    }
+    return ids;
+  }
+
+  /** Every user an operation of the batch touches, sorted. */
+  private static Set<String> usersOf(List<? extends Command> commands, Map<String, String> grantOwners) {
+    Set<String> ids = new TreeSet<>();
+    for (Command c : commands) {
+      ids.addAll(usersOf(c, grantOwners));
+    }
+    return ids;
+  }
+
+  /** The users {@code c} touches (a revoke's: the grant's owner, when the grant exists). */
+  private static List<String> usersOf(Command c, Map<String, String> grantOwners) {
+    if (c instanceof Command.Consume x) {
+      return List.of(x.userId());
+    }
+    if (c instanceof Command.GrantCredits x) {
+      return List.of(x.userId());
+    }
+    if (c instanceof Command.Refer x) {
+      return List.of(x.referrerId(), x.referredId());
+    }
+    if (c instanceof Command.Revoke x) {
+      String owner = grantOwners.get(x.operationId());
+      return owner == null ? List.of() : List.of(owner);
+    }
+    throw new IllegalArgumentException("Not a write: " + c.getClass().getSimpleName());
+  }
+
+  private static Set<String> operationIdsOf(List<? extends Command> commands) {
+    Set<String> ids = new HashSet<>();
+    for (Command c : commands) {
+      if (c instanceof Command.Consume x) {
+        ids.add(x.operationId());
+      }
+    }
+    return ids;
+  }
+
+  /** The users whose cycle ended have their reset applied first, so nothing lands in a cycle that is over. */
+  private Future<Map<String, User>> resetDue(SqlConnection conn, Map<String, User> users, Instant now) {
+    Future<Void> chain = Future.succeededFuture();
+    Map<String, User> current = new LinkedHashMap<>(users);
+    for (User user : users.values()) {
+      if (ResetService.due(user, now)) {
+        chain = chain.compose(v -> resets.resetIfDue(conn, user, now).map(after -> {
+          current.put(after.userId(), after);
+          return null;
+        }));
+      }
+    }
+    return chain.map(current);
+  }
+
+  /** One execution of a batch: the books, what the consumptions decided so far will write, and the outcomes. */
+  private final class Run {
+    final SqlConnection conn;
+    final Instant now;
+    final Map<String, LedgerStore.StoredOperation> stored;
+    final Map<String, String> grantOwners;
+    final Map<String, UserBook> books = new HashMap<>();
+    final List<Outcome> outcomes = new ArrayList<>();
+    /** operationIds that grants and referrals of this batch used (stored by their own statements) */
+    final Set<String> writtenBySql = new HashSet<>();
+    JournalBatch journal = new JournalBatch();
+    Map<String, Long> usage = new HashMap<>();
+    List<LedgerStore.NewOperation> operations = new ArrayList<>();
+    List<OutboxStore.UsageReport> reports = new ArrayList<>();
+
+    Run(SqlConnection conn, Instant now, Map<String, LedgerStore.StoredOperation> stored,
+        Map<String, String> grantOwners) {
+      this.conn = conn;
+      this.now = now;
+      this.stored = new HashMap<>(stored);
+      this.grantOwners = grantOwners;
+    }
+
+    /** Decides the commands from {@code i} on, in order. */
+    Future<Void> from(List<? extends Command> commands, int i) {
+      for (int k = i; k < commands.size(); k++) {
+        Command c = commands.get(k);
+        if (c instanceof Command.Consume consume) {
+          outcomes.add(consume(consume));
+        } else {
+          int next = k + 1;
+          return inSavepoint(c).compose(outcome -> {
+            outcomes.add(outcome);
+            return from(commands, next);
+          });
+        }
+      }
+      return Future.succeededFuture();
+    }
+
+    Outcome consume(Command.Consume c) {
+      String request = new JsonObject().put("userId", c.userId()).put("amount", c.amount()).encode();
+      try {
+        if (writtenBySql.contains(c.operationId())) {
+          throw Idempotency.conflict(c.operationId());
+        }
+        LedgerStore.StoredOperation prior = stored.get(c.operationId());
+        if (prior != null) {
+          return Outcome.of(Idempotency.replayOrConflict(prior, c.operationId(), OperationKind.CONSUME, request,
+              Json::readConsumption));
+        }
+        UserBook book = books.get(c.userId());
+        if (book == null) {
+          throw LedgerException.userNotFound(c.userId());
+        }
+        UserBook.Decision decision = book.consume(c.operationId(), c.amount(), config.maxDebt(), now, journal);
+        if (decision.refused() != null) {
+          throw new LedgerException(decision.refused().code(), decision.refused().message());
+        }
+        Consumption consumption = decision.consumption();
+        JsonObject response = Json.consumption(consumption);
+        operations.add(new LedgerStore.NewOperation(c.operationId(), c.userId(), OperationKind.CONSUME, request, 200,
+            response));
+        stored.put(c.operationId(), new LedgerStore.StoredOperation(OperationKind.CONSUME.wire(), request, 200,
+            response));
+        usage.merge(c.userId(), c.amount(), Long::sum);
+        User user = book.user();
+        if (user.stripeCustomerId() != null && config.stripe().reportsUsage()) {
+          reports.add(new OutboxStore.UsageReport(user.userId(), user.stripeCustomerId(),
+              config.stripe().meterEventName(), c.operationId(), c.amount(), now));
+        }
+        return Outcome.of(Answer.ok(consumption));
+      } catch (LedgerException e) {
+        return Outcome.failed(e);
+      }
+    }
+
+    /**
+     * A grant, revoke or referral: the consumptions decided so far are written first (it reads the database), then
+     * it runs inside a savepoint, rolled back when it is refused; the books of its users are read again after it.
+     */
+    Future<Outcome> inSavepoint(Command c) {
+      return flush().compose(v -> Transactions.inSavepoint(conn, () -> sqlOperation(c)))
+          .map(Outcome::of)
+          .recover(failure -> failure instanceof LedgerException e ? Future.succeededFuture(Outcome.failed(e))
+              : Future.failedFuture(failure))
+          .compose(outcome -> reload(c).map(outcome));
+    }
+
+    Future<Answer<?>> sqlOperation(Command c) {
+      if (c instanceof Command.GrantCredits g) {
+        writtenBySql.add(g.operationId());
+        return ledger.grant(conn, g, now).map(a -> a);
+      }
+      if (c instanceof Command.Revoke r) {
+        return ledger.revoke(conn, r, now).map(a -> a);
+      }
+      if (c instanceof Command.Refer r) {
+        writtenBySql.add(r.operationId());
+        return referrals.refer(conn, r, now).map(a -> a);
+      }
+      throw new IllegalArgumentException("Not a write: " + c.getClass().getSimpleName());
+    }
+
+    /** Reads again the books of the users {@code c} touched. */
+    Future<Void> reload(Command c) {
+      List<String> present = usersOf(c, grantOwners).stream().filter(books::containsKey).distinct().toList();
+      if (present.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      return store.lockUsers(conn, present).compose(users -> store.liveGrants(conn, present, now).map(live -> {
+        users.forEach((id, user) -> books.put(id, new UserBook(user, live.getOrDefault(id, List.<Grant>of()))));
+        return null;
+      }));
+    }
+
+    /** Writes what the consumptions decided since the last flush, one statement per table, pipelined. */
+    Future<Void> flush() {
+      if (operations.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      Future<Void> written = Future.all(
+          store.apply(conn, journal, now),
+          store.addUsages(conn, usage),
+          store.insertOperations(conn, operations, now),
+          outbox.enqueueUsages(conn, reports, now)).mapEmpty();
+      journal = new JournalBatch();
+      usage = new HashMap<>();
+      operations = new ArrayList<>();
+      reports = new ArrayList<>();
+      return written;
+    }
+  }
+}

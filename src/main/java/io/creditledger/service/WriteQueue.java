@@ -1,0 +1,137 @@
+package io.creditledger.service;
+
+import io.creditledger.config.BatchSettings;
+import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.DbErrors;
+import io.creditledger.db.Transactions;
+import io.creditledger.domain.Answer;
+import io.creditledger.domain.Command;
+import io.creditledger.error.ErrorCode;
+import io.creditledger.error.LedgerException;
+import io.creditledger.time.Now;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The ledger's write path as an actor: balance-changing operations queue here, on one event loop, and go to the
+ * database in batches of up to {@link BatchSettings#maxSize()} operations, one transaction each
+ * ({@link WriteBatch}), with up to {@link BatchSettings#concurrency()} transactions in flight. Batching is adaptive:
+ * an operation that finds a free slot starts a batch at once, and the operations that arrive while every slot is busy
+ * form the next batch, so an idle ledger never waits and a busy one commits many operations at a time.
+ *
+ * <p>A batch whose transaction fails for good (its retries spent, or an error no retry cures) is split in halves and
+ * each half is tried alone, down to single operations, so one poisoned operation fails alone. When the database is
+ * unavailable or the pool saturated, the whole batch fails at once with that answer instead.
+ */
+public final class WriteQueue {
+  private record Pending(Command command, Promise<Answer<?>> promise) {
+  }
+
+  private final LedgerConfig config;
+  private final BatchSettings settings;
+  private final Transactions transactions;
+  private final WriteBatch batch;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private int inFlight;
+
+  public WriteQueue(LedgerConfig config, Transactions transactions, WriteBatch batch) {
+    this.config = config;
+    this.settings = config.writes();
+    this.transactions = transactions;
+    this.batch = batch;
+  }
+
+  /** Queues {@code command}; answers once the batch that carries it has committed. Call on the queue's event loop. */
+  @SuppressWarnings("unchecked")
+  public <R> Future<Answer<R>> submit(Command command) {
+    if (queue.size() >= settings.maxQueued()) {
+      return Future.failedFuture(new LedgerException(ErrorCode.LEDGER_BUSY, "The ledger's write queue is full; retry shortly"));
+    }
+    Promise<Answer<?>> promise = Promise.promise();
+    queue.add(new Pending(command, promise));
+    pump();
+    return promise.future().map(answer -> (Answer<R>) answer);
+  }
+
+  private void pump() {
+    while (inFlight < settings.concurrency() && !queue.isEmpty()) {
+      List<Pending> next = new ArrayList<>(Math.min(queue.size(), settings.maxSize()));
+      while (next.size() < settings.maxSize() && !queue.isEmpty()) {
+        next.add(queue.poll());
+      }
+      inFlight++;
+      write(next).onComplete(done -> {
+        inFlight--;
+        pump();
+      });
+    }
+  }
+
+  /** Writes {@code ops} in one transaction, or, when that fails for good, each half alone. */
+  private Future<Void> write(List<Pending> ops) {
+    List<Command> commands = ops.stream().map(Pending::command).toList();
+    return transact(commands).transform(ar -> {
+      if (ar.succeeded()) {
+        List<WriteBatch.Outcome> outcomes = ar.result();
+        for (int i = 0; i < ops.size(); i++) {
+          WriteBatch.Outcome outcome = outcomes.get(i);
+          if (outcome.failure() == null) {
+            ops.get(i).promise().complete(outcome.answer());
+          } else {
+            ops.get(i).promise().fail(outcome.failure());
+          }
+        }
+        return Future.succeededFuture();
+      }
+      Throwable cause = ar.cause() instanceof Transactions.GaveUp gaveUp ? gaveUp.getCause() : ar.cause();
+      if (ops.size() == 1 || DbErrors.isUnavailable(cause) || DbErrors.isPoolBusy(cause)) {
+        ops.forEach(op -> op.promise().fail(ar.cause()));
+        return Future.succeededFuture();
+      }
+      int half = ops.size() / 2;
+      return write(ops.subList(0, half)).compose(v -> write(ops.subList(half, ops.size())));
+    });
+  }
+
+  private Future<List<WriteBatch.Outcome>> transact(List<Command> commands) {
+    if (commands.size() == 1) {
+      Command only = commands.get(0);
+      return transactions.run(Transactions.Failure.of(operationIdOf(only), userIdOf(only), (Record) only),
+          conn -> batch.run(conn, commands, Now.of(config.clock())));
+    }
+    return transactions.run(conn -> batch.run(conn, commands, Now.of(config.clock())));
+  }
+
+  private static String operationIdOf(Command c) {
+    if (c instanceof Command.Consume x) {
+      return x.operationId();
+    }
+    if (c instanceof Command.GrantCredits x) {
+      return x.operationId();
+    }
+    if (c instanceof Command.Refer x) {
+      return x.operationId();
+    }
+    if (c instanceof Command.Revoke x) {
+      return "revoke/" + x.operationId();
+    }
+    return null;
+  }
+
+  private static String userIdOf(Command c) {
+    if (c instanceof Command.Consume x) {
+      return x.userId();
+    }
+    if (c instanceof Command.GrantCredits x) {
+      return x.userId();
+    }
+    if (c instanceof Command.Refer x) {
+      return x.referrerId();
+    }
+    return null;
+  }
+}
