@@ -71,17 +71,41 @@ public final class WriteBatch {
     }
   }
 
-  /** Runs the batch inside the caller's transaction; answers one outcome per command, in order. */
-  public Future<List<Outcome>> run(SqlConnection conn, List<? extends Command> commands, Instant now) {
-    return store.grantOwners(conn, revokedGrants(commands)).compose(owners ->
-        store.lockUsers(conn, usersOf(commands, owners))
-            .compose(users -> resetDue(conn, users, now))
-            .compose(users -> store.findOperations(conn, operationIdsOf(commands))
-                .compose(stored -> store.liveGrants(conn, users.keySet(), now).compose(live -> {
-                  Run run = new Run(conn, now, stored, owners);
-                  users.forEach((id, user) -> run.books.put(id, new UserBook(user, live.getOrDefault(id, List.of()))));
-                  return run.from(commands, 0).compose(v -> run.flush()).map(v -> run.outcomes);
-                }))));
+  /**
+   * A consumption's operationId was found stored when the batch wrote it: the batch holds a replay (or a conflict)
+   * it decided as new. The transaction is rolled back and the batch run again with {@code lookUp}.
+   */
+  public static final class ReplaysFound extends RuntimeException {
+    ReplaysFound() {
+      super("The batch holds operations stored before; run it again looking them up", null, false, false);
+    }
+  }
+
+  /**
+   * Runs the batch inside the caller's transaction; answers one outcome per command, in order. Consumptions are
+   * taken as new operations unless {@code lookUp}: their operationIds are written with ON CONFLICT DO NOTHING, and
+   * when one was stored already the batch fails with {@link ReplaysFound}, to be run again with {@code lookUp}
+   * (client retries are rare; a lookup for every batch is not).
+   */
+  public Future<List<Outcome>> run(SqlConnection conn, List<? extends Command> commands, Instant now, boolean lookUp) {
+    List<String> revoked = revokedGrants(commands);
+    Future<Map<String, String>> grantOwners = revoked.isEmpty() ? Future.succeededFuture(Map.of())
+        : store.grantOwners(conn, revoked);
+    return grantOwners.compose(owners -> {
+      Set<String> userIds = usersOf(commands, owners);
+      // sent together: each statement runs after the one before it on the connection, so the operations and grants
+      // are read after the locks are held
+      Future<Map<String, User>> locked = store.lockUsers(conn, userIds);
+      Future<Map<String, LedgerStore.StoredOperation>> stored = lookUp
+          ? store.findOperations(conn, operationIdsOf(commands)) : Future.succeededFuture(Map.of());
+      Future<Map<String, List<Grant>>> live = store.liveGrants(conn, userIds, now);
+      return Future.all(locked, stored, live)
+          .compose(read -> resetDue(conn, locked.result(), live.result(), now))
+          .compose(books -> {
+            Run run = new Run(conn, now, stored.result(), owners, books);
+            return run.from(commands, 0).compose(v -> run.flush()).map(v -> run.outcomes);
+          });
+    });
   }
 
   private static List<String> revokedGrants(List<? extends Command> commands) {
@@ -131,19 +155,30 @@ public final class WriteBatch {
     return ids;
   }
 
-  /** The users whose cycle ended have their reset applied first, so nothing lands in a cycle that is over. */
-  private Future<Map<String, User>> resetDue(SqlConnection conn, Map<String, User> users, Instant now) {
-    Future<Void> chain = Future.succeededFuture();
-    Map<String, User> current = new LinkedHashMap<>(users);
-    for (User user : users.values()) {
+  /**
+   * The books of the batch's users. Users whose cycle ended have their reset applied first (and their grants read
+   * again), so nothing lands in a cycle that is over.
+   */
+  private Future<Map<String, UserBook>> resetDue(SqlConnection conn, Map<String, User> users,
+                                                 Map<String, List<Grant>> live, Instant now) {
+    Map<String, UserBook> books = new HashMap<>();
+    List<User> due = new ArrayList<>();
+    users.forEach((id, user) -> {
       if (ResetService.due(user, now)) {
-        chain = chain.compose(v -> resets.resetIfDue(conn, user, now).map(after -> {
-          current.put(after.userId(), after);
-          return null;
-        }));
+        due.add(user);
+      } else {
+        books.put(id, new UserBook(user, live.getOrDefault(id, List.of())));
       }
+    });
+    Future<Void> chain = Future.succeededFuture();
+    for (User user : due) {
+      chain = chain.compose(v -> resets.resetIfDue(conn, user, now))
+          .compose(after -> store.liveGrants(conn, List.of(after.userId()), now).map(grants -> {
+            books.put(after.userId(), new UserBook(after, grants.getOrDefault(after.userId(), List.of())));
+            return null;
+          }));
     }
-    return chain.map(current);
+    return chain.map(books);
   }
 
   /** One execution of a batch: the books, what the consumptions decided so far will write, and the outcomes. */
@@ -162,11 +197,12 @@ public final class WriteBatch {
     List<OutboxStore.UsageReport> reports = new ArrayList<>();
 
     Run(SqlConnection conn, Instant now, Map<String, LedgerStore.StoredOperation> stored,
-        Map<String, String> grantOwners) {
+        Map<String, String> grantOwners, Map<String, UserBook> books) {
       this.conn = conn;
       this.now = now;
       this.stored = new HashMap<>(stored);
       this.grantOwners = grantOwners;
+      this.books.putAll(books);
     }
 
     /** Decides the commands from {@code i} on, in order. */
@@ -267,11 +303,18 @@ public final class WriteBatch {
       if (operations.isEmpty()) {
         return Future.succeededFuture();
       }
+      int expected = operations.size();
+      Future<Integer> recorded = store.insertNewOperations(conn, operations, now);
       Future<Void> written = Future.all(
+          recorded,
           store.apply(conn, journal, now),
           store.addUsages(conn, usage),
-          store.insertOperations(conn, operations, now),
-          outbox.enqueueUsages(conn, reports, now)).mapEmpty();
+          outbox.enqueueUsages(conn, reports, now)).map(all -> {
+            if (recorded.result() != expected) {
+              throw new ReplaysFound();
+            }
+            return null;
+          });
       journal = new JournalBatch();
       usage = new HashMap<>();
       operations = new ArrayList<>();

@@ -11,10 +11,12 @@ import io.creditledger.error.LedgerException;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The ledger's write path as an actor: balance-changing operations queue here, on one event loop, and go to the
@@ -28,7 +30,7 @@ import java.util.List;
  * unavailable or the pool saturated, the whole batch fails at once with that answer instead.
  */
 public final class WriteQueue {
-  private record Pending(Command command, Promise<Answer<?>> promise) {
+  private record Pending(Command command, Promise<Answer<?>> promise, long deadline) {
   }
 
   private final LedgerConfig config;
@@ -36,13 +38,41 @@ public final class WriteQueue {
   private final Transactions transactions;
   private final WriteBatch batch;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private final long maxWaitNanos;
   private int inFlight;
+  private long sweeper = -1;
 
   public WriteQueue(LedgerConfig config, Transactions transactions, WriteBatch batch) {
     this.config = config;
     this.settings = config.writes();
     this.transactions = transactions;
     this.batch = batch;
+    this.maxWaitNanos = config.databasePool().acquireTimeout().toNanos();
+  }
+
+  /**
+   * Starts answering {@code 503 ledger_busy} to operations that waited for a batch longer than
+   * {@code DATABASE_ACQUIRE_TIMEOUT} (a batch held up by a lock, a saturated database), so no caller waits out the
+   * event-bus timeout. Call from the owning verticle's start.
+   */
+  public void start(Vertx vertx) {
+    long every = Math.max(10, Math.min(100, TimeUnit.NANOSECONDS.toMillis(maxWaitNanos) / 4));
+    sweeper = vertx.setPeriodic(every, t -> expire());
+  }
+
+  public void stop(Vertx vertx) {
+    if (sweeper >= 0) {
+      vertx.cancelTimer(sweeper);
+      sweeper = -1;
+    }
+  }
+
+  private void expire() {
+    long now = System.nanoTime();
+    while (!queue.isEmpty() && queue.peek().deadline() - now < 0) {
+      queue.poll().promise().fail(new LedgerException(ErrorCode.LEDGER_BUSY,
+          "The ledger could not start the operation in time; retry shortly"));
+    }
   }
 
   /** Queues {@code command}; answers once the batch that carries it has committed. Call on the queue's event loop. */
@@ -52,7 +82,7 @@ public final class WriteQueue {
       return Future.failedFuture(new LedgerException(ErrorCode.LEDGER_BUSY, "The ledger's write queue is full; retry shortly"));
     }
     Promise<Answer<?>> promise = Promise.promise();
-    queue.add(new Pending(command, promise));
+    queue.add(new Pending(command, promise, System.nanoTime() + maxWaitNanos));
     pump();
     return promise.future().map(answer -> (Answer<R>) answer);
   }
@@ -97,13 +127,19 @@ public final class WriteQueue {
     });
   }
 
+  /** One transaction for the batch; again, looking its operations up, when it held replays. */
   private Future<List<WriteBatch.Outcome>> transact(List<Command> commands) {
+    return transact(commands, false).recover(failure -> failure instanceof WriteBatch.ReplaysFound
+        ? transact(commands, true) : Future.failedFuture(failure));
+  }
+
+  private Future<List<WriteBatch.Outcome>> transact(List<Command> commands, boolean lookUp) {
     if (commands.size() == 1) {
       Command only = commands.get(0);
       return transactions.run(Transactions.Failure.of(operationIdOf(only), userIdOf(only), (Record) only),
-          conn -> batch.run(conn, commands, Now.of(config.clock())));
+          conn -> batch.run(conn, commands, Now.of(config.clock()), lookUp));
     }
-    return transactions.run(conn -> batch.run(conn, commands, Now.of(config.clock())));
+    return transactions.run(conn -> batch.run(conn, commands, Now.of(config.clock()), lookUp));
   }
 
   private static String operationIdOf(Command c) {

@@ -135,6 +135,11 @@ public final class LedgerStore {
         WITH ORDINALITY AS v (operation_id, user_id, kind, request, status, response, ord)
     ORDER BY v.ord""";
 
+  /** The same, for operations decided as new: one stored meanwhile is left as it is (and not counted). */
+  private static final String INSERT_NEW_OPERATIONS = INSERT_OPERATIONS + """
+
+    ON CONFLICT (operation_id) DO NOTHING""";
+
   private static final String ADD_USAGES = """
     UPDATE users u
     SET usage_this_cycle = u.usage_this_cycle + v.amount
@@ -437,6 +442,19 @@ public final class LedgerStore {
     if (operations.isEmpty()) {
       return Future.succeededFuture();
     }
+    return SqlTemplate.forUpdate(conn, INSERT_OPERATIONS).execute(operationParams(operations, now)).mapEmpty();
+  }
+
+  /** Records operations decided as new, in order; answers how many were (one stored already is not). */
+  public Future<Integer> insertNewOperations(SqlClient conn, List<NewOperation> operations, Instant now) {
+    if (operations.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return SqlTemplate.forUpdate(conn, INSERT_NEW_OPERATIONS).execute(operationParams(operations, now))
+        .map(SqlResult::rowCount);
+  }
+
+  private static Map<String, Object> operationParams(List<NewOperation> operations, Instant now) {
     int n = operations.size();
     String[] ids = new String[n];
     String[] users = new String[n];
@@ -461,7 +479,7 @@ public final class LedgerStore {
     p.put("statuses", statuses);
     p.put("responses", responses);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, INSERT_OPERATIONS).execute(p).mapEmpty();
+    return p;
   }
 
   public Future<Void> addUsage(SqlClient conn, String userId, long amount) {

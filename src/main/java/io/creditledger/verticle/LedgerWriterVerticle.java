@@ -30,6 +30,7 @@ public final class LedgerWriterVerticle extends VerticleBase {
     Endpoints e = new Endpoints(vertx.eventBus());
     Commands in = wiring.commands();
     WriteQueue writes = wiring.writes();
+    writes.start(vertx);
     return Future.all(List.of(
         e.serve(Addresses.CONSUME, Command.Consume.class, in::consume, writes::<Consumption>submit,
             Json::consumption),
@@ -39,5 +40,11 @@ public final class LedgerWriterVerticle extends VerticleBase {
             Json::revoked),
         e.serve(Addresses.REFERRAL_CREATE, Command.Refer.class, in::refer, writes::<Referral>submit,
             Json::referral)));
+  }
+
+  @Override
+  public Future<?> stop() {
+    wiring.writes().stop(vertx);
+    return Future.succeededFuture();
   }
 }
