@@ -31,6 +31,16 @@ public final class JournalBatch {
     return after;
   }
 
+  /**
+   * Records the opening entry of a grant written in this batch with its whole principal as its balance: {@code kind}
+   * grant (or rollover_in), delta = principal.
+   */
+  public void open(Grant grant, JournalKind kind, String description) {
+    balances.put(grant.grantId(), new BalanceChange(grant.principal(), grant.principal()));
+    entries.add(new Entry(grant.userId(), grant.grantId(), kind, grant.principal(), grant.principal(),
+        grant.operationId(), description));
+  }
+
   public boolean isEmpty() {
     return entries.isEmpty();
   }

@@ -46,6 +46,36 @@ public final class UserBook {
         Balance.of(after, now, usage, user.nextQuotaReset())), null);
   }
 
+  /**
+   * Grants credits: a grant with the id {@code grantId} (allocated beforehand), its principal as its balance, paying
+   * the user's debt first; the entries go to {@code batch}. Answers the row to insert and the grant as it is after.
+   */
+  public GrantDecision grant(long grantId, String operationId, GrantType type, int priority, long amount,
+                             String description, Instant expiresAt, Instant now, JournalBatch batch) {
+    GrantTerms terms = GrantTerms.of(user, type, amount, description, expiresAt, null, null, currentLive(batch));
+    Grant inserted = new Grant(grantId, user.userId(), operationId, type, priority, amount, amount, terms.cents(),
+        terms.centsPerCredit(), terms.expiresAt(), terms.description(), now, null, null, null,
+        user.stripeCustomerId(), null, null, null);
+    batch.open(inserted, JournalKind.GRANT, terms.description());
+    terms.journalSettlement(batch, inserted);
+    Grant after = inserted.withBalance(batch.balanceOf(inserted));
+    List<Grant> grants = new ArrayList<>(live.size() + 1);
+    live.forEach(g -> grants.add(g.withBalance(batch.balanceOf(g))));
+    grants.add(after);
+    live = grants;
+    return new GrantDecision(inserted, after, new GrantView.Created(GrantView.of(after, now), terms.settled()));
+  }
+
+  private List<Grant> currentLive(JournalBatch batch) {
+    List<Grant> current = new ArrayList<>(live.size());
+    live.forEach(g -> current.add(g.withBalance(batch.balanceOf(g))));
+    return current;
+  }
+
+  /** A grant decided: the row to insert (balance = principal), the grant after its debt settlement, the answer. */
+  public record GrantDecision(Grant inserted, Grant after, GrantView.Created answer) {
+  }
+
   /** A consumption decided: {@code consumption} when it applies, else {@code refused}. */
   public record Decision(Consumption consumption, ConsumptionPlan.Refused refused) {
   }

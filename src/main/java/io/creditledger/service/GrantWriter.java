@@ -1,15 +1,14 @@
 package io.creditledger.service;
 
 import io.creditledger.config.LedgerConfig;
-import io.creditledger.domain.DebtSettlement;
 import io.creditledger.domain.Grant;
+import io.creditledger.domain.GrantTerms;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.GrantView;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.User;
-import io.creditledger.money.CentsPerCredit;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.store.Stores;
@@ -83,27 +82,17 @@ public final class GrantWriter {
   /** @param openingEntry the kind of the grant's first journal entry: grant, or rollover_in for a rollover */
   public Future<Written> write(SqlConnection conn, User user, Spec spec, JournalKind openingEntry, Instant now) {
     return store.liveGrants(conn, user.userId(), now).compose(live -> {
-      List<DebtSettlement.Payment> payments = DebtSettlement.settle(spec.amount(), live);
-      long settled = payments.stream().mapToLong(DebtSettlement.Payment::amount).sum();
-      String description = (spec.description() != null ? spec.description() : defaultDescription(spec))
-          + (settled > 0 ? " (cleared " + settled + " credits of debt)" : "");
-      Instant expiresAt = spec.expiresAt() != null ? spec.expiresAt()
-          : spec.type().expiresAtReset() ? user.nextQuotaReset() : null;
-      Value value = spec.value() != null ? spec.value()
-          : new Value(CentsPerCredit.centsFor(spec.amount(), user.centsPerCredit()), user.centsPerCredit());
+      Value value = spec.value();
+      GrantTerms terms = GrantTerms.of(user, spec.type(), spec.amount(), spec.description(), spec.expiresAt(),
+          value == null ? null : value.cents(), value == null ? null : value.centsPerCredit(), live);
       LedgerStore.NewGrant row = new LedgerStore.NewGrant(user.userId(), spec.operationId(), spec.type(),
-          config.priorityOf(spec.type()), spec.amount(), value.cents(), value.centsPerCredit(), expiresAt, description,
-          user.stripeCustomerId(), spec.paymentIntentId(), spec.stripeGrantId());
+          config.priorityOf(spec.type()), spec.amount(), terms.cents(), terms.centsPerCredit(), terms.expiresAt(),
+          terms.description(), user.stripeCustomerId(), spec.paymentIntentId(), spec.stripeGrantId());
       return store.insertGrant(conn, row, openingEntry, now).compose(grant -> {
         JournalBatch batch = new JournalBatch();
-        for (DebtSettlement.Payment p : payments) {
-          batch.add(grant, -p.amount(), JournalKind.DEBT_SETTLEMENT, spec.operationId(),
-              "Paid " + p.amount() + " credits of debt on grant " + p.debtor().operationId());
-          batch.add(p.debtor(), p.amount(), JournalKind.DEBT_SETTLEMENT, spec.operationId(),
-              "Debt of " + p.amount() + " credits paid by grant " + spec.operationId());
-        }
+        terms.journalSettlement(batch, grant);
         Grant after = grant.withBalance(batch.balanceOf(grant));
-        GrantView.Created answer = new GrantView.Created(GrantView.of(after, now), settled);
+        GrantView.Created answer = new GrantView.Created(GrantView.of(after, now), terms.settled());
         Future<Void> journal = store.apply(conn, batch, now);
         Future<Void> operation = store.insertOperation(conn, spec.operationId(), user.userId(), OperationKind.GRANT,
             spec.canonical(user.userId()), 201, Json.created(answer), now);
@@ -117,15 +106,5 @@ public final class GrantWriter {
             .map(done -> new Written(after, answer));
       });
     });
-  }
-
-  private static String defaultDescription(Spec spec) {
-    return switch (spec.type()) {
-      case FREE -> "Free credits: " + spec.amount();
-      case REFERRAL -> "Referral credits: " + spec.amount();
-      case ROLLOVER -> "Rolled over credits: " + spec.amount();
-      case PURCHASE -> "Purchased credits: " + spec.amount();
-      case ADMIN -> "Admin grant: " + spec.amount();
-    };
   }
 }

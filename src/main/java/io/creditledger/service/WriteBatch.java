@@ -6,6 +6,7 @@ import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.Consumption;
 import io.creditledger.domain.Grant;
+import io.creditledger.domain.GrantType;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.User;
@@ -14,6 +15,7 @@ import io.creditledger.error.LedgerException;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.store.Stores;
+import io.creditledger.wire.Input;
 import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -23,7 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,15 +33,16 @@ import java.util.TreeSet;
 
 /**
  * Writes many balance-changing operations (consumptions, grants, revokes, referrals) in one transaction, the way
- * TigerBeetle batches: every user of the batch is locked in one statement (in user-id order), the stored operations
- * and live grants of all of them are read in one statement each, consumptions are decided in memory in arrival order
- * ({@link UserBook}), and their journal entries, balances, usage, operation records and usage reports are written
- * with one set-based statement each. Grants, revokes and referrals run their own statements in the same transaction,
- * each inside a savepoint so that a refused one leaves nothing behind; the consumptions decided before one are
- * written first, and the books of the users it touched are read again after it.
+ * TigerBeetle batches: every user of the batch is locked in one statement (in user-id order), their live grants are
+ * read in the same round trip, consumptions and grants are decided in memory in arrival order ({@link UserBook}; a
+ * grant's id is allocated beforehand), and the new grants, journal entries, balances, usage, operation records and
+ * outbox rows are written with one set-based statement each. Revokes and referrals (and a purchase a refund waits
+ * for) run their own statements in the same transaction, each inside a savepoint so that a refused one leaves
+ * nothing behind; what was decided before one is written first, and the books of the users it touched are read
+ * again after it.
  *
- * <p>Each operation gets its own outcome: a refusal (402, 404, 409, ...) is that operation's answer and touches no
- * other. Nothing is answered before the transaction commits; a failed transaction is retried whole by
+ * <p>Each operation gets its own outcome: a refusal (400, 402, 404, 409, ...) is that operation's answer and touches
+ * no other. Nothing is answered before the transaction commits; a failed transaction is retried whole by
  * {@link Transactions} and the outcomes are decided again from what the database then holds.
  */
 public final class WriteBatch {
@@ -99,13 +102,33 @@ public final class WriteBatch {
       Future<Map<String, LedgerStore.StoredOperation>> stored = lookUp
           ? store.findOperations(conn, operationIdsOf(commands)) : Future.succeededFuture(Map.of());
       Future<Map<String, List<Grant>>> live = store.liveGrants(conn, userIds, now);
-      return Future.all(locked, stored, live)
+      List<String> purchases = purchasesOf(commands);
+      Future<Set<String>> refundsWaiting = purchases.isEmpty() ? Future.succeededFuture(Set.of())
+          : store.pendingRefundsFor(conn, purchases);
+      int grants = grantsOf(commands);
+      Future<List<Long>> grantIds = grants == 0 ? Future.succeededFuture(List.of())
+          : store.allocateGrantIds(conn, grants);
+      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds))
           .compose(read -> resetDue(conn, locked.result(), live.result(), now))
           .compose(books -> {
-            Run run = new Run(conn, now, stored.result(), owners, books);
+            Run run = new Run(conn, now, stored.result(), owners, books, refundsWaiting.result(), grantIds.result());
             return run.from(commands, 0).compose(v -> run.flush()).map(v -> run.outcomes);
           });
     });
+  }
+
+  private static int grantsOf(List<? extends Command> commands) {
+    return (int) commands.stream().filter(c -> c instanceof Command.GrantCredits).count();
+  }
+
+  private static List<String> purchasesOf(List<? extends Command> commands) {
+    List<String> ids = new ArrayList<>();
+    for (Command c : commands) {
+      if (c instanceof Command.GrantCredits g && g.type() == GrantType.PURCHASE) {
+        ids.add(g.operationId());
+      }
+    }
+    return ids;
   }
 
   private static List<String> revokedGrants(List<? extends Command> commands) {
@@ -149,6 +172,8 @@ public final class WriteBatch {
     Set<String> ids = new HashSet<>();
     for (Command c : commands) {
       if (c instanceof Command.Consume x) {
+        ids.add(x.operationId());
+      } else if (c instanceof Command.GrantCredits x) {
         ids.add(x.operationId());
       }
     }
@@ -195,14 +220,22 @@ public final class WriteBatch {
     Map<String, Long> usage = new HashMap<>();
     List<LedgerStore.NewOperation> operations = new ArrayList<>();
     List<OutboxStore.UsageReport> reports = new ArrayList<>();
+    List<Grant> newGrants = new ArrayList<>();
+    List<Grant> mirrors = new ArrayList<>();
+    /** purchases with refunds waiting for them: they take the SQL path, which applies the refunds */
+    final Set<String> refundsWaiting;
+    final Iterator<Long> grantIds;
 
     Run(SqlConnection conn, Instant now, Map<String, LedgerStore.StoredOperation> stored,
-        Map<String, String> grantOwners, Map<String, UserBook> books) {
+        Map<String, String> grantOwners, Map<String, UserBook> books, Set<String> refundsWaiting,
+        List<Long> grantIds) {
       this.conn = conn;
       this.now = now;
       this.stored = new HashMap<>(stored);
       this.grantOwners = grantOwners;
       this.books.putAll(books);
+      this.refundsWaiting = refundsWaiting;
+      this.grantIds = grantIds.iterator();
     }
 
     /** Decides the commands from {@code i} on, in order. */
@@ -211,6 +244,8 @@ public final class WriteBatch {
         Command c = commands.get(k);
         if (c instanceof Command.Consume consume) {
           outcomes.add(consume(consume));
+        } else if (c instanceof Command.GrantCredits g && !refundsWaiting.contains(g.operationId())) {
+          outcomes.add(grant(g));
         } else {
           int next = k + 1;
           return inSavepoint(c).compose(outcome -> {
@@ -259,8 +294,46 @@ public final class WriteBatch {
       }
     }
 
+    /** A grant, decided in memory like a consumption (its id allocated beforehand). */
+    Outcome grant(Command.GrantCredits c) {
+      GrantWriter.Spec spec = new GrantWriter.Spec(c.operationId(), c.type(), c.amount(), c.description(), c.expiresAt());
+      String request = spec.canonical(c.userId());
+      long grantId = grantIds.next();
+      try {
+        if (c.expiresAt() != null && !c.expiresAt().isAfter(now)) {
+          throw Input.invalid("expiresAt", "must be in the future");
+        }
+        if (writtenBySql.contains(c.operationId())) {
+          throw Idempotency.conflict(c.operationId());
+        }
+        LedgerStore.StoredOperation prior = stored.get(c.operationId());
+        if (prior != null) {
+          return Outcome.of(Idempotency.replayOrConflict(prior, c.operationId(), OperationKind.GRANT, request,
+              Json::readCreated));
+        }
+        UserBook book = books.get(c.userId());
+        if (book == null) {
+          throw LedgerException.userNotFound(c.userId());
+        }
+        UserBook.GrantDecision decision = book.grant(grantId, c.operationId(), c.type(), config.priorityOf(c.type()),
+            c.amount(), c.description(), c.expiresAt(), now, journal);
+        JsonObject response = Json.created(decision.answer());
+        newGrants.add(decision.inserted());
+        if (decision.after().mirrored()) {
+          mirrors.add(decision.after());
+        }
+        operations.add(new LedgerStore.NewOperation(c.operationId(), c.userId(), OperationKind.GRANT, request, 201,
+            response));
+        stored.put(c.operationId(), new LedgerStore.StoredOperation(OperationKind.GRANT.wire(), request, 201,
+            response));
+        return Outcome.of(Answer.created(decision.answer()));
+      } catch (LedgerException e) {
+        return Outcome.failed(e);
+      }
+    }
+
     /**
-     * A grant, revoke or referral: the consumptions decided so far are written first (it reads the database), then
+     * A revoke, a referral, or a purchase with refunds waiting: the consumptions and grants decided so far are written first (it reads the database), then
      * it runs inside a savepoint, rolled back when it is refused; the books of its users are read again after it.
      */
     Future<Outcome> inSavepoint(Command c) {
@@ -298,28 +371,45 @@ public final class WriteBatch {
       }));
     }
 
-    /** Writes what the consumptions decided since the last flush, one statement per table, pipelined. */
+    /**
+     * Writes what the consumptions and grants decided since the last flush, one statement per table: the new grants
+     * first (the journal and the balances refer to them; one that exists already means a replay), then the rest,
+     * pipelined.
+     */
     Future<Void> flush() {
       if (operations.isEmpty()) {
         return Future.succeededFuture();
       }
-      int expected = operations.size();
-      Future<Integer> recorded = store.insertNewOperations(conn, operations, now);
-      Future<Void> written = Future.all(
-          recorded,
-          store.apply(conn, journal, now),
-          store.addUsages(conn, usage),
-          outbox.enqueueUsages(conn, reports, now)).map(all -> {
-            if (recorded.result() != expected) {
-              throw new ReplaysFound();
-            }
-            return null;
-          });
+      List<Grant> grants = newGrants;
+      List<LedgerStore.NewOperation> ops = operations;
+      JournalBatch entries = journal;
+      Map<String, Long> used = usage;
+      List<OutboxStore.UsageReport> usageReports = reports;
+      List<Grant> creates = mirrors;
       journal = new JournalBatch();
       usage = new HashMap<>();
       operations = new ArrayList<>();
       reports = new ArrayList<>();
-      return written;
+      newGrants = new ArrayList<>();
+      mirrors = new ArrayList<>();
+      Future<Integer> inserted = grants.isEmpty() ? Future.succeededFuture(0) : store.insertGrants(conn, grants, now);
+      return inserted.compose(n -> {
+        if (n != grants.size()) {
+          throw new ReplaysFound();
+        }
+        Future<Integer> recorded = store.insertNewOperations(conn, ops, now);
+        return Future.all(
+            recorded,
+            store.apply(conn, entries, now),
+            store.addUsages(conn, used),
+            outbox.enqueueUsages(conn, usageReports, now),
+            outbox.enqueueCreates(conn, creates, config.stripe().currency(), now)).map(all -> {
+              if (recorded.result() != ops.size()) {
+                throw new ReplaysFound();
+              }
+              return null;
+            });
+      });
     }
   }
 }

@@ -21,12 +21,15 @@ import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static io.creditledger.db.Rows.first;
 import static io.creditledger.time.Now.sql;
@@ -134,6 +137,30 @@ public final class LedgerStore {
         #{statuses}::smallint[], #{responses}::jsonb[])
         WITH ORDINALITY AS v (operation_id, user_id, kind, request, status, response, ord)
     ORDER BY v.ord""";
+
+  /** Grants decided in a write batch, with the ids allocated for them; one whose operationId exists is left out. */
+  private static final String INSERT_GRANTS = """
+    INSERT INTO grants (grant_id, user_id, operation_id, type, priority, principal, balance, cents, cents_per_credit,
+        expires_at, description, created_at, stripe_customer_id)
+    SELECT v.grant_id, v.user_id, v.operation_id, v.type, v.priority, v.principal, v.principal, v.cents,
+        v.cents_per_credit, v.expires_at, v.description, #{now}, v.stripe_customer_id
+    FROM unnest(#{grantIds}::bigint[], #{userIds}::text[], #{operationIds}::text[], #{types}::text[],
+        #{priorities}::int[], #{principals}::bigint[], #{cents}::bigint[], #{centsPerCredit}::numeric[],
+        #{expiresAt}::timestamptz[], #{descriptions}::text[], #{customers}::text[])
+        WITH ORDINALITY AS v (grant_id, user_id, operation_id, type, priority, principal, cents, cents_per_credit,
+            expires_at, description, stripe_customer_id, ord)
+    ORDER BY v.ord
+    ON CONFLICT (operation_id) DO NOTHING""";
+
+  private static final String ALLOCATE_GRANT_IDS = """
+    SELECT nextval('grants_grant_id_seq')
+    FROM generate_series(1, #{n})""";
+
+  /** Refunds waiting for any of these purchases (by operationId). */
+  private static final String PENDING_REFUNDS_FOR = """
+    SELECT operation_id
+    FROM pending_refunds
+    WHERE operation_id = ANY(#{operationIds}::text[])""";
 
   /** The same, for operations decided as new: one stored meanwhile is left as it is (and not counted). */
   private static final String INSERT_NEW_OPERATIONS = INSERT_OPERATIONS + """
@@ -497,6 +524,73 @@ public final class LedgerStore {
       values[i] = amounts.get(users[i]);
     }
     return SqlTemplate.forUpdate(conn, ADD_USAGES).execute(Map.of("userIds", users, "amounts", values)).mapEmpty();
+  }
+
+  /** {@code n} fresh grant ids, for the grants a write batch decides in memory. */
+  public Future<List<Long>> allocateGrantIds(SqlClient conn, int n) {
+    return SqlTemplate.forQuery(conn, ALLOCATE_GRANT_IDS).execute(Map.of("n", n)).map(rows -> {
+      List<Long> ids = new ArrayList<>(n);
+      rows.forEach(r -> ids.add(r.getLong(0)));
+      return ids;
+    });
+  }
+
+  /** Inserts grants decided in memory (balance = principal); answers how many were new. */
+  public Future<Integer> insertGrants(SqlClient conn, List<Grant> grants, Instant now) {
+    if (grants.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    int n = grants.size();
+    Long[] ids = new Long[n];
+    String[] users = new String[n];
+    String[] operationIds = new String[n];
+    String[] types = new String[n];
+    Integer[] priorities = new Integer[n];
+    Long[] principals = new Long[n];
+    Long[] cents = new Long[n];
+    Numeric[] prices = new Numeric[n];
+    OffsetDateTime[] expiries = new OffsetDateTime[n];
+    String[] descriptions = new String[n];
+    String[] customers = new String[n];
+    for (int i = 0; i < n; i++) {
+      Grant g = grants.get(i);
+      ids[i] = g.grantId();
+      users[i] = g.userId();
+      operationIds[i] = g.operationId();
+      types[i] = g.type().wire();
+      priorities[i] = g.priority();
+      principals[i] = g.principal();
+      cents[i] = g.cents();
+      prices[i] = Numeric.create(g.centsPerCredit());
+      expiries[i] = sql(g.expiresAt());
+      descriptions[i] = g.description();
+      customers[i] = g.stripeCustomerId();
+    }
+    Map<String, Object> p = new HashMap<>();
+    p.put("grantIds", ids);
+    p.put("userIds", users);
+    p.put("operationIds", operationIds);
+    p.put("types", types);
+    p.put("priorities", priorities);
+    p.put("principals", principals);
+    p.put("cents", cents);
+    p.put("centsPerCredit", prices);
+    p.put("expiresAt", expiries);
+    p.put("descriptions", descriptions);
+    p.put("customers", customers);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, INSERT_GRANTS).execute(p).map(SqlResult::rowCount);
+  }
+
+  /** Which of these purchases (by operationId) have refunds waiting for them. */
+  public Future<Set<String>> pendingRefundsFor(SqlClient conn, Collection<String> operationIds) {
+    return SqlTemplate.forQuery(conn, PENDING_REFUNDS_FOR)
+        .execute(Map.of("operationIds", operationIds.toArray(new String[0])))
+        .map(rows -> {
+          Set<String> out = new HashSet<>();
+          rows.forEach(r -> out.add(r.getString(0)));
+          return out;
+        });
   }
 
   /** Locks the users that exist among {@code userIds}, in user-id order, and answers them by id. */

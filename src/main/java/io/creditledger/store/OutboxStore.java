@@ -55,11 +55,12 @@ public final class OutboxStore {
    */
   private static final String FROM = "FROM stripe_outbox o LEFT JOIN grants g ON g.grant_id = o.grant_id";
 
-  private static final String ENQUEUE_USAGES = """
-    INSERT INTO stripe_outbox (user_id, action, idempotency_key, payload, next_attempt_at, created_at, updated_at)
-    SELECT v.user_id, #{action}, v.idempotency_key, v.payload, #{now}, #{now}, #{now}
-    FROM unnest(#{userIds}::text[], #{keys}::text[], #{payloads}::jsonb[])
-        WITH ORDINALITY AS v (user_id, idempotency_key, payload, ord)
+  private static final String ENQUEUE_MANY = """
+    INSERT INTO stripe_outbox (grant_id, user_id, action, idempotency_key, payload, next_attempt_at, created_at,
+        updated_at)
+    SELECT v.grant_id, v.user_id, v.action, v.idempotency_key, v.payload, #{now}, #{now}, #{now}
+    FROM unnest(#{grantIds}::bigint[], #{userIds}::text[], #{actions}::text[], #{keys}::text[], #{payloads}::jsonb[])
+        WITH ORDINALITY AS v (grant_id, user_id, action, idempotency_key, payload, ord)
     ORDER BY v.ord
     ON CONFLICT (idempotency_key) DO NOTHING""";
 
@@ -334,27 +335,58 @@ public final class OutboxStore {
 
   /** Queues usage reports, with one statement. */
   public Future<Void> enqueueUsages(SqlClient conn, List<UsageReport> reports, Instant now) {
-    if (reports.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    int n = reports.size();
-    String[] users = new String[n];
-    String[] keys = new String[n];
-    String[] payloads = new String[n];
-    for (int i = 0; i < n; i++) {
-      UsageReport r = reports.get(i);
-      users[i] = r.userId();
-      keys[i] = CreditGrantPayload.key("ledger-usage-" + r.operationId());
-      payloads[i] = new JsonObject()
+    List<NewRow> rows = new ArrayList<>(reports.size());
+    for (UsageReport r : reports) {
+      rows.add(new NewRow(null, r.userId(), OutboxAction.REPORT_USAGE,
+          CreditGrantPayload.key("ledger-usage-" + r.operationId()), new JsonObject()
           .put("eventName", r.eventName())
           .put("customer", r.customer())
           .put("value", r.credits())
           .put("identifier", r.operationId())
-          .put("timestamp", r.at().getEpochSecond())
-          .encode();
+          .put("timestamp", r.at().getEpochSecond())));
     }
-    return SqlTemplate.forUpdate(conn, ENQUEUE_USAGES).execute(Map.of("userIds", users, "keys", keys,
-        "payloads", payloads, "action", OutboxAction.REPORT_USAGE.wire(), "now", sql(now))).mapEmpty();
+    return enqueueMany(conn, rows, now);
+  }
+
+  /** Queues the creates of mirrored grants, with one statement. */
+  public Future<Void> enqueueCreates(SqlClient conn, List<Grant> grants, String currency, Instant now) {
+    List<NewRow> rows = new ArrayList<>(grants.size());
+    for (Grant g : grants) {
+      rows.add(new NewRow(g.grantId(), g.userId(), OutboxAction.CREATE_CREDIT_GRANT, CreditGrantPayload.createKey(g),
+          CreditGrantPayload.create(g, currency)));
+    }
+    return enqueueMany(conn, rows, now);
+  }
+
+  private record NewRow(Long grantId, String userId, OutboxAction action, String key, JsonObject payload) {
+  }
+
+  private Future<Void> enqueueMany(SqlClient conn, List<NewRow> rows, Instant now) {
+    if (rows.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = rows.size();
+    Long[] grantIds = new Long[n];
+    String[] users = new String[n];
+    String[] actions = new String[n];
+    String[] keys = new String[n];
+    String[] payloads = new String[n];
+    for (int i = 0; i < n; i++) {
+      NewRow r = rows.get(i);
+      grantIds[i] = r.grantId();
+      users[i] = r.userId();
+      actions[i] = r.action().wire();
+      keys[i] = r.key();
+      payloads[i] = r.payload().encode();
+    }
+    Map<String, Object> p = new HashMap<>();
+    p.put("grantIds", grantIds);
+    p.put("userIds", users);
+    p.put("actions", actions);
+    p.put("keys", keys);
+    p.put("payloads", payloads);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(conn, ENQUEUE_MANY).execute(p).mapEmpty();
   }
 
   /**

@@ -3,6 +3,7 @@ package io.creditledger.ledger;
 import io.creditledger.api.LedgerClient;
 import io.creditledger.domain.Consumption;
 import io.creditledger.domain.GrantType;
+import io.creditledger.domain.GrantView;
 import io.creditledger.error.LedgerException;
 import io.creditledger.support.TestApp;
 import io.creditledger.support.TestAppExtension;
@@ -169,5 +170,33 @@ class GroupCommitTest {
     assertThat(((LedgerException) refused.result()).code()).isEqualTo("operation_conflict");
     assertThat(last.result().balance().totalRemaining()).isEqualTo(10);
     assertThat(app.balance("gc-g").getLong("totalRemaining")).isEqualTo(10);
+  }
+
+  @Test
+  void grantsDecidedInABatchSettleDebtAndAreReplayedOrRefusedForThemselves() {
+    app.user("gc-d");
+    assertThat(app.grant("gc-d", "gc-d-p", "purchase", 10).status()).isEqualTo(201);
+    assertThat(app.consume("gc-d", "gc-d-c0", 40).status()).as("into debt").isEqualTo(200);
+    LedgerClient ledger = client();
+    Future<GrantView> settles = ledger.grant("gc-d", "gc-d-g1", GrantType.PURCHASE, 50, "top-up", null);
+    Future<Consumption> spends = ledger.consume("gc-d", "gc-d-c1", 5);
+    Future<GrantView> replay = ledger.grant("gc-d", "gc-d-g1", GrantType.PURCHASE, 50, "top-up", null);
+    Future<Object> conflict = ledger.grant("gc-d", "gc-d-g1", GrantType.PURCHASE, 51, "top-up", null)
+        .map(g -> (Object) g).recover(e -> Future.succeededFuture(e));
+    Future<Object> pastExpiry = ledger.grant("gc-d", "gc-d-g2", GrantType.ADMIN, 5, null,
+        app.clock.instant().minusSeconds(1)).map(g -> (Object) g).recover(e -> Future.succeededFuture(e));
+    TestApp.await(Future.join(List.of(settles, spends, replay, conflict, pastExpiry)));
+
+    assertThat(settles.result().balance()).as("30 of the 50 paid the debt").isEqualTo(20);
+    assertThat(settles.result().description()).contains("cleared 30 credits of debt");
+    assertThat(spends.result().balance().totalRemaining()).isEqualTo(15);
+    assertThat(replay.result().grantId()).isEqualTo(settles.result().grantId());
+    assertThat(((LedgerException) conflict.result()).code()).isEqualTo("operation_conflict");
+    assertThat(((LedgerException) pastExpiry.result()).code()).isEqualTo("invalid_field");
+    assertThat(app.balance("gc-d").getLong("totalDebt")).isZero();
+    assertThat(app.balance("gc-d").getLong("totalRemaining")).isEqualTo(15);
+    assertThat(app.number("SELECT count(*) FROM grants WHERE user_id = 'gc-d'")).isEqualTo(2);
+    assertThat(app.number("SELECT count(*) FROM journal WHERE operation_id = 'gc-d-g1' AND kind = 'debt_settlement'"))
+        .isEqualTo(2);
   }
 }
