@@ -111,8 +111,10 @@ public final class WriteBatch {
       return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds))
           .compose(read -> resetDue(conn, locked.result(), live.result(), now))
           .compose(books -> {
-            Run run = new Run(conn, now, stored.result(), owners, books, refundsWaiting.result(), grantIds.result());
-            return run.from(commands, 0).compose(v -> run.flush()).map(v -> run.outcomes);
+            Run run = new Run(conn, now, lookUp, stored.result(), owners, books, refundsWaiting.result(),
+                grantIds.result());
+            return run.from(commands, 0).compose(v -> run.flush()).compose(v -> run.checkRefusals())
+                .map(v -> run.outcomes);
           });
     });
   }
@@ -226,11 +228,16 @@ public final class WriteBatch {
     final Set<String> refundsWaiting;
     final Iterator<Long> grantIds;
 
-    Run(SqlConnection conn, Instant now, Map<String, LedgerStore.StoredOperation> stored,
+    /** operations refused without looking up their operationId (it may belong to a stored operation) */
+    final List<String> refusedUnchecked = new ArrayList<>();
+    final boolean lookedUp;
+
+    Run(SqlConnection conn, Instant now, boolean lookedUp, Map<String, LedgerStore.StoredOperation> stored,
         Map<String, String> grantOwners, Map<String, UserBook> books, Set<String> refundsWaiting,
         List<Long> grantIds) {
       this.conn = conn;
       this.now = now;
+      this.lookedUp = lookedUp;
       this.stored = new HashMap<>(stored);
       this.grantOwners = grantOwners;
       this.books.putAll(books);
@@ -270,11 +277,12 @@ public final class WriteBatch {
         }
         UserBook book = books.get(c.userId());
         if (book == null) {
-          throw LedgerException.userNotFound(c.userId());
+          throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
         }
         UserBook.Decision decision = book.consume(c.operationId(), c.amount(), config.maxDebt(), now, journal);
         if (decision.refused() != null) {
-          throw new LedgerException(decision.refused().code(), decision.refused().message());
+          throw refused(c.operationId(),
+              new LedgerException(decision.refused().code(), decision.refused().message()));
         }
         Consumption consumption = decision.consumption();
         JsonObject response = Json.consumption(consumption);
@@ -292,6 +300,30 @@ public final class WriteBatch {
       } catch (LedgerException e) {
         return Outcome.failed(e);
       }
+    }
+
+    /**
+     * A refusal decided without the stored operations at hand: the operationId may be a replay's (answered with what
+     * was stored) or another operation's (a conflict), which {@link #checkRefusals} finds out before the commit.
+     */
+    LedgerException refused(String operationId, LedgerException refusal) {
+      if (!lookedUp) {
+        refusedUnchecked.add(operationId);
+      }
+      return refusal;
+    }
+
+    /** Fails the batch with {@link ReplaysFound} when a refused operation's id was stored before. */
+    Future<Void> checkRefusals() {
+      if (refusedUnchecked.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      return store.findOperations(conn, refusedUnchecked).map(found -> {
+        if (!found.isEmpty()) {
+          throw new ReplaysFound();
+        }
+        return null;
+      });
     }
 
     /** A grant, decided in memory like a consumption (its id allocated beforehand). */
@@ -313,7 +345,7 @@ public final class WriteBatch {
         }
         UserBook book = books.get(c.userId());
         if (book == null) {
-          throw LedgerException.userNotFound(c.userId());
+          throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
         }
         UserBook.GrantDecision decision = book.grant(grantId, c.operationId(), c.type(), config.priorityOf(c.type()),
             c.amount(), c.description(), c.expiresAt(), now, journal);

@@ -444,6 +444,11 @@ class CyclesProperties {
   }
 
   static void compare(Model model, String user, Instant now, String where) {
+    compare(client, model, user, now, where);
+  }
+
+  /** Every grant's balance and state, and the cycle's usage, as the ledger behind {@code client} has them. */
+  static void compare(LedgerClient client, Model model, String user, Instant now, String where) {
     Map<String, JsonObject> real = new HashMap<>();
     Reply page = TestApp.await(client.request(io.creditledger.api.Addresses.GRANT_LIST,
         new JsonObject().put("userId", user).put("limit", 500)));

@@ -199,4 +199,18 @@ class GroupCommitTest {
     assertThat(app.number("SELECT count(*) FROM journal WHERE operation_id = 'gc-d-g1' AND kind = 'debt_settlement'"))
         .isEqualTo(2);
   }
+
+  @Test
+  void aReplayIsAnsweredAsStoredEvenWhenTheSameConsumptionWouldNowBeRefused() {
+    purchase("gc-r", 20);
+    assertThat(app.consume("gc-r", "gc-r-1", 20).status()).isEqualTo(200);
+    assertThat(app.consume("gc-r", "gc-r-2", 50).status()).as("into debt").isEqualTo(200);
+
+    List<Object> answers = consumeAll(List.of(new String[] {"gc-r", "gc-r-1", "20"},
+        new String[] {"gc-r", "gc-r-3", "1"}));
+
+    assertThat(answers.get(0)).as("the replay").isInstanceOf(Consumption.class);
+    assertThat(((Consumption) answers.get(0)).consumed()).isEqualTo(20);
+    assertThat(((LedgerException) answers.get(1)).code()).isEqualTo("debt_outstanding");
+  }
 }

@@ -198,9 +198,12 @@ class OutboxRelayTest {
     await("all synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == 15);
     List<FakeStripe.Recorded> requests = stripe.requests();
     assertThat(requests).hasSize(15);
+    // measured where the fake receives them, so a request the busy machine delayed on its way can land up to
+    // one interval (100 ms at 10/s) closer to the next one than the limiter spaced them
     for (int i = 10; i < requests.size(); i++) {
       assertThat(requests.get(i).receivedAtNanos() - requests.get(i - 10).receivedAtNanos())
-          .as("any 11 consecutive requests span at least a second").isGreaterThanOrEqualTo(Duration.ofMillis(950).toNanos());
+          .as("any 11 consecutive requests span at least a second, less one interval of jitter")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(900).toNanos());
     }
   }
 
