@@ -58,8 +58,8 @@ public final class OutboxStore {
   private static final String ENQUEUE_MANY = """
     INSERT INTO stripe_outbox (grant_id, user_id, action, idempotency_key, payload, next_attempt_at, created_at,
         updated_at)
-    SELECT v.grant_id, v.user_id, v.action, v.idempotency_key, v.payload, #{now}, #{now}, #{now}
-    FROM unnest(#{grantIds}::bigint[], #{userIds}::text[], #{actions}::text[], #{keys}::text[], #{payloads}::jsonb[])
+    SELECT v.grant_id, v.user_id, v.action, v.idempotency_key, v.payload::jsonb, #{now}, #{now}, #{now}
+    FROM unnest(#{grantIds}::bigint[], #{userIds}::text[], #{actions}::text[], #{keys}::text[], #{payloads}::text[])
         WITH ORDINALITY AS v (grant_id, user_id, action, idempotency_key, payload, ord)
     ORDER BY v.ord
     ON CONFLICT (idempotency_key) DO NOTHING""";

@@ -93,6 +93,8 @@ class MeterEventsTest {
     assertThat(stripe.meterEvents()).as("a user without a Stripe customer is not reported").hasSize(3);
     assertThat(app.number("SELECT count(*) FROM stripe_outbox WHERE action = 'report_usage' AND status = 'delivered' "
         + "AND stripe_object_id IN ('mu-c1', 'mu-c2', 'mu-c3')")).as("delivered under the event's identifier").isEqualTo(3);
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox WHERE action = 'report_usage' "
+        + "AND payload->>'identifier' IN ('mu-c1', 'mu-c2', 'mu-c3')")).as("stored as a JSON object").isEqualTo(3);
   }
 
   @Test
