@@ -4,6 +4,7 @@ import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantTerms;
 import io.creditledger.domain.GrantType;
+import io.creditledger.domain.GrantValue;
 import io.creditledger.domain.GrantView;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.JournalKind;
@@ -17,7 +18,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 
-import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;
 
@@ -49,7 +49,7 @@ public final class GrantWriter {
    * set for a grant imported from Stripe, whose mirror exists already.
    */
   public record Spec(String operationId, GrantType type, long amount, String description, Instant expiresAt,
-                     String paymentIntentId, Value value, String stripeGrantId) {
+                     String paymentIntentId, GrantValue value, String stripeGrantId) {
     public Spec(String operationId, GrantType type, long amount, String description, Instant expiresAt) {
       this(operationId, type, amount, description, expiresAt, null, null, null);
     }
@@ -67,10 +67,6 @@ public final class GrantWriter {
     }
   }
 
-  /** What a grant is worth when that is not its credits at the user's price (a rollover keeps its sources'). */
-  public record Value(long cents, BigDecimal centsPerCredit) {
-  }
-
   /** The grant as written, and as answered. */
   public record Written(Grant grant, GrantView.Created answer) {
   }
@@ -82,7 +78,7 @@ public final class GrantWriter {
   /** @param openingEntry the kind of the grant's first journal entry: grant, or rollover_in for a rollover */
   public Future<Written> write(SqlConnection conn, User user, Spec spec, JournalKind openingEntry, Instant now) {
     return store.liveGrants(conn, user.userId(), now).compose(live -> {
-      Value value = spec.value();
+      GrantValue value = spec.value();
       GrantTerms terms = GrantTerms.of(user, spec.type(), spec.amount(), spec.description(), spec.expiresAt(),
           value == null ? null : value.cents(), value == null ? null : value.centsPerCredit(), live);
       LedgerStore.NewGrant row = new LedgerStore.NewGrant(user.userId(), spec.operationId(), spec.type(),

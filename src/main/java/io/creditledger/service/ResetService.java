@@ -3,18 +3,18 @@ package io.creditledger.service;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.SyncFailures;
 import io.creditledger.db.Transactions;
-import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.CycleGrants;
-import io.creditledger.domain.Expiry;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
+import io.creditledger.domain.GrantValue;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.ResetOutcome;
 import io.creditledger.domain.Rollover;
 import io.creditledger.domain.User;
+import io.creditledger.domain.UserBook;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.money.CentsPerCredit;
@@ -33,7 +33,10 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -60,12 +63,11 @@ public final class ResetService {
   private final LedgerConfig config;
   private final Transactions transactions;
   private final LedgerStore store;
-  private final GrantWriter grants;
   private final OutboxStore outbox;
   private final UserStore users;
   private final SyncFailures failures;
 
-  public ResetService(Pool pool, LedgerConfig config, Transactions transactions, Stores stores, GrantWriter grants) {
+  public ResetService(Pool pool, LedgerConfig config, Transactions transactions, Stores stores) {
     this.pool = pool;
     this.config = config;
     this.transactions = transactions;
@@ -73,41 +75,29 @@ public final class ResetService {
     this.outbox = stores.outbox();
     this.users = stores.users();
     this.failures = stores.syncFailures();
-    this.grants = grants;
   }
 
-  /** A reset done: the user as it left it, and what it did. */
-  private record Done(User user, ResetOutcome outcome) {
-  }
-
-  /** What closing the cycle found: credits that expired, and what rolls over. */
-  private record Closed(long expired, Rollover.Plan rollover) {
-  }
-
-  /** The user's reset if due ({@code reset} false in the answer when not). */
-  public Future<Answer<ResetOutcome>> apply(Command.ApplyReset c) {
-    String userId = c.userId();
-    Instant now = Now.of(config.clock());
-    return transactions.run(Transactions.Failure.of(CycleGrants.resetFailure(userId), userId, c), conn ->
-        users.lock(conn, userId).compose(found -> {
-          User user = found.orElseThrow(() -> LedgerException.userNotFound(userId));
-          if (!due(user, now)) {
-            return Future.succeededFuture(Answer.ok(ResetOutcome.notDue(userId, user.nextQuotaReset())));
-          }
-          return reset(conn, user, now).map(done -> Answer.ok(done.outcome()));
-        })).recover(failure -> failed(userId, failure, now));
+  /**
+   * A reset done: the user's book as the reset left it (the user in the new cycle, the live grants with their
+   * balances once the reset is written), and what it did.
+   */
+  public record Done(UserBook book, ResetOutcome outcome) {
+    public User user() {
+      return book.user();
+    }
   }
 
   /**
    * A reset that failed for another reason than the request (a bug, a constraint, a trigger) is kept in
    * {@code sync_failure} with its error for a person to look at, and answered {@code 500 reset_failed} with it:
    * the scanner backs the user off and carries on. Failures the retries gave up on are recorded by
-   * {@link Transactions} already.
+   * {@link Transactions} already, and refusals are answers.
    */
-  private Future<Answer<ResetOutcome>> failed(String userId, Throwable failure, Instant now) {
+  public <T> Future<T> failed(String userId, Throwable failure) {
     if (failure instanceof LedgerException || failure instanceof Transactions.GaveUp) {
       return Future.failedFuture(failure);
     }
+    Instant now = Now.of(config.clock());
     String error = failure.getMessage() == null ? failure.toString() : failure.getMessage();
     return failures.record(pool, SyncFailures.INTERNAL, CycleGrants.resetFailure(userId), userId,
             new JsonObject().put("userId", userId), error, 1, now)
@@ -151,89 +141,158 @@ public final class ResetService {
   }
 
   private Future<Done> reset(SqlConnection conn, User user, Instant now) {
-    String userId = user.userId();
-    Instant boundary = user.nextQuotaReset();
-    Instant next = config.resetCycle().firstBoundaryAfter(boundary, user.billingAnchorDay(), now);
-    User after = user.startingCycle(next);
-    String operationId = CycleGrants.reset(userId, boundary);
-    String rolloverId = CycleGrants.rollover(userId, boundary);
-    return store.liveGrants(conn, userId, now)
-        .compose(live -> closeCycle(conn, userId, live, operationId, rolloverId, now))
-        .compose(closed -> rollOver(conn, after, closed.rollover(), rolloverId, boundary, now)
-            .compose(rolled -> freeGrant(conn, after, next, now)
-                .compose(free -> referralGrant(conn, after, next, now)
-                    .compose(referral -> {
-                      List<String> granted = new ArrayList<>();
-                      rolled.ifPresent(granted::add);
-                      free.ifPresent(granted::add);
-                      referral.ifPresent(granted::add);
-                      ResetOutcome outcome = new ResetOutcome(userId, true, boundary, next, closed.expired(),
-                          closed.rollover().total(), List.copyOf(granted));
-                      return Future.all(
-                          store.finishReset(conn, userId, next, now),
-                          store.insertOperation(conn, operationId, userId, OperationKind.RESET,
-                              new JsonObject().put("userId", userId).put("boundary", boundary.toString()).encode(), 200,
-                              Json.resetOutcome(outcome), now))
-                          .map(done -> new Done(after, outcome));
-                    }))));
+    return store.liveGrants(conn, user.userId(), now)
+        .compose(live -> resetAll(conn, List.of(user), Map.of(user.userId(), live), now))
+        .map(done -> done.get(user.userId()));
   }
 
-  /** Journals expiry and the rollover's outflow, closes the rolled-over grants and voids their mirrors. */
-  private Future<Closed> closeCycle(SqlConnection conn, String userId, List<Grant> live, String operationId,
-                                    String rolloverId, Instant now) {
-    JournalBatch batch = new JournalBatch();
-    Expiry.sweep(live, batch, now);
-    long expired = -batch.entries().stream().mapToLong(JournalBatch.Entry::delta).sum();
-    Rollover.Plan rollover = Rollover.plan(live, now);
-    for (Grant source : rollover.sources()) {
-      batch.add(source, -source.balance(), JournalKind.ROLLOVER_OUT, operationId, "Rolled over into " + rolloverId);
+  /**
+   * Resets every user of {@code due} (locked by the caller's transaction; {@code live}: their live grants) with a
+   * few set-based statements for all of them: each reset is decided in memory, the old cycle closed
+   * ({@link UserBook#closeCycle}) and the new cycle's grants made ({@link UserBook#grant}), then the new grants, the
+   * journal, the closed grants and rollover sources, the operation records, the users' new cycles and the outbox
+   * rows are written once for the lot. Answers each user's reset by user id.
+   */
+  public Future<Map<String, Done>> resetAll(SqlConnection conn, List<User> due, Map<String, List<Grant>> live,
+                                            Instant now) {
+    if (due.isEmpty()) {
+      return Future.succeededFuture(Map.of());
     }
-    List<Future<Void>> writes = new ArrayList<>();
-    writes.add(store.apply(conn, batch, now));
-    writes.add(store.closeRolledOver(conn, rollover.sources(), "rolled over into " + rolloverId, now));
-    for (Grant source : rollover.sources()) {
-      if (source.mirrored()) {
-        writes.add(outbox.enqueueVoid(conn, source, now));
+    Future<Map<String, Long>> referrals = config.resets().referralCreditsPerReferral() == 0
+        ? Future.succeededFuture(Map.of())
+        : store.referralCounts(conn, due.stream().map(User::userId).toList());
+    return referrals.compose(counts -> {
+      Resets resets = new Resets(now);
+      List<Cycle> cycles = new ArrayList<>(due.size());
+      for (User user : due) {
+        cycles.add(resets.close(user, live.getOrDefault(user.userId(), List.of()),
+            counts.getOrDefault(user.userId(), 0L)));
       }
-    }
-    return Future.all(writes).map(done -> new Closed(expired, rollover));
-  }
-
-  /** The new cycle's free grant, when there is one. */
-  private Future<Optional<String>> freeGrant(SqlConnection conn, User user, Instant next, Instant now) {
-    if (config.freeGrantCredits() == 0) {
-      return Future.succeededFuture(Optional.empty());
-    }
-    return grants.write(conn, user, new GrantWriter.Spec(CycleGrants.free(user.userId(), next), GrantType.FREE,
-        config.freeGrantCredits(), null, next), now).map(w -> Optional.of(w.grant().operationId()));
-  }
-
-  /** The new cycle's referral grant, for a user who took part in referrals. */
-  private Future<Optional<String>> referralGrant(SqlConnection conn, User user, Instant next, Instant now) {
-    return store.referralsOf(conn, user.userId()).compose(referrals -> {
-      long credits = referrals * config.resets().referralCreditsPerReferral();
-      if (credits == 0) {
-        return Future.succeededFuture(Optional.empty());
-      }
-      String referralId = CycleGrants.referral(user.userId(), next);
-      return grants.write(conn, user, new GrantWriter.Spec(referralId, GrantType.REFERRAL, credits,
-          "Referral credits for " + referrals + " referrals", next), now).map(w -> Optional.of(referralId));
+      int grants = cycles.stream().mapToInt(resets::grantsOf).sum();
+      Future<List<Long>> grantIds = grants == 0 ? Future.succeededFuture(List.of())
+          : store.allocateGrantIds(conn, grants);
+      return grantIds.compose(ids -> {
+        Iterator<Long> next = ids.iterator();
+        Map<String, Done> done = new HashMap<>();
+        for (Cycle cycle : cycles) {
+          Done d = resets.open(cycle, next);
+          done.put(d.user().userId(), d);
+        }
+        return resets.write(conn).map(done);
+      });
     });
   }
 
-  /** Opens the rollover grant, worth its sources' value, and records where its credits came from. */
-  private Future<Optional<String>> rollOver(SqlConnection conn, User user, Rollover.Plan rollover, String rolloverId,
-                                   Instant boundary, Instant now) {
-    if (rollover.total() == 0) {
-      return Future.succeededFuture(Optional.empty());
+  /** One user's reset between closing the old cycle and opening the new one. */
+  private record Cycle(UserBook book, Instant boundary, String operationId, String rolloverId,
+                       UserBook.CycleClosed closed, long referrals) {
+  }
+
+  /** The resets of one transaction: decided one user at a time, written together. */
+  private final class Resets {
+    final Instant now;
+    final JournalBatch journal = new JournalBatch();
+    final List<Grant> newGrants = new ArrayList<>();
+    final List<Grant> mirrors = new ArrayList<>();
+    final List<Grant> voids = new ArrayList<>();
+    final List<LedgerStore.RolledOver> rollovers = new ArrayList<>();
+    final List<LedgerStore.NewOperation> operations = new ArrayList<>();
+    final List<User> started = new ArrayList<>();
+
+    Resets(Instant now) {
+      this.now = now;
     }
-    BigDecimal price = BigDecimal.valueOf(rollover.cents())
-        .divide(BigDecimal.valueOf(rollover.total()), CentsPerCredit.MAX_SCALE, RoundingMode.HALF_UP);
-    GrantWriter.Spec spec = new GrantWriter.Spec(rolloverId, GrantType.ROLLOVER, rollover.total(),
-        "Rolled over " + rollover.total() + " credits from the cycle ending " + boundary, null, null,
-        new GrantWriter.Value(rollover.cents(), price), null);
-    return grants.write(conn, user, spec, JournalKind.ROLLOVER_IN, now)
-        .compose(w -> store.insertRolloverSources(conn, w.grant().grantId(), rollover.sources()))
-        .map(Optional.of(rolloverId));
+
+    /** Closes the user's cycle: expiry and the rollover's outflow journalled, the emptied grants' mirrors voided. */
+    Cycle close(User user, List<Grant> live, long referrals) {
+      Instant boundary = user.nextQuotaReset();
+      Instant next = config.resetCycle().firstBoundaryAfter(boundary, user.billingAnchorDay(), now);
+      String operationId = CycleGrants.reset(user.userId(), boundary);
+      String rolloverId = CycleGrants.rollover(user.userId(), boundary);
+      UserBook book = new UserBook(user, live);
+      UserBook.CycleClosed closed = book.closeCycle(next, operationId, rolloverId, now, journal);
+      closed.rollover().sources().stream().filter(Grant::mirrored).forEach(voids::add);
+      return new Cycle(book, boundary, operationId, rolloverId, closed, referrals);
+    }
+
+    /** How many grants the new cycle opens with: the rollover, the free grant, the referral grant. */
+    int grantsOf(Cycle c) {
+      return (c.closed().rollover().total() > 0 ? 1 : 0) + (config.freeGrantCredits() > 0 ? 1 : 0)
+          + (c.referrals() * config.resets().referralCreditsPerReferral() > 0 ? 1 : 0);
+    }
+
+    /**
+     * Opens the new cycle: the rollover grant (worth its sources' value), the free grant and, for a user who took
+     * part in referrals, the referral grant, both expiring at the next reset; like every grant they settle
+     * outstanding debt first.
+     */
+    Done open(Cycle c, Iterator<Long> grantIds) {
+      UserBook book = c.book();
+      User user = book.user();
+      String userId = user.userId();
+      Instant next = user.nextQuotaReset();
+      Rollover.Plan rollover = c.closed().rollover();
+      List<String> granted = new ArrayList<>();
+      if (rollover.total() > 0) {
+        BigDecimal price = BigDecimal.valueOf(rollover.cents())
+            .divide(BigDecimal.valueOf(rollover.total()), CentsPerCredit.MAX_SCALE, RoundingMode.HALF_UP);
+        Grant grant = grant(book, grantIds.next(), new GrantWriter.Spec(c.rolloverId(), GrantType.ROLLOVER,
+            rollover.total(), "Rolled over " + rollover.total() + " credits from the cycle ending " + c.boundary(),
+            null), new GrantValue(rollover.cents(), price), JournalKind.ROLLOVER_IN);
+        rollovers.add(new LedgerStore.RolledOver(grant.grantId(), c.rolloverId(), rollover.sources()));
+        granted.add(c.rolloverId());
+      }
+      if (config.freeGrantCredits() > 0) {
+        String freeId = CycleGrants.free(userId, next);
+        grant(book, grantIds.next(), new GrantWriter.Spec(freeId, GrantType.FREE, config.freeGrantCredits(), null,
+            next), null, JournalKind.GRANT);
+        granted.add(freeId);
+      }
+      long referralCredits = c.referrals() * config.resets().referralCreditsPerReferral();
+      if (referralCredits > 0) {
+        String referralId = CycleGrants.referral(userId, next);
+        grant(book, grantIds.next(), new GrantWriter.Spec(referralId, GrantType.REFERRAL, referralCredits,
+            "Referral credits for " + c.referrals() + " referrals", next), null, JournalKind.GRANT);
+        granted.add(referralId);
+      }
+      ResetOutcome outcome = new ResetOutcome(userId, true, c.boundary(), next, c.closed().expired(),
+          rollover.total(), List.copyOf(granted));
+      operations.add(new LedgerStore.NewOperation(c.operationId(), userId, OperationKind.RESET,
+          new JsonObject().put("userId", userId).put("boundary", c.boundary().toString()).encode(), 200,
+          Json.resetOutcome(outcome)));
+      started.add(user);
+      return new Done(book, outcome);
+    }
+
+    /** One of the new cycle's grants, decided in memory like any grant of a write batch. */
+    Grant grant(UserBook book, long grantId, GrantWriter.Spec spec, GrantValue value, JournalKind opening) {
+      String userId = book.user().userId();
+      UserBook.GrantDecision decision = book.grant(grantId, spec.operationId(), spec.type(),
+          config.priorityOf(spec.type()), spec.amount(), spec.description(), spec.expiresAt(), value, opening, now,
+          journal);
+      newGrants.add(decision.inserted());
+      if (decision.after().mirrored()) {
+        mirrors.add(decision.after());
+      }
+      operations.add(new LedgerStore.NewOperation(spec.operationId(), userId, OperationKind.GRANT,
+          spec.canonical(userId), 201, Json.created(decision.answer())));
+      return decision.inserted();
+    }
+
+    /** The new grants first (the journal and the rollover sources refer to them), then the rest, pipelined. */
+    Future<Void> write(SqlConnection conn) {
+      return store.insertGrants(conn, newGrants, now).compose(inserted -> {
+        if (inserted != newGrants.size()) {
+          throw new IllegalStateException("A grant of a new cycle exists already under its operationId");
+        }
+        return Future.all(List.of(
+            store.apply(conn, journal, now),
+            store.rollOver(conn, rollovers, now),
+            store.insertOperations(conn, operations, now),
+            store.finishResets(conn, started, now),
+            outbox.enqueueVoids(conn, voids, now),
+            outbox.enqueueCreates(conn, mirrors, config.stripe().currency(), now))).mapEmpty();
+      });
+    }
   }
 }

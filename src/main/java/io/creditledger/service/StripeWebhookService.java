@@ -9,6 +9,7 @@ import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
+import io.creditledger.domain.GrantValue;
 import io.creditledger.domain.User;
 import io.creditledger.domain.WebhookOutcome;
 import io.creditledger.error.ErrorCode;
@@ -317,7 +318,7 @@ public final class StripeWebhookService {
     GrantWriter.Spec spec = new GrantWriter.Spec(operationId, type, credits,
         description.length() > 500 ? description.substring(0, 500) : description,
         expires == null ? null : Instant.ofEpochSecond(expires), null,
-        new GrantWriter.Value(cents, user.centsPerCredit()), stripeId);
+        new GrantValue(cents, user.centsPerCredit()), stripeId);
     return grants.write(conn, user, spec, now).map("imported");
   }
 

@@ -9,6 +9,7 @@ import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.OperationKind;
+import io.creditledger.domain.ResetOutcome;
 import io.creditledger.domain.User;
 import io.creditledger.domain.UserBook;
 import io.creditledger.error.LedgerException;
@@ -32,14 +33,14 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Writes many balance-changing operations (consumptions, grants, revokes, referrals) in one transaction, the way
+ * Writes many balance-changing operations (consumptions, grants, revokes, referrals, resets) in one transaction, the way
  * TigerBeetle batches: every user of the batch is locked in one statement (in user-id order), their live grants are
  * read in the same round trip, consumptions and grants are decided in memory in arrival order ({@link UserBook}; a
  * grant's id is allocated beforehand), and the new grants, journal entries, balances, usage, operation records and
  * outbox rows are written with one set-based statement each. Revokes and referrals (and a purchase a refund waits
  * for) run their own statements in the same transaction, each inside a savepoint so that a refused one leaves
  * nothing behind; what was decided before one is written first, and the books of the users it touched are read
- * again after it.
+ * again after it. Users whose cycle has ended are reset first, together, before anything else touches them.
  *
  * <p>Each operation gets its own outcome: a refusal (400, 402, 404, 409, ...) is that operation's answer and touches
  * no other. Nothing is answered before the transaction commits; a failed transaction is retried whole by
@@ -163,6 +164,9 @@ public final class WriteBatch {
     if (c instanceof Command.Refer x) {
       return List.of(x.referrerId(), x.referredId());
     }
+    if (c instanceof Command.ApplyReset x) {
+      return List.of(x.userId());
+    }
     if (c instanceof Command.Revoke x) {
       String owner = grantOwners.get(x.operationId());
       return owner == null ? List.of() : List.of(owner);
@@ -182,12 +186,17 @@ public final class WriteBatch {
     return ids;
   }
 
+  /** The batch's users as it starts: their books, and the resets applied to those whose cycle had ended. */
+  private record Books(Map<String, UserBook> books, Map<String, ResetOutcome> resets) {
+  }
+
   /**
-   * The books of the batch's users. Users whose cycle ended have their reset applied first (and their grants read
-   * again), so nothing lands in a cycle that is over.
+   * The books of the batch's users. Users whose cycle ended have their resets applied first, all of them together
+   * ({@link ResetService#resetAll}, which answers their books as the resets leave them), so nothing lands in a cycle
+   * that is over.
    */
-  private Future<Map<String, UserBook>> resetDue(SqlConnection conn, Map<String, User> users,
-                                                 Map<String, List<Grant>> live, Instant now) {
+  private Future<Books> resetDue(SqlConnection conn, Map<String, User> users, Map<String, List<Grant>> live,
+                                 Instant now) {
     Map<String, UserBook> books = new HashMap<>();
     List<User> due = new ArrayList<>();
     users.forEach((id, user) -> {
@@ -197,15 +206,17 @@ public final class WriteBatch {
         books.put(id, new UserBook(user, live.getOrDefault(id, List.of())));
       }
     });
-    Future<Void> chain = Future.succeededFuture();
-    for (User user : due) {
-      chain = chain.compose(v -> resets.resetIfDue(conn, user, now))
-          .compose(after -> store.liveGrants(conn, List.of(after.userId()), now).map(grants -> {
-            books.put(after.userId(), new UserBook(after, grants.getOrDefault(after.userId(), List.of())));
-            return null;
-          }));
+    if (due.isEmpty()) {
+      return Future.succeededFuture(new Books(books, Map.of()));
     }
-    return chain.map(books);
+    return resets.resetAll(conn, due, live, now).map(done -> {
+      Map<String, ResetOutcome> outcomes = new HashMap<>();
+      done.forEach((id, reset) -> {
+        books.put(id, reset.book());
+        outcomes.put(id, reset.outcome());
+      });
+      return new Books(books, outcomes);
+    });
   }
 
   /** One execution of a batch: the books, what the consumptions decided so far will write, and the outcomes. */
@@ -215,6 +226,8 @@ public final class WriteBatch {
     final Map<String, LedgerStore.StoredOperation> stored;
     final Map<String, String> grantOwners;
     final Map<String, UserBook> books = new HashMap<>();
+    /** the resets this batch applied, by user, until a reset command of the batch answers with one */
+    final Map<String, ResetOutcome> resetsDone;
     final List<Outcome> outcomes = new ArrayList<>();
     /** operationIds that grants and referrals of this batch used (stored by their own statements) */
     final Set<String> writtenBySql = new HashSet<>();
@@ -233,14 +246,14 @@ public final class WriteBatch {
     final boolean lookedUp;
 
     Run(SqlConnection conn, Instant now, boolean lookedUp, Map<String, LedgerStore.StoredOperation> stored,
-        Map<String, String> grantOwners, Map<String, UserBook> books, Set<String> refundsWaiting,
-        List<Long> grantIds) {
+        Map<String, String> grantOwners, Books books, Set<String> refundsWaiting, List<Long> grantIds) {
       this.conn = conn;
       this.now = now;
       this.lookedUp = lookedUp;
       this.stored = new HashMap<>(stored);
       this.grantOwners = grantOwners;
-      this.books.putAll(books);
+      this.books.putAll(books.books());
+      this.resetsDone = new HashMap<>(books.resets());
       this.refundsWaiting = refundsWaiting;
       this.grantIds = grantIds.iterator();
     }
@@ -251,6 +264,8 @@ public final class WriteBatch {
         Command c = commands.get(k);
         if (c instanceof Command.Consume consume) {
           outcomes.add(consume(consume));
+        } else if (c instanceof Command.ApplyReset reset) {
+          outcomes.add(reset(reset));
         } else if (c instanceof Command.GrantCredits g && !refundsWaiting.contains(g.operationId())) {
           outcomes.add(grant(g));
         } else {
@@ -300,6 +315,22 @@ public final class WriteBatch {
       } catch (LedgerException e) {
         return Outcome.failed(e);
       }
+    }
+
+    /**
+     * A reset asked for: the one this batch applied to the user when the user was due (the first reset command
+     * for the user answers with it), else "not due".
+     */
+    Outcome reset(Command.ApplyReset c) {
+      ResetOutcome done = resetsDone.remove(c.userId());
+      if (done != null) {
+        return Outcome.of(Answer.ok(done));
+      }
+      UserBook book = books.get(c.userId());
+      if (book == null) {
+        return Outcome.failed(LedgerException.userNotFound(c.userId()));
+      }
+      return Outcome.of(Answer.ok(ResetOutcome.notDue(c.userId(), book.user().nextQuotaReset())));
     }
 
     /**

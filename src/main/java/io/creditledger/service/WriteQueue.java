@@ -6,6 +6,7 @@ import io.creditledger.db.DbErrors;
 import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
+import io.creditledger.domain.CycleGrants;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.time.Now;
@@ -155,6 +156,9 @@ public final class WriteQueue {
     if (c instanceof Command.Revoke x) {
       return "revoke/" + x.operationId();
     }
+    if (c instanceof Command.ApplyReset x) {
+      return CycleGrants.resetFailure(x.userId());
+    }
     return null;
   }
 
@@ -167,6 +171,9 @@ public final class WriteQueue {
     }
     if (c instanceof Command.Refer x) {
       return x.referrerId();
+    }
+    if (c instanceof Command.ApplyReset x) {
+      return x.userId();
     }
     return null;
   }

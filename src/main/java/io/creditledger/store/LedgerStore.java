@@ -241,12 +241,6 @@ public final class LedgerStore {
     JOIN rollover_sources s ON s.rollover_grant_id = c.rollover_grant_id
     ORDER BY c.depth, s.position""";
 
-  private static final String INSERT_ROLLOVER_SOURCES = """
-    INSERT INTO rollover_sources (rollover_grant_id, position, source_grant_id, credits)
-    SELECT #{rolloverGrantId}, v.ord - 1, v.source_grant_id, v.credits
-    FROM unnest(#{sources}::bigint[], #{credits}::bigint[])
-    WITH ORDINALITY AS v (source_grant_id, credits, ord)""";
-
   private static final String ADD_REVOKED = """
     UPDATE rollover_sources
     SET revoked = revoked + #{credits}
@@ -259,21 +253,36 @@ public final class LedgerStore {
       AND closed_by = 'rollover'""";
 
   private static final String CLOSE_ROLLED_OVER = """
-    UPDATE grants
-    SET closed_at = #{now}, closed_by = 'rollover', close_reason = #{reason}
-    WHERE grant_id = ANY(#{ids}::bigint[])
-      AND closed_at IS NULL""";
+    UPDATE grants g
+    SET closed_at = #{now}, closed_by = 'rollover', close_reason = v.reason
+    FROM unnest(#{ids}::bigint[], #{reasons}::text[]) AS v (grant_id, reason)
+    WHERE g.grant_id = v.grant_id
+      AND g.closed_at IS NULL""";
 
-  /** Referrals the user took part in, as referrer or as referred (Codebuff's calculateTotalReferralBonus). */
-  private static final String REFERRALS_OF = """
-    SELECT count(*)
-    FROM referrals
-    WHERE referrer_id = #{userId} OR referred_id = #{userId}""";
+  private static final String INSERT_ROLLOVER_SOURCES = """
+    INSERT INTO rollover_sources (rollover_grant_id, position, source_grant_id, credits)
+    SELECT v.rollover_grant_id, v.position, v.source_grant_id, v.credits
+    FROM unnest(#{rolloverGrantIds}::bigint[], #{positions}::int[], #{sources}::bigint[], #{credits}::bigint[])
+        AS v (rollover_grant_id, position, source_grant_id, credits)""";
 
-  private static final String FINISH_RESET = """
-    UPDATE users
-    SET usage_this_cycle = 0, next_quota_reset = #{next}, updated_at = #{now}
-    WHERE user_id = #{userId}""";
+  /** Referrals each user took part in, as referrer or as referred (Codebuff's calculateTotalReferralBonus). */
+  private static final String REFERRAL_COUNTS_OF = """
+    SELECT user_id, count(*) AS referrals
+    FROM (
+      SELECT referrer_id AS user_id
+      FROM referrals
+      WHERE referrer_id = ANY(#{userIds}::text[])
+      UNION ALL
+      SELECT referred_id
+      FROM referrals
+      WHERE referred_id = ANY(#{userIds}::text[])) r
+    GROUP BY user_id""";
+
+  private static final String FINISH_RESETS = """
+    UPDATE users u
+    SET usage_this_cycle = 0, next_quota_reset = v.next, updated_at = #{now}
+    FROM unnest(#{userIds}::text[], #{nexts}::timestamptz[]) AS v (user_id, next)
+    WHERE u.user_id = v.user_id""";
 
   private static final String CLOSE_GRANT = """
     UPDATE grants
@@ -666,20 +675,62 @@ public final class LedgerStore {
     return SqlTemplate.forUpdate(conn, CLOSE_GRANT).execute(p).mapEmpty();
   }
 
-  /** Closes grants whose credits were rolled over into another grant. */
-  public Future<Void> closeRolledOver(SqlClient conn, List<Grant> grants, String reason, Instant now) {
-    if (grants.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    Long[] ids = grants.stream().map(Grant::grantId).toArray(Long[]::new);
-    return SqlTemplate.forUpdate(conn, CLOSE_ROLLED_OVER).execute(Map.of("ids", ids, "reason", reason, "now", sql(now)))
-        .mapEmpty();
+  /**
+   * A rollover grant and the grants its credits came from, in spending order (their balances as they were before
+   * they rolled over).
+   */
+  public record RolledOver(long rolloverGrantId, String rolloverOperationId, List<Grant> sources) {
   }
 
-  /** Referrals the user took part in, as referrer or as referred. */
-  public Future<Long> referralsOf(SqlClient conn, String userId) {
-    return SqlTemplate.forQuery(conn, REFERRALS_OF).execute(Map.of("userId", userId))
-        .map(rows -> rows.iterator().next().getLong(0));
+  /** Closes the grants whose credits rolled over, and records where each rollover grant's credits came from. */
+  public Future<Void> rollOver(SqlClient conn, List<RolledOver> rollovers, Instant now) {
+    List<Long> closed = new ArrayList<>();
+    List<String> reasons = new ArrayList<>();
+    List<Long> into = new ArrayList<>();
+    List<Integer> positions = new ArrayList<>();
+    List<Long> credits = new ArrayList<>();
+    for (RolledOver r : rollovers) {
+      for (int i = 0; i < r.sources().size(); i++) {
+        Grant source = r.sources().get(i);
+        closed.add(source.grantId());
+        reasons.add("rolled over into " + r.rolloverOperationId());
+        into.add(r.rolloverGrantId());
+        positions.add(i);
+        credits.add(source.balance());
+      }
+    }
+    if (closed.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Long[] ids = closed.toArray(new Long[0]);
+    return Future.all(
+        SqlTemplate.forUpdate(conn, CLOSE_ROLLED_OVER)
+            .execute(Map.of("ids", ids, "reasons", reasons.toArray(new String[0]), "now", sql(now))),
+        SqlTemplate.forUpdate(conn, INSERT_ROLLOVER_SOURCES).execute(Map.of(
+            "rolloverGrantIds", into.toArray(new Long[0]), "positions", positions.toArray(new Integer[0]),
+            "sources", ids, "credits", credits.toArray(new Long[0])))).mapEmpty();
+  }
+
+  /** Referrals each of these users took part in, as referrer or as referred (users with none are left out). */
+  public Future<Map<String, Long>> referralCounts(SqlClient conn, Collection<String> userIds) {
+    return SqlTemplate.forQuery(conn, REFERRAL_COUNTS_OF)
+        .execute(Map.of("userIds", userIds.toArray(new String[0])))
+        .map(rows -> {
+          Map<String, Long> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getString("user_id"), r.getLong("referrals")));
+          return out;
+        });
+  }
+
+  /** Starts these users' next cycles: usage back to zero, the next reset as each user holds it. */
+  public Future<Void> finishResets(SqlClient conn, List<User> started, Instant now) {
+    if (started.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String[] ids = started.stream().map(User::userId).toArray(String[]::new);
+    OffsetDateTime[] nexts = started.stream().map(u -> sql(u.nextQuotaReset())).toArray(OffsetDateTime[]::new);
+    return SqlTemplate.forUpdate(conn, FINISH_RESETS).execute(Map.of("userIds", ids, "nexts", nexts, "now", sql(now)))
+        .mapEmpty();
   }
 
   /** Credits revoked from this grant itself (journalled on it). */
@@ -755,17 +806,6 @@ public final class LedgerStore {
     });
   }
 
-  /** Records where a new rollover grant's credits came from, in spending order. */
-  public Future<Void> insertRolloverSources(SqlClient conn, long rolloverGrantId, List<Grant> sources) {
-    if (sources.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    Long[] ids = sources.stream().map(Grant::grantId).toArray(Long[]::new);
-    Long[] credits = sources.stream().map(Grant::balance).toArray(Long[]::new);
-    return SqlTemplate.forUpdate(conn, INSERT_ROLLOVER_SOURCES)
-        .execute(Map.of("rolloverGrantId", rolloverGrantId, "sources", ids, "credits", credits)).mapEmpty();
-  }
-
   /** Counts {@code credits} taken back from each of these sources in the rollover it moved into. */
   public Future<Void> addRevoked(SqlClient conn, List<Long> sourceIds, long credits) {
     return SqlTemplate.forUpdate(conn, ADD_REVOKED)
@@ -776,12 +816,6 @@ public final class LedgerStore {
   public Future<Void> revokeRolledOver(SqlClient conn, Grant grant, String reason, String description) {
     return SqlTemplate.forUpdate(conn, REVOKE_ROLLED_OVER).execute(Map.of("grantId", grant.grantId(),
         "reason", reason, "description", description)).mapEmpty();
-  }
-
-  /** Starts the user's next cycle: usage back to zero, the next reset. */
-  public Future<Void> finishReset(SqlClient conn, String userId, Instant next, Instant now) {
-    return SqlTemplate.forUpdate(conn, FINISH_RESET)
-        .execute(Map.of("userId", userId, "next", sql(next), "now", sql(now))).mapEmpty();
   }
 
   public Future<List<Grant>> listGrants(SqlClient conn, String userId, long before, int limit) {

@@ -358,6 +358,16 @@ public final class OutboxStore {
     return enqueueMany(conn, rows, now);
   }
 
+  /** Queues the voids of mirrored grants, with one statement. */
+  public Future<Void> enqueueVoids(SqlClient conn, List<Grant> grants, Instant now) {
+    List<NewRow> rows = new ArrayList<>(grants.size());
+    for (Grant g : grants) {
+      rows.add(new NewRow(g.grantId(), g.userId(), OutboxAction.VOID_CREDIT_GRANT, CreditGrantPayload.voidKey(g),
+          new JsonObject().put("grantOperationId", g.operationId())));
+    }
+    return enqueueMany(conn, rows, now);
+  }
+
   private record NewRow(Long grantId, String userId, OutboxAction action, String key, JsonObject payload) {
   }
 

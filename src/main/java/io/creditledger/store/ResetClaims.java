@@ -37,7 +37,7 @@ public final class ResetClaims {
   private static final String RELEASE = """
     UPDATE reset_claims
     SET claimed_until = '-infinity', failures = 0, last_error = NULL
-    WHERE user_id = #{userId}""";
+    WHERE user_id = ANY(#{userIds}::text[])""";
 
   /** A failed reset keeps its claim until {@code retryAt}, so the next batches pass over it. */
   private static final String FAILED = """
@@ -60,9 +60,13 @@ public final class ResetClaims {
         "error", error.length() > 1000 ? error.substring(0, 1000) : error, "retryAt", Now.sql(retryAt))).mapEmpty();
   }
 
-  /** Gives the claim up once the user's reset is done, so the next cycle can claim it. */
-  public Future<Void> release(Pool pool, String userId) {
-    return SqlTemplate.forUpdate(pool, RELEASE).execute(Map.of("userId", userId)).mapEmpty();
+  /** Gives the claims up once the users' resets are done, so the next cycle can claim them. */
+  public Future<Void> release(Pool pool, List<String> userIds) {
+    if (userIds.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return SqlTemplate.forUpdate(pool, RELEASE).execute(Map.of("userIds", userIds.toArray(new String[0])))
+        .mapEmpty();
   }
 
   public Future<List<String>> claim(Pool pool, int limit, Instant now, Instant leaseUntil) {

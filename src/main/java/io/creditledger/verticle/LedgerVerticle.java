@@ -10,8 +10,8 @@ import io.vertx.core.VerticleBase;
 import java.util.List;
 
 /**
- * The ledger's reads and per-user operations: users, grant lists, balances, the journal, resets and readiness. The
- * balance-changing operations are {@link LedgerWriterVerticle}'s. The HTTP verticle and co-deployed verticles of a
+ * The ledger's reads and per-user operations: users, grant lists, balances, the journal and readiness. The
+ * balance-changing operations (resets among them) are {@link LedgerWriterVerticle}'s. The HTTP verticle and co-deployed verticles of a
  * host application go through the same code.
  */
 public final class LedgerVerticle extends VerticleBase {
@@ -31,8 +31,6 @@ public final class LedgerVerticle extends VerticleBase {
         e.serve(Addresses.USER_GET, Command.GetUser.class, in::getUser, wiring.users()::get, Json::user),
         e.serve(Addresses.GRANT_LIST, Command.ListGrants.class, in::listGrants, wiring.ledger()::listGrants, Json::grants),
         e.serve(Addresses.BALANCE, Command.GetBalance.class, in::balance, wiring.ledger()::balance, Json::balance),
-        e.serve(Addresses.JOURNAL, Command.ListJournal.class, in::journal, wiring.ledger()::journal, Json::entries),
-        e.serve(Addresses.RESET_APPLY, Command.ApplyReset.class, in::applyReset, wiring.resets()::apply,
-            Json::resetOutcome)));
+        e.serve(Addresses.JOURNAL, Command.ListJournal.class, in::journal, wiring.ledger()::journal, Json::entries)));
   }
 }

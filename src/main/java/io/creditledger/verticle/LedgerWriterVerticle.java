@@ -5,6 +5,7 @@ import io.creditledger.domain.Command;
 import io.creditledger.domain.Consumption;
 import io.creditledger.domain.GrantView;
 import io.creditledger.domain.Referral;
+import io.creditledger.domain.ResetOutcome;
 import io.creditledger.service.WriteQueue;
 import io.creditledger.wire.Commands;
 import io.creditledger.wire.Json;
@@ -14,7 +15,7 @@ import io.vertx.core.VerticleBase;
 import java.util.List;
 
 /**
- * The ledger's write path: consumptions, grants, revokes and referrals, queued on this verticle's event loop and
+ * The ledger's write path: consumptions, grants, revokes, referrals and resets, queued on this verticle's event loop and
  * written in batches ({@link WriteQueue}). Deploy exactly one per process: batching works because one mailbox
  * sees every write.
  */
@@ -39,7 +40,10 @@ public final class LedgerWriterVerticle extends VerticleBase {
         e.serve(Addresses.GRANT_REVOKE, Command.Revoke.class, in::revoke, writes::<GrantView.Revoked>submit,
             Json::revoked),
         e.serve(Addresses.REFERRAL_CREATE, Command.Refer.class, in::refer, writes::<Referral>submit,
-            Json::referral)));
+            Json::referral),
+        e.serve(Addresses.RESET_APPLY, Command.ApplyReset.class, in::applyReset,
+            c -> writes.<ResetOutcome>submit(c).recover(failure -> wiring.resets().failed(c.userId(), failure)),
+            Json::resetOutcome)));
   }
 
   @Override

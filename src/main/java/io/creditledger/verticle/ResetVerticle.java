@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Schedules resets: every {@code RESET_SCAN_INTERVAL} (and when an operator asks through
  * {@code POST /v1/admin/resets/run}) it claims due users in batches and asks the ledger to reset each one
- * ({@code ledger.resets.apply}, one transaction per user), a few at a time with a pause between batches, until
- * no user is due. Several instances share the work through the claims.
+ * ({@code ledger.resets.apply}; the ledger's writer resets the users in flight together, one transaction per write
+ * batch), {@code RESET_CONCURRENCY} at a time with a pause between batches, until no user is due. Several instances share the work through the claims.
  */
 public final class ResetVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ResetVerticle.class);
@@ -129,24 +129,33 @@ public final class ResetVerticle extends VerticleBase {
     });
   }
 
-  /** Resets the claimed users, {@code RESET_CONCURRENCY} at a time. */
+  /**
+   * Resets the claimed users, {@code RESET_CONCURRENCY} at a time (the ledger writes the resets in flight together,
+   * in one transaction per batch), then gives up the claims of those it reset with one statement.
+   */
   private Future<Void> resetAll(List<String> users, Run count) {
     Queue<String> queue = new ArrayDeque<>(users);
-    Promise<Void> done = Promise.promise();
-    AtomicInteger running = new AtomicInteger();
+    List<String> done = new ArrayList<>(users.size());
+    Promise<Void> finished = Promise.promise();
     int lanes = Math.min(settings.concurrency(), users.size());
-    running.set(lanes);
+    AtomicInteger running = new AtomicInteger(lanes);
     for (int i = 0; i < lanes; i++) {
-      lane(queue, count, running, done);
+      lane(queue, count, done, running, finished);
     }
-    return done.future();
+    return finished.future().compose(v -> claims.release(pool, done))
+        .recover(e -> {
+          log.warn("Releasing the claims of {} reset users failed (they pass when the lease runs out): {}",
+              done.size(), e.toString());
+          return Future.succeededFuture();
+        });
   }
 
-  private void lane(Queue<String> queue, Run count, AtomicInteger running, Promise<Void> done) {
+  private void lane(Queue<String> queue, Run count, List<String> done, AtomicInteger running,
+                    Promise<Void> finished) {
     String userId = queue.poll();
     if (userId == null || stopped) {
       if (running.decrementAndGet() == 0) {
-        done.tryComplete();
+        finished.tryComplete();
       }
       return;
     }
@@ -155,10 +164,11 @@ public final class ResetVerticle extends VerticleBase {
           if (outcome.reset()) {
             count.reset().incrementAndGet();
           }
-          return claims.release(pool, userId);
+          done.add(userId);
+          return Future.<Void>succeededFuture();
         }, failure -> failed(userId, failure, count))
         .onFailure(e -> log.warn("Recording the reset of {} failed: {}", userId, e.toString()))
-        .onComplete(ar -> lane(queue, count, running, done));
+        .onComplete(ar -> lane(queue, count, done, running, finished));
   }
 
   /**

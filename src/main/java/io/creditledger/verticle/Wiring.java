@@ -45,7 +45,7 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
     GrantRevoker revoker = new GrantRevoker(stores, config.stripe().currency());
     Refunds refunds = new Refunds(stores, revoker);
     GrantWriter grants = new GrantWriter(config, stores, refunds);
-    ResetService resets = new ResetService(pool, config, transactions, stores, grants);
+    ResetService resets = new ResetService(pool, config, transactions, stores);
     UserLocks locks = new UserLocks(stores, resets);
     GrantOnce grantOnce = new GrantOnce(locks, grants);
     LedgerService ledger = new LedgerService(pool, config, transactions, stores, grantOnce, revoker, locks, resets);

@@ -197,6 +197,8 @@ class ResetsTest {
     app.grant("x-mirror", "x-mirror-p", "purchase", 300);
     app.clock.set(Instant.parse("2026-02-15T10:00:00Z"));
     runResets();
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox WHERE jsonb_typeof(payload) <> 'object'"))
+        .as("payloads are stored as JSON objects").isZero();
     assertThat(app.number("SELECT count(*) FROM stripe_outbox o JOIN grants g USING (grant_id) WHERE o.user_id = 'x-mirror' "
         + "AND o.action = 'void_credit_grant' AND g.operation_id = 'x-mirror-p'")).isEqualTo(1);
     assertThat(app.number("SELECT count(*) FROM stripe_outbox o JOIN grants g USING (grant_id) WHERE o.user_id = 'x-mirror' "
