@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code consume-spread}, {@code consume-hot}, {@code grants}, {@code balance}: HTTP load on one service
  *       over one dataset ({@code --users} users, each with a purchase grant of 10^9 credits), each followed by
- *       its pgbench anchor (the same SQL without the service) and a ratio row;</li>
+ *       its pgbench anchor (the same SQL without the service) and a ratio row; consume-spread is then run once
+ *       more open-loop at half the throughput it reached, for the latency at a load short of saturation;</li>
  *   <li>{@code reset-backlog}: {@code --reset-users} users whose cycle ended, reset by one
  *       {@code POST /v1/admin/resets/run};</li>
  *   <li>{@code outbox-drain}: {@code --outbox-rows} Stripe outbox rows queued while the relay was off, then
@@ -188,6 +189,9 @@ public final class Bench {
         long after = Datasets.count(data, "SELECT coalesce(sum(usage_this_cycle), 0) FROM users");
         checkCommitted("consume-spread", r, after - before, "credits consumed (sum of usage_this_cycle)");
         anchor("consume-spread", service, data, "consume.sql", Map.of("users", Integer.toString(o.users)));
+        double half = (r.measured().ok.get() + r.measured().refused402.get()) / r.measured().seconds / 2;
+        atRate("consume-spread at half", service, gen, half,
+            seq -> consume(randomUser(), "cs-half-" + runId + "-" + n.incrementAndGet()));
       }
       if (o.wants("consume-hot")) {
         AtomicLong n = new AtomicLong();
@@ -258,6 +262,23 @@ public final class Bench {
         + " unexpected errors: " + (warm == null ? "" : warm.errorSummary()));
     check(r.requests() > 0, name + ": no request completed");
     return new Outcome(warm, r);
+  }
+
+  /**
+   * An open-loop run at {@code perSecond} requests a second (the latency an operator sees at a given load, rather
+   * than at saturation): a row of its own, latencies measured from each request's scheduled send time.
+   */
+  private void atRate(String name, Service service, LoadGenerator gen, double perSecond, LoadGenerator.Source source) {
+    String label = name + " (" + Math.round(perSecond) + "/s, open loop)";
+    say(label + ": measuring for " + o.durationSeconds + " s");
+    Window w = new Window(service.pid(), db, -1);
+    LoadGenerator.Result r = gen.runAtRate(source, perSecond, o.durationSeconds);
+    w.stop();
+    add(new Row(label, "service", "requests", r.requests(), r.seconds, (r.ok.get() + r.refused402.get()) / r.seconds,
+        ms(r.latencies.percentileMs(50)), ms(r.latencies.percentileMs(99)), ms(r.latencies.percentileMs(99.9)),
+        r.errorCount(), r.refused402.get(), w.serviceCpuSeconds(), w.peakRssMb(), w.dbCpuSeconds(),
+        service.forked() ? w.selfCpuSeconds() : Double.NaN, w.otherCpuSeconds(), w.hostBusyPercent(), ""));
+    check(r.errorCount() == 0, label + ": " + r.errorCount() + " unexpected errors: " + r.errorSummary());
   }
 
   private void checkCommitted(String name, Outcome r, long inDatabase, String what) {
@@ -380,7 +401,7 @@ public final class Bench {
       notes.add(String.format(Locale.ROOT, "reset-backlog: %d due users (each with a 500-credit purchase grant, so each "
           + "reset journals a rollover_out, opens a rollover grant and a free grant) reset by one admin run in %.1f s, "
           + "with the service's reset settings at their defaults%s.", due, w.seconds(),
-          o.serviceEnv.isEmpty() ? " (RESET_BATCH_SIZE 100, RESET_CONCURRENCY 4, RESET_BATCH_PAUSE 20 ms)" : " and " + o.serviceEnv));
+          o.serviceEnv.isEmpty() ? " (RESET_BATCH_SIZE 1000, RESET_CONCURRENCY 128, RESET_BATCH_PAUSE 20 ms)" : " and " + o.serviceEnv));
     }
   }
 

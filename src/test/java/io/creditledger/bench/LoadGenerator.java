@@ -18,10 +18,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * A closed-loop load generator: {@code concurrency} lanes, each sending its next request as soon as the previous
- * answer is read, so exactly that many requests are in flight (one keep-alive connection per lane). Runs on its
+ * answer is read, so exactly that many requests are in flight (one keep-alive connection per lane); or, with
+ * {@link #runAtRate}, an open-loop one that sends on a fixed schedule. Runs on its
  * own Vert.x instance with one event loop, so it takes at most one core from the machine under test.
  *
  * <p>Counts: 2xx answers are successes; 402 (a refused consumption) is counted apart, as it is a correct answer
@@ -131,19 +133,71 @@ final class LoadGenerator implements AutoCloseable {
       laneDone.run();
       return;
     }
-    Request r = source.next(seq);
+    send(source.next(seq), System.nanoTime(), result, failed -> {
+      if (failed) {
+        // a failure may complete at once: go round through the event loop rather than deeper into the stack
+        context.runOnContext(v -> lane(source, result, deadline, issued, maxRequests, laneDone));
+      } else {
+        lane(source, result, deadline, issued, maxRequests, laneDone);
+      }
+    });
+  }
+
+  /**
+   * An open-loop run: requests are sent on a fixed schedule, {@code perSecond} of them for {@code seconds},
+   * whatever is still in flight, and each latency is measured from the time the schedule meant it to be sent (so a
+   * stall counts against every request it delays, not only the ones in flight: no coordinated omission). Requests
+   * beyond the connection pool wait for a connection, and that wait counts too.
+   */
+  Result runAtRate(Source source, double perSecond, double seconds) {
+    Result result = new Result();
+    long total = Math.max(1, (long) (perSecond * seconds));
+    double intervalNanos = 1e9 / perSecond;
+    AtomicLong finished = new AtomicLong();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    long start = System.nanoTime();
+    context.runOnContext(v -> {
+      long[] issued = {0};
+      vertx.setPeriodic(1, timer -> {
+        long now = System.nanoTime();
+        while (issued[0] < total) {
+          long intended = start + (long) (issued[0] * intervalNanos);
+          if (intended > now) {
+            break;
+          }
+          send(source.next(issued[0]++), intended, result, failed -> {
+            if (finished.incrementAndGet() == total) {
+              result.seconds = (System.nanoTime() - start) / 1e9;
+              done.complete(null);
+            }
+          });
+        }
+        if (issued[0] >= total) {
+          vertx.cancelTimer(timer);
+        }
+      });
+    });
+    try {
+      done.get((long) (seconds * 1000) + REQUEST_TIMEOUT_MS + 10_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("load generator did not finish: " + e, e);
+    }
+    return result;
+  }
+
+  /** Sends {@code r}, records its answer (latency from {@code sentNanos}), then tells {@code then} if it failed. */
+  private void send(Request r, long sentNanos, Result result, Consumer<Boolean> then) {
     RequestOptions options = new RequestOptions().setMethod(r.method()).setHost(host).setPort(port).setURI(r.path())
         .setIdleTimeout(REQUEST_TIMEOUT_MS)
         .putHeader("Authorization", "Bearer " + r.token());
     if (r.body() != null) {
       options.putHeader("Content-Type", "application/json");
     }
-    long sent = System.nanoTime();
     client.request(options)
         .compose(req -> r.body() == null ? req.send() : req.send(Buffer.buffer(r.body())))
         .compose(resp -> resp.body().map(body -> {
           int status = resp.statusCode();
-          long micros = (System.nanoTime() - sent) / 1000;
+          long micros = (System.nanoTime() - sentNanos) / 1000;
           if (status >= 200 && status < 300) {
             result.ok.incrementAndGet();
             result.latencies.record(micros);
@@ -158,11 +212,8 @@ final class LoadGenerator implements AutoCloseable {
         .onComplete(ar -> {
           if (ar.failed()) {
             result.error(ar.cause().getClass().getSimpleName(), r.method() + " " + r.path() + " -> " + ar.cause());
-            // a failure may complete at once: go round through the event loop rather than deeper into the stack
-            context.runOnContext(v -> lane(source, result, deadline, issued, maxRequests, laneDone));
-            return;
           }
-          lane(source, result, deadline, issued, maxRequests, laneDone);
+          then.accept(ar.failed());
         });
   }
 
