@@ -47,7 +47,7 @@ public final class StripeRelayVerticle extends VerticleBase {
   private final OutboxStore store;
   private final String owner = "relay-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
 
-  private StripeGateway gateway;
+  private final StripeGateway gateway;
   private WorkerExecutor worker;
   private PgSubscriber subscriber;
   private RatePacer pacer;
@@ -58,8 +58,10 @@ public final class StripeRelayVerticle extends VerticleBase {
   private boolean stopped;
   private Instant pausedUntil = Instant.MIN;
 
-  public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions, OutboxStore store) {
+  public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions, OutboxStore store,
+                             StripeGateway gateway) {
     this.pool = pool;
+    this.gateway = gateway;
     this.store = store;
     this.config = config;
     this.settings = config.stripe();
@@ -68,7 +70,6 @@ public final class StripeRelayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    gateway = new StripeGateway(settings);
     worker = vertx.createSharedWorkerExecutor("stripe-relay", settings.concurrency());
     pacer = new RatePacer(settings.maxRequestsPerSecond());
     backoff = new Backoff(settings.backoffBase(), settings.backoffMax());

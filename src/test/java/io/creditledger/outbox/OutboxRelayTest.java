@@ -237,6 +237,20 @@ class OutboxRelayTest {
   }
 
   @Test
+  void theRelayKeepsToStripeConcurrencyConnectionsAcrossManyDeliveries() {
+    start("STRIPE_CONCURRENCY", "3");
+    stripe.latency(10); // calls overlap: a client opening a connection per call in flight would show here
+    mirroredUser("o-conn");
+    int n = 60;
+    for (int i = 0; i < n; i++) {
+      assertThat(app.grant("o-conn", "o-conn-" + i, "purchase", 5).status()).isEqualTo(201);
+    }
+    await("all synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == n);
+    assertThat(stripe.requests()).hasSize(n);
+    assertThat(stripe.connections()).isBetween(1, 3);
+  }
+
+  @Test
   void twoRelaysOnOneDatabaseSendEachRowOnce() {
     start();
     MutableClock clock = MutableClock.ticking(Instant.parse("2026-01-15T10:00:00Z"));
