@@ -11,6 +11,7 @@ import io.creditledger.stripe.OutboxRow;
 import io.creditledger.stripe.StripeGateway;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.pgclient.PgConnectOptions;
@@ -30,9 +31,10 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Sends the Stripe outbox. It wakes when PostgreSQL notifies that outbox rows committed (and on a slow poll,
  * in case a notification was missed), claims due rows with a lease, sends them at a bounded pace on worker
- * threads, and records each outcome: delivered (with the Stripe id on the grant), retry later (exponential
- * backoff with jitter, Retry-After honoured and pausing the whole relay), or dead after the attempt budget.
- * Several instances, in one process or many, can run against one database.
+ * threads, and records each outcome: delivered (with the Stripe id on the grant; the rows delivered while one
+ * mark runs are marked together by the next, with one statement), retry later (exponential backoff with
+ * jitter, Retry-After honoured and pausing the whole relay), or dead after the attempt budget. Several
+ * instances, in one process or many, can run against one database.
  */
 public final class StripeRelayVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StripeRelayVerticle.class);
@@ -57,6 +59,9 @@ public final class StripeRelayVerticle extends VerticleBase {
   private boolean wakeAgain;
   private boolean stopped;
   private Instant pausedUntil = Instant.MIN;
+  /** Delivered rows waiting to be marked, and whether a mark is running. */
+  private List<Unmarked> unmarked = new ArrayList<>();
+  private boolean marking;
 
   public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions, OutboxStore store,
                              StripeGateway gateway) {
@@ -173,8 +178,48 @@ public final class StripeRelayVerticle extends VerticleBase {
         return new Outcome(null, StripeGateway.classify(e));
       }
     }, false).compose(outcome -> outcome.failure() == null
-        ? store.delivered(pool, row, outcome.stripeId(), now())
+        ? delivered(row, outcome.stripeId())
         : failed(row, outcome.failure()));
+  }
+
+  private record Unmarked(OutboxStore.Delivery delivery, Promise<Void> marked) {
+  }
+
+  /** Completes when the row is marked delivered: together with the rows delivered while the last mark ran. */
+  private Future<Void> delivered(OutboxRow row, String stripeId) {
+    Promise<Void> marked = Promise.promise();
+    unmarked.add(new Unmarked(new OutboxStore.Delivery(row, stripeId), marked));
+    markDelivered();
+    return marked.future();
+  }
+
+  private void markDelivered() {
+    if (marking || unmarked.isEmpty()) {
+      return;
+    }
+    List<Unmarked> batch = unmarked;
+    unmarked = new ArrayList<>();
+    marking = true;
+    mark(batch).onComplete(done -> {
+      marking = false;
+      markDelivered();
+    });
+  }
+
+  /**
+   * Marks the batch with one statement; should that fail, each row on its own, so that one row that cannot be
+   * marked holds up no other. A row left unmarked is sent again when its lease runs out, under its key.
+   */
+  private Future<Void> mark(List<Unmarked> batch) {
+    return store.delivered(pool, batch.stream().map(Unmarked::delivery).toList(), now()).transform(ar -> {
+      if (ar.succeeded() || batch.size() == 1) {
+        batch.forEach(u -> u.marked().handle(ar));
+        return Future.succeededFuture();
+      }
+      log.warn("Marking {} outbox rows delivered failed ({}); marking them one by one", batch.size(),
+          ar.cause().toString());
+      return Future.join(batch.stream().map(u -> mark(List.of(u))).toList()).mapEmpty();
+    });
   }
 
   private Future<Void> failed(OutboxRow row, StripeGateway.Failure failure) {
