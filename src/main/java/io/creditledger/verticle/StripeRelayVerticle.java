@@ -23,18 +23,20 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Sends the Stripe outbox. It wakes when PostgreSQL notifies that outbox rows committed (and on a slow poll,
  * in case a notification was missed), claims due rows with a lease, sends them at a bounded pace on worker
- * threads, and records each outcome: delivered (with the Stripe id on the grant; the rows delivered while one
- * mark runs are marked together by the next, with one statement), retry later (exponential backoff with
- * jitter, Retry-After honoured and pausing the whole relay), or dead after the attempt budget. Several
- * instances, in one process or many, can run against one database.
+ * threads, claiming more before the rows in hand run out, and records each outcome: delivered (with the Stripe
+ * id on the grant; the rows delivered while one mark runs are marked together by the next, with one
+ * statement), retry later (exponential backoff with jitter, Retry-After honoured and pausing the whole relay),
+ * or dead after the attempt budget. Several instances, in one process or many, can run against one database.
  */
 public final class StripeRelayVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StripeRelayVerticle.class);
@@ -55,10 +57,14 @@ public final class StripeRelayVerticle extends VerticleBase {
   private RatePacer pacer;
   private Backoff backoff;
   private final List<Long> timers = new ArrayList<>();
-  private boolean draining;
-  private boolean wakeAgain;
   private boolean stopped;
   private Instant pausedUntil = Instant.MIN;
+  private boolean pauseTimer;
+  /** The rows claimed and not done with yet (sent and the outcome recorded, or handed back). */
+  private final Set<Long> inHand = new HashSet<>();
+  private boolean claiming;
+  /** Whether due rows may be waiting: set by every wake, cleared by a claim that found fewer than it asked for. */
+  private boolean mayHaveMore;
   /** Delivered rows waiting to be marked, and whether a mark is running. */
   private List<Unmarked> unmarked = new ArrayList<>();
   private boolean marking;
@@ -75,7 +81,9 @@ public final class StripeRelayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    worker = vertx.createSharedWorkerExecutor("stripe-relay", settings.concurrency());
+    // twice the calls the gateway lets in flight: while one thread waits for Stripe's answer, another builds the
+    // next request or reads the last answer, so a connection never waits for that work
+    worker = vertx.createSharedWorkerExecutor("stripe-relay", settings.concurrency() * 2);
     pacer = new RatePacer(settings.maxRequestsPerSecond());
     backoff = new Backoff(settings.backoffBase(), settings.backoffMax());
     subscriber = PgSubscriber.subscriber(vertx, connectOptions).reconnectPolicy(retries -> 1000L);
@@ -108,43 +116,57 @@ public final class StripeRelayVerticle extends VerticleBase {
     return Now.of(config.clock());
   }
 
-  /** Runs a drain unless one is running, in which case that one goes round once more. */
+  /** Rows may be due: a notification, the poll, the end of a pause. */
   private void wake() {
-    if (stopped) {
-      return;
-    }
-    if (draining) {
-      wakeAgain = true;
-      return;
-    }
-    draining = true;
-    wakeAgain = false;
-    drain().onComplete(ar -> {
-      draining = false;
-      if (ar.failed()) {
-        log.warn("Stripe relay round failed: {}", ar.cause().toString());
-      }
-      if (wakeAgain || (ar.succeeded() && ar.result())) {
-        vertx.runOnContext(v -> wake());
-      }
-    });
+    mayHaveMore = true;
+    fill();
   }
 
-  /** One round: claim a batch and send it. True when the batch was full (more may be due). */
-  private Future<Boolean> drain() {
+  /**
+   * Claims more rows when due rows may be waiting and at most half a batch (four calls per concurrency slot) is
+   * in hand, so the slots never wait for a claim and no row waits long under its lease.
+   */
+  private void fill() {
+    int batch = settings.concurrency() * 4;
+    if (stopped || claiming || !mayHaveMore || inHand.size() > batch / 2) {
+      return;
+    }
     Instant now = now();
     if (now.isBefore(pausedUntil)) {
-      vertx.setTimer(Math.max(1, Duration.between(now, pausedUntil).toMillis()), t -> wake());
-      return Future.succeededFuture(false);
-    }
-    int batch = settings.concurrency() * 4;
-    return store.claim(pool, owner, batch, now.plus(settings.lease()), now).compose(rows -> {
-      List<Future<Void>> sends = new ArrayList<>(rows.size());
-      for (OutboxRow row : rows) {
-        long waitMs = pacer.reserve(System.nanoTime()) / 1_000_000;
-        sends.add(waitMs <= 0 ? send(row) : vertx.timer(waitMs).compose(v -> send(row)));
+      if (!pauseTimer) {
+        pauseTimer = true;
+        vertx.setTimer(Math.max(1, Duration.between(now, pausedUntil).toMillis()), t -> {
+          pauseTimer = false;
+          wake();
+        });
       }
-      return Future.join(sends).transform(done -> Future.succeededFuture(rows.size() == batch));
+      return;
+    }
+    int limit = batch - inHand.size();
+    claiming = true;
+    mayHaveMore = false;
+    store.claim(pool, owner, limit, now.plus(settings.lease()), now).onComplete(claimed -> {
+      claiming = false;
+      if (claimed.failed()) {
+        log.warn("Claiming outbox rows failed: {}", claimed.cause().toString());
+        return; // the next wake tries again, at the latest the poll's
+      }
+      List<OutboxRow> rows = claimed.result();
+      mayHaveMore |= rows.size() == limit;
+      for (OutboxRow row : rows) {
+        if (!inHand.add(row.outboxId())) {
+          continue; // its lease ran out while it waited here: it is being sent already
+        }
+        long waitMs = pacer.reserve(System.nanoTime()) / 1_000_000;
+        (waitMs <= 0 ? send(row) : vertx.timer(waitMs).compose(v -> send(row))).onComplete(done -> {
+          if (done.failed()) {
+            log.warn("Outbox row {}: recording the outcome failed: {}", row.outboxId(), done.cause().toString());
+          }
+          inHand.remove(row.outboxId());
+          fill();
+        });
+      }
+      fill(); // a wake while the claim ran
     });
   }
 

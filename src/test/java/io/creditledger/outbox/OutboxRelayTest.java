@@ -176,7 +176,11 @@ class OutboxRelayTest {
     start();
     stripe.rateLimitNext(1, 1);
     mirroredUser("o-429");
-    for (int i = 0; i < 5; i++) {
+    app.grant("o-429", "o-429-0", "purchase", 10);
+    // once the relay has recorded the 429, nothing more goes out before Retry-After (calls already in flight when
+    // the 429 came could not be called back)
+    await("the 429 recorded", PATIENCE, () -> app.number("SELECT attempts FROM stripe_outbox") == 1);
+    for (int i = 1; i < 5; i++) {
       app.grant("o-429", "o-429-" + i, "purchase", 10);
     }
     await("all synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == 5);
