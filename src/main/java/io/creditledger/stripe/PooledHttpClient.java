@@ -24,6 +24,8 @@ import java.util.concurrent.Semaphore;
 final class PooledHttpClient extends com.stripe.net.HttpClient {
   private final HttpClient http;
   private final Semaphore calls;
+  /** The same for every call of the process; stripe-java's own transport rebuilds it per call (reading a jar). */
+  private final String clientUserAgent = buildXStripeClientUserAgentString();
 
   PooledHttpClient(int maxConnections, Duration connectTimeout) {
     this.http = HttpClient.newBuilder()
@@ -43,7 +45,7 @@ final class PooledHttpClient extends com.stripe.net.HttpClient {
     }
     request.headers().map().forEach((name, values) -> values.forEach(value -> b.header(name, value)));
     b.setHeader("User-Agent", buildUserAgentString(request));
-    b.setHeader("X-Stripe-Client-User-Agent", buildXStripeClientUserAgentString());
+    b.setHeader("X-Stripe-Client-User-Agent", clientUserAgent);
     if (request.content() != null) {
       b.setHeader("Content-Type", request.content().contentType());
     }
