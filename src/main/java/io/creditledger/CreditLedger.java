@@ -9,7 +9,6 @@ import io.creditledger.db.DatabasePool;
 import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
-import io.creditledger.store.OutboxStore;
 import io.creditledger.verticle.AuditVerticle;
 import io.creditledger.verticle.LedgerVerticle;
 import io.creditledger.verticle.LedgerWriterVerticle;
@@ -86,7 +85,7 @@ public final class CreditLedger {
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(new AuditVerticle(wiring)))
           .onSuccess(deployments::add)
-          .compose(id -> deployRelay(vertx, config, pool, prepared.postgres(), wiring.stores().outbox()))
+          .compose(id -> deployRelay(vertx, config, pool, prepared.postgres(), wiring))
           .onSuccess(id -> {
             if (id != null) {
               deployments.add(id);
@@ -115,12 +114,13 @@ public final class CreditLedger {
 
   /** One Stripe relay per process; none without STRIPE_API_KEY (outbox rows then wait). */
   private static Future<String> deployRelay(Vertx vertx, LedgerConfig config, Pool pool, PostgresServer postgres,
-                                            OutboxStore store) {
+                                            Wiring wiring) {
     if (!config.stripe().relayEnabled()) {
       log.warn("STRIPE_API_KEY is not set: grants of users with a Stripe customer wait in the outbox");
       return Future.succeededFuture(null);
     }
-    return vertx.deployVerticle(new StripeRelayVerticle(pool, config, postgres.url().connectOptions(), store));
+    return vertx.deployVerticle(new StripeRelayVerticle(pool, config, postgres.url().connectOptions(),
+        wiring.stores().outbox(), wiring.stripe()));
   }
 
   private static Prepared prepare(LedgerConfig config) {

@@ -92,12 +92,44 @@ public final class OutboxStore {
     LEFT JOIN grants g ON g.grant_id = o.grant_id
     ORDER BY o.outbox_id""".formatted(COLUMNS);
 
+  /**
+   * Marks delivered rows and records on their grants what Stripe now holds, for a batch in one statement. Each
+   * row's {@code effect} on its grant: {@code created} (the grant's mirror, unless it already has another),
+   * {@code replaced} (a replacement mirror takes over and is live), {@code voided} (the grant's mirror, if the
+   * voided grant was it), or null (usage, or no grant).
+   */
   private static final String DELIVERED = """
-    UPDATE stripe_outbox
-    SET status = 'delivered', delivered_at = #{now}, updated_at = #{now}, attempts = attempts + 1,
-        stripe_object_id = #{stripeId}, last_error = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE outbox_id = #{id}
-      AND status <> 'delivered'""";
+    WITH d AS (
+      SELECT *
+      FROM unnest(#{ids}::bigint[], #{grantIds}::bigint[], #{stripeIds}::text[], #{effects}::text[])
+          AS d (outbox_id, grant_id, stripe_id, effect)),
+    outbox AS (
+      UPDATE stripe_outbox o
+      SET status = 'delivered', delivered_at = #{now}, updated_at = #{now}, attempts = o.attempts + 1,
+          stripe_object_id = d.stripe_id, last_error = NULL, lease_owner = NULL, lease_until = NULL
+      FROM d
+      WHERE o.outbox_id = d.outbox_id
+        AND o.status <> 'delivered'),
+    created AS (
+      UPDATE grants g
+      SET stripe_grant_id = d.stripe_id
+      FROM d
+      WHERE d.effect = 'created'
+        AND g.grant_id = d.grant_id
+        AND (g.stripe_grant_id IS NULL OR g.stripe_grant_id = d.stripe_id)),
+    replaced AS (
+      UPDATE grants g
+      SET stripe_grant_id = d.stripe_id, stripe_voided_at = NULL
+      FROM d
+      WHERE d.effect = 'replaced'
+        AND g.grant_id = d.grant_id)
+    UPDATE grants g
+    SET stripe_voided_at = #{now}
+    FROM d
+    WHERE d.effect = 'voided'
+      AND g.grant_id = d.grant_id
+      AND g.stripe_voided_at IS NULL
+      AND g.stripe_grant_id = d.stripe_id""";
 
   private static final String GRANT_CREATED = """
     UPDATE grants
@@ -116,9 +148,6 @@ public final class OutboxStore {
     SET stripe_voided_at = #{now}
     WHERE grant_id = #{grantId}
       AND stripe_voided_at IS NULL""";
-
-  /** A void delivered: the grant's mirror is voided, if it was the grant's current mirror that was voided. */
-  private static final String GRANT_MIRROR_VOIDED = GRANT_VOIDED + " AND stripe_grant_id = #{stripeId}";
 
   private static final String FAILED = """
     UPDATE stripe_outbox
@@ -439,26 +468,46 @@ public final class OutboxStore {
         .map(OutboxStore::rows);
   }
 
+  /** A row Stripe took, and what Stripe answered: the created or voided grant's id, or the meter event's identifier. */
+  public record Delivery(OutboxRow row, String stripeId) {
+  }
+
   /**
-   * Marks the row delivered and records on the grant what Stripe now holds, in one transaction. {@code stripeId}
-   * is the created or voided credit grant's id, or the reported meter event's identifier.
+   * Marks the rows delivered and records on their grants what Stripe now holds, with one statement: all or none,
+   * so after a crash every row of the batch is still pending under its lease and is sent again under its
+   * Idempotency-Key.
    */
-  public Future<Void> delivered(Pool pool, OutboxRow row, String stripeId, Instant now) {
-    return pool.withTransaction(conn -> {
-      Future<?> outbox = SqlTemplate.forUpdate(conn, DELIVERED)
-          .execute(Map.of("id", row.outboxId(), "stripeId", stripeId, "now", sql(now)));
-      Future<?> grant;
-      if (row.grantId() == null || row.action() == OutboxAction.REPORT_USAGE) {
-        grant = Future.succeededFuture();
-      } else if (row.action() == OutboxAction.VOID_CREDIT_GRANT) {
-        grant = SqlTemplate.forUpdate(conn, GRANT_MIRROR_VOIDED).execute(Map.of("grantId", row.grantId(),
-            "stripeId", stripeId, "now", sql(now)));
-      } else {
-        grant = SqlTemplate.forUpdate(conn, row.replacement() ? GRANT_REPLACED : GRANT_CREATED)
-            .execute(Map.of("grantId", row.grantId(), "stripeId", stripeId));
-      }
-      return Future.all(outbox, grant).mapEmpty();
-    });
+  public Future<Void> delivered(SqlClient client, List<Delivery> deliveries, Instant now) {
+    int n = deliveries.size();
+    Long[] ids = new Long[n];
+    Long[] grantIds = new Long[n];
+    String[] stripeIds = new String[n];
+    String[] effects = new String[n];
+    for (int i = 0; i < n; i++) {
+      OutboxRow row = deliveries.get(i).row();
+      ids[i] = row.outboxId();
+      grantIds[i] = row.grantId();
+      stripeIds[i] = deliveries.get(i).stripeId();
+      effects[i] = grantEffect(row);
+    }
+    Map<String, Object> p = new HashMap<>();
+    p.put("ids", ids);
+    p.put("grantIds", grantIds);
+    p.put("stripeIds", stripeIds);
+    p.put("effects", effects);
+    p.put("now", sql(now));
+    return SqlTemplate.forUpdate(client, DELIVERED).execute(p).mapEmpty();
+  }
+
+  /** What a delivered row changes on its grant (see {@link #DELIVERED}). */
+  private static String grantEffect(OutboxRow row) {
+    if (row.grantId() == null || row.action() == OutboxAction.REPORT_USAGE) {
+      return null;
+    }
+    if (row.action() == OutboxAction.VOID_CREDIT_GRANT) {
+      return "voided";
+    }
+    return row.replacement() ? "replaced" : "created";
   }
 
   /** Records a failed send: the row waits until {@code nextAttemptAt}, or is dead. Only the lease holder may. */

@@ -34,14 +34,11 @@ import java.util.Optional;
 public final class StripeGateway {
   private final StripeClient client;
 
+  /** One per process: its calls share at most {@code settings.concurrency()} connections to Stripe. */
   public StripeGateway(StripeSettings settings) {
-    // stripe-java uses HttpURLConnection, which keeps only 5 idle connections per host unless told otherwise:
-    // with more calls in flight, the rest would reconnect (a TLS handshake each) on every call
-    if (System.getProperty("http.maxConnections") == null) {
-      System.setProperty("http.maxConnections", Integer.toString(Math.max(5, settings.concurrency())));
-    }
     int timeoutMs = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis());
     this.client = StripeClient.builder()
+        .setHttpClient(new PooledHttpClient(settings.concurrency(), settings.timeout()))
         .setApiKey(settings.apiKey())
         .setApiBase(settings.apiBase())
         .setMaxNetworkRetries(0)

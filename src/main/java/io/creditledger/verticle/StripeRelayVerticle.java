@@ -11,6 +11,7 @@ import io.creditledger.stripe.OutboxRow;
 import io.creditledger.stripe.StripeGateway;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.pgclient.PgConnectOptions;
@@ -22,17 +23,20 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Sends the Stripe outbox. It wakes when PostgreSQL notifies that outbox rows committed (and on a slow poll,
  * in case a notification was missed), claims due rows with a lease, sends them at a bounded pace on worker
- * threads, and records each outcome: delivered (with the Stripe id on the grant), retry later (exponential
- * backoff with jitter, Retry-After honoured and pausing the whole relay), or dead after the attempt budget.
- * Several instances, in one process or many, can run against one database.
+ * threads, claiming more before the rows in hand run out, and records each outcome: delivered (with the Stripe
+ * id on the grant; the rows delivered while one mark runs are marked together by the next, with one
+ * statement), retry later (exponential backoff with jitter, Retry-After honoured and pausing the whole relay),
+ * or dead after the attempt budget. Several instances, in one process or many, can run against one database.
  */
 public final class StripeRelayVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StripeRelayVerticle.class);
@@ -47,19 +51,28 @@ public final class StripeRelayVerticle extends VerticleBase {
   private final OutboxStore store;
   private final String owner = "relay-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
 
-  private StripeGateway gateway;
+  private final StripeGateway gateway;
   private WorkerExecutor worker;
   private PgSubscriber subscriber;
   private RatePacer pacer;
   private Backoff backoff;
   private final List<Long> timers = new ArrayList<>();
-  private boolean draining;
-  private boolean wakeAgain;
   private boolean stopped;
   private Instant pausedUntil = Instant.MIN;
+  private boolean pauseTimer;
+  /** The rows claimed and not done with yet (sent and the outcome recorded, or handed back). */
+  private final Set<Long> inHand = new HashSet<>();
+  private boolean claiming;
+  /** Whether due rows may be waiting: set by every wake, cleared by a claim that found fewer than it asked for. */
+  private boolean mayHaveMore;
+  /** Delivered rows waiting to be marked, and whether a mark is running. */
+  private List<Unmarked> unmarked = new ArrayList<>();
+  private boolean marking;
 
-  public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions, OutboxStore store) {
+  public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions, OutboxStore store,
+                             StripeGateway gateway) {
     this.pool = pool;
+    this.gateway = gateway;
     this.store = store;
     this.config = config;
     this.settings = config.stripe();
@@ -68,8 +81,9 @@ public final class StripeRelayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    gateway = new StripeGateway(settings);
-    worker = vertx.createSharedWorkerExecutor("stripe-relay", settings.concurrency());
+    // twice the calls the gateway lets in flight: while one thread waits for Stripe's answer, another builds the
+    // next request or reads the last answer, so a connection never waits for that work
+    worker = vertx.createSharedWorkerExecutor("stripe-relay", settings.concurrency() * 2);
     pacer = new RatePacer(settings.maxRequestsPerSecond());
     backoff = new Backoff(settings.backoffBase(), settings.backoffMax());
     subscriber = PgSubscriber.subscriber(vertx, connectOptions).reconnectPolicy(retries -> 1000L);
@@ -102,43 +116,57 @@ public final class StripeRelayVerticle extends VerticleBase {
     return Now.of(config.clock());
   }
 
-  /** Runs a drain unless one is running, in which case that one goes round once more. */
+  /** Rows may be due: a notification, the poll, the end of a pause. */
   private void wake() {
-    if (stopped) {
-      return;
-    }
-    if (draining) {
-      wakeAgain = true;
-      return;
-    }
-    draining = true;
-    wakeAgain = false;
-    drain().onComplete(ar -> {
-      draining = false;
-      if (ar.failed()) {
-        log.warn("Stripe relay round failed: {}", ar.cause().toString());
-      }
-      if (wakeAgain || (ar.succeeded() && ar.result())) {
-        vertx.runOnContext(v -> wake());
-      }
-    });
+    mayHaveMore = true;
+    fill();
   }
 
-  /** One round: claim a batch and send it. True when the batch was full (more may be due). */
-  private Future<Boolean> drain() {
+  /**
+   * Claims more rows when due rows may be waiting and at most half a batch (four calls per concurrency slot) is
+   * in hand, so the slots never wait for a claim and no row waits long under its lease.
+   */
+  private void fill() {
+    int batch = settings.concurrency() * 4;
+    if (stopped || claiming || !mayHaveMore || inHand.size() > batch / 2) {
+      return;
+    }
     Instant now = now();
     if (now.isBefore(pausedUntil)) {
-      vertx.setTimer(Math.max(1, Duration.between(now, pausedUntil).toMillis()), t -> wake());
-      return Future.succeededFuture(false);
-    }
-    int batch = settings.concurrency() * 4;
-    return store.claim(pool, owner, batch, now.plus(settings.lease()), now).compose(rows -> {
-      List<Future<Void>> sends = new ArrayList<>(rows.size());
-      for (OutboxRow row : rows) {
-        long waitMs = pacer.reserve(System.nanoTime()) / 1_000_000;
-        sends.add(waitMs <= 0 ? send(row) : vertx.timer(waitMs).compose(v -> send(row)));
+      if (!pauseTimer) {
+        pauseTimer = true;
+        vertx.setTimer(Math.max(1, Duration.between(now, pausedUntil).toMillis()), t -> {
+          pauseTimer = false;
+          wake();
+        });
       }
-      return Future.join(sends).transform(done -> Future.succeededFuture(rows.size() == batch));
+      return;
+    }
+    int limit = batch - inHand.size();
+    claiming = true;
+    mayHaveMore = false;
+    store.claim(pool, owner, limit, now.plus(settings.lease()), now).onComplete(claimed -> {
+      claiming = false;
+      if (claimed.failed()) {
+        log.warn("Claiming outbox rows failed: {}", claimed.cause().toString());
+        return; // the next wake tries again, at the latest the poll's
+      }
+      List<OutboxRow> rows = claimed.result();
+      mayHaveMore |= rows.size() == limit;
+      for (OutboxRow row : rows) {
+        if (!inHand.add(row.outboxId())) {
+          continue; // its lease ran out while it waited here: it is being sent already
+        }
+        long waitMs = pacer.reserve(System.nanoTime()) / 1_000_000;
+        (waitMs <= 0 ? send(row) : vertx.timer(waitMs).compose(v -> send(row))).onComplete(done -> {
+          if (done.failed()) {
+            log.warn("Outbox row {}: recording the outcome failed: {}", row.outboxId(), done.cause().toString());
+          }
+          inHand.remove(row.outboxId());
+          fill();
+        });
+      }
+      fill(); // a wake while the claim ran
     });
   }
 
@@ -172,8 +200,48 @@ public final class StripeRelayVerticle extends VerticleBase {
         return new Outcome(null, StripeGateway.classify(e));
       }
     }, false).compose(outcome -> outcome.failure() == null
-        ? store.delivered(pool, row, outcome.stripeId(), now())
+        ? delivered(row, outcome.stripeId())
         : failed(row, outcome.failure()));
+  }
+
+  private record Unmarked(OutboxStore.Delivery delivery, Promise<Void> marked) {
+  }
+
+  /** Completes when the row is marked delivered: together with the rows delivered while the last mark ran. */
+  private Future<Void> delivered(OutboxRow row, String stripeId) {
+    Promise<Void> marked = Promise.promise();
+    unmarked.add(new Unmarked(new OutboxStore.Delivery(row, stripeId), marked));
+    markDelivered();
+    return marked.future();
+  }
+
+  private void markDelivered() {
+    if (marking || unmarked.isEmpty()) {
+      return;
+    }
+    List<Unmarked> batch = unmarked;
+    unmarked = new ArrayList<>();
+    marking = true;
+    mark(batch).onComplete(done -> {
+      marking = false;
+      markDelivered();
+    });
+  }
+
+  /**
+   * Marks the batch with one statement; should that fail, each row on its own, so that one row that cannot be
+   * marked holds up no other. A row left unmarked is sent again when its lease runs out, under its key.
+   */
+  private Future<Void> mark(List<Unmarked> batch) {
+    return store.delivered(pool, batch.stream().map(Unmarked::delivery).toList(), now()).transform(ar -> {
+      if (ar.succeeded() || batch.size() == 1) {
+        batch.forEach(u -> u.marked().handle(ar));
+        return Future.succeededFuture();
+      }
+      log.warn("Marking {} outbox rows delivered failed ({}); marking them one by one", batch.size(),
+          ar.cause().toString());
+      return Future.join(batch.stream().map(u -> mark(List.of(u))).toList()).mapEmpty();
+    });
   }
 
   private Future<Void> failed(OutboxRow row, StripeGateway.Failure failure) {

@@ -30,12 +30,13 @@ import io.vertx.sqlclient.Pool;
  * The composition root: every store and service of one ledger, built once and shared by its verticles (they hold
  * no state of their own, so the instances of a verticle share them too), and the parser every edge reads requests
  * with. The one exception is {@link WriteQueue}, the write path's mailbox, which the single
- * {@link LedgerWriterVerticle} owns.
+ * {@link LedgerWriterVerticle} owns. {@code stripe} (null without a Stripe API key) is the process's one Stripe
+ * client, so the relay, reconciliation and webhooks share its connections.
  */
 public record Wiring(Stores stores, Commands commands, ReadinessService readiness, UserService users,
                      LedgerService ledger, WriteQueue writes, ResetService resets,
                      StripeWebhookService webhooks, OutboxAdminService outbox, ReconcileService reconcile,
-                     AuditService audit, ApiKeyVault vault) {
+                     AuditService audit, ApiKeyVault vault, StripeGateway stripe) {
 
   /** @param vaultCrypto null when the API-key vault is off */
   public static Wiring of(Vertx vertx, Pool pool, LedgerConfig config, int expectedChangeSets, ApiKeyCrypto vaultCrypto) {
@@ -63,6 +64,7 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
         new OutboxAdminService(pool, config, stores),
         new ReconcileService(pool, config, stores, gateway, vertx.createSharedWorkerExecutor("stripe-reconcile", 1)),
         new AuditService(pool, stores),
-        new ApiKeyVault(pool, config, vaultCrypto, stores));
+        new ApiKeyVault(pool, config, vaultCrypto, stores),
+        gateway);
   }
 }

@@ -176,7 +176,11 @@ class OutboxRelayTest {
     start();
     stripe.rateLimitNext(1, 1);
     mirroredUser("o-429");
-    for (int i = 0; i < 5; i++) {
+    app.grant("o-429", "o-429-0", "purchase", 10);
+    // once the relay has recorded the 429, nothing more goes out before Retry-After (calls already in flight when
+    // the 429 came could not be called back)
+    await("the 429 recorded", PATIENCE, () -> app.number("SELECT attempts FROM stripe_outbox") == 1);
+    for (int i = 1; i < 5; i++) {
       app.grant("o-429", "o-429-" + i, "purchase", 10);
     }
     await("all synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == 5);
@@ -237,6 +241,63 @@ class OutboxRelayTest {
         .isEqualTo("already_delivered");
     assertThat(app.admin.post("/v1/admin/outbox/999999/retry", new JsonObject()).status()).isEqualTo(404);
     assertThat(app.admin.post("/v1/admin/outbox/abc/retry", new JsonObject()).status()).isEqualTo(400);
+  }
+
+  @Test
+  void theRelayKeepsToStripeConcurrencyConnectionsAcrossManyDeliveries() {
+    start("STRIPE_CONCURRENCY", "3");
+    stripe.latency(10); // calls overlap: a client opening a connection per call in flight would show here
+    mirroredUser("o-conn");
+    int n = 60;
+    for (int i = 0; i < n; i++) {
+      assertThat(app.grant("o-conn", "o-conn-" + i, "purchase", 5).status()).isEqualTo(201);
+    }
+    await("all synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == n);
+    assertThat(stripe.requests()).hasSize(n);
+    assertThat(stripe.connections()).isBetween(1, 3);
+  }
+
+  @Test
+  void deliveriesAreMarkedManyToAStatementEachRowOnceAndFailedSendsAreRetried() {
+    // the grants are written while no relay runs (no API key), so that the relay finds them all due at once
+    Map<String, String> noRelay = settings();
+    noRelay.remove("STRIPE_API_KEY");
+    MutableClock clock = MutableClock.ticking(Instant.parse("2026-01-15T10:00:00Z"));
+    TestApp writer = TestApp.start(noRelay, TestDatabase.fresh(), clock);
+    others.add(writer);
+    writer.user("o-batch", new JsonObject().put("email", "o-batch@example.com").put("stripeCustomerId", "cus_obatch"));
+    int n = 60;
+    for (int i = 0; i < n; i++) {
+      assertThat(writer.grant("o-batch", "o-batch-" + i, "purchase", 5).status()).isEqualTo(201);
+    }
+    // a log of how many rows each statement marks delivered; a mark takes 50 ms, so that deliveries arriving
+    // meanwhile queue for the next one
+    writer.sql("CREATE TABLE marks (n bigint NOT NULL)");
+    writer.sql("CREATE FUNCTION log_marks() RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE k bigint; BEGIN "
+        + "SELECT count(*) INTO k FROM new_rows n JOIN old_rows o USING (outbox_id) "
+        + "WHERE n.status = 'delivered' AND o.status <> 'delivered'; "
+        + "IF k > 0 THEN INSERT INTO marks VALUES (k); PERFORM pg_sleep(0.05); END IF; RETURN NULL; END $$");
+    writer.sql("CREATE TRIGGER log_marks AFTER UPDATE ON stripe_outbox REFERENCING OLD TABLE AS old_rows "
+        + "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION log_marks()");
+    stripe.latency(20);
+    stripe.randomFaults(0.25, 0, 0, 7);
+
+    app = TestApp.start(settings("STRIPE_CONCURRENCY", "8"), writer.database, clock);
+    await("all synced", PATIENCE, () -> app.number("SELECT count(*) FROM grants WHERE stripe_grant_id IS NOT NULL") == n);
+    stripe.clearFaults();
+
+    assertThat(stripe.requests().stream().filter(r -> r.status() == 500)).as("some sends failed").isNotEmpty();
+    for (int i = 0; i < n; i++) {
+      String key = "ledger-create-o-batch-" + i;
+      assertThat(stripe.createCount(key)).as(key).isEqualTo(1);
+      long sends = stripe.requests().stream().filter(r -> key.equals(r.idempotencyKey())).count();
+      assertThat(app.number("SELECT attempts FROM stripe_outbox WHERE idempotency_key = '" + key + "'"))
+          .as("every send of " + key + " counted once: its failures and its delivery").isEqualTo(sends);
+    }
+    assertThat(app.number("SELECT count(*) FROM stripe_outbox WHERE status = 'delivered'")).isEqualTo(n);
+    assertThat(app.number("SELECT sum(n) FROM marks")).as("each row marked delivered once").isEqualTo(n);
+    assertThat(app.number("SELECT max(n) FROM marks")).as("rows marked together").isGreaterThan(1);
+    assertThat(app.number("SELECT count(*) FROM marks")).as("fewer statements than rows").isLessThan(n);
   }
 
   @Test

@@ -29,6 +29,7 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,11 +57,12 @@ import java.util.regex.Pattern;
  * the request arrives (arrival order), and the request body is always read completely before the fault
  * acts.
  *
- * <p>Beware when counting requests: the JDK's {@code HttpURLConnection} (which stripe-java uses) silently
- * re-sends a request once, POSTs included, when the connection is closed before any response byte arrives,
- * even with {@code setMaxNetworkRetries(0)}. One stripe-java call therefore meets two {@link #dropNext}
- * entries before it fails with {@code ApiConnectionException}; the re-sent request carries the same
- * {@code Idempotency-Key}.
+ * <p>Beware when counting requests: the JDK's {@code HttpURLConnection} (stripe-java's default transport, which
+ * {@code FakeStripeTest} drives) silently re-sends a request once, POSTs included, when the connection is closed
+ * before any response byte arrives, even with {@code setMaxNetworkRetries(0)}. One such call therefore meets two
+ * {@link #dropNext} entries before it fails with {@code ApiConnectionException}; the re-sent request carries the
+ * same {@code Idempotency-Key}. The ledger's transport ({@code java.net.http}) re-sends only a GET, and only on a
+ * reused connection, so one of its POSTs meets one entry.
  *
  * <p>All request handling happens on one Vert.x event loop; the state the public methods read and change
  * is guarded by one lock, so tests may call them from any thread.
@@ -153,6 +155,7 @@ public final class FakeStripe implements AutoCloseable {
   private final Vertx vertx;
   private final Clock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicInteger connections = new AtomicInteger();
   private volatile int port;
 
   private final Object lock = new Object();
@@ -195,6 +198,7 @@ public final class FakeStripe implements AutoCloseable {
     FakeStripe fake = new FakeStripe(vertx, clock);
     try {
       HttpServer server = vertx.createHttpServer()
+          .connectionHandler(connection -> fake.connections.incrementAndGet())
           .requestHandler(fake::handle)
           .listen(0, "127.0.0.1")
           .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -215,6 +219,11 @@ public final class FakeStripe implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** How many TCP connections clients have opened to the fake since it started. */
+  public int connections() {
+    return connections.get();
   }
 
   @Override
