@@ -7,6 +7,7 @@ import io.creditledger.domain.Command;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Errors;
+import io.creditledger.wire.LocalCodec;
 import io.creditledger.wire.Reply;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -31,6 +32,7 @@ public final class Endpoints {
 
   public Endpoints(EventBus bus) {
     this.bus = bus;
+    LocalCodec.register(bus);
   }
 
   /**
@@ -60,7 +62,8 @@ public final class Endpoints {
       }
       outcome.onComplete(answer -> {
         if (answer.succeeded()) {
-          DeliveryOptions options = new DeliveryOptions()
+          // the answer is built for this reply alone: passed by reference, not copied as the JSON codec would
+          DeliveryOptions options = new DeliveryOptions().setCodecName(LocalCodec.NAME)
               .addHeader(Reply.STATUS_HEADER, answer.result().created() ? "201" : "200");
           if (answer.result().replayed()) {
             options.addHeader(Reply.REPLAYED_HEADER, "true");
