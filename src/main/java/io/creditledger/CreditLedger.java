@@ -1,5 +1,6 @@
 package io.creditledger;
 
+import io.creditledger.api.LedgerClient;
 import io.creditledger.apikeys.ApiKeyCrypto;
 import io.creditledger.apikeys.VaultSecret;
 import io.creditledger.auth.ApiTokens;
@@ -11,6 +12,7 @@ import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.verticle.AuditVerticle;
+import io.creditledger.verticle.InProcessLedger;
 import io.creditledger.verticle.LedgerVerticle;
 import io.creditledger.verticle.LedgerWriterVerticle;
 import io.creditledger.verticle.ResetVerticle;
@@ -76,6 +78,7 @@ public final class CreditLedger {
       DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());
       LocalCodec.register(vertx.eventBus());
       Wiring wiring = Wiring.of(vertx, pool, config, prepared.changeSets(), prepared.vault());
+      InProcessLedger ledger = new InProcessLedger(wiring, new LedgerClient(vertx));
       return vertx.deployVerticle(() -> new LedgerVerticle(wiring), instances)
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(new LedgerWriterVerticle(wiring)))
@@ -96,7 +99,7 @@ public final class CreditLedger {
               wiring.stores().resetClaims())))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(() -> {
-            HttpVerticle verticle = new HttpVerticle(config, prepared.tokens(), wiring.commands(), port::set);
+            HttpVerticle verticle = new HttpVerticle(config, prepared.tokens(), wiring.commands(), ledger, port::set);
             http.add(verticle);
             return verticle;
           }, instances))

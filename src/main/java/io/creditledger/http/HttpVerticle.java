@@ -1,7 +1,7 @@
 package io.creditledger.http;
 
 import io.creditledger.api.Addresses;
-import io.creditledger.api.LedgerClient;
+import io.creditledger.api.CommandSender;
 import io.creditledger.auth.ApiTokens;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.Command;
@@ -28,8 +28,9 @@ import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 /**
- * The HTTP API. It checks tokens, reads JSON and forwards every operation to the ledger's event-bus
- * addresses; it never touches the database itself.
+ * The HTTP API. It checks tokens, reads JSON and forwards every operation, as a command, to the ledger's addresses
+ * (over the event bus, or for reads in this event loop: see {@link CommandSender}); it never touches the database
+ * itself.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
@@ -42,20 +43,21 @@ public final class HttpVerticle extends VerticleBase {
   private final ApiTokens tokens;
   private final IntConsumer boundPort;
   private final Commands commands;
-  private LedgerClient ledger;
+  private final CommandSender ledger;
   private HttpServer server;
   private Router router;
 
-  public HttpVerticle(LedgerConfig config, ApiTokens tokens, Commands commands, IntConsumer boundPort) {
+  public HttpVerticle(LedgerConfig config, ApiTokens tokens, Commands commands, CommandSender ledger,
+                      IntConsumer boundPort) {
     this.config = config;
     this.tokens = tokens;
     this.commands = commands;
+    this.ledger = ledger;
     this.boundPort = boundPort;
   }
 
   @Override
   public Future<?> start() {
-    ledger = new LedgerClient(vertx);
     router = Router.router(vertx);
     router.route().handler(new AccessLog());
     router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
@@ -156,8 +158,8 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void ready(RoutingContext ctx) {
-    ledger.ready()
-        .onSuccess(body -> HttpJson.send(ctx, 200, body))
+    ledger.send(Addresses.READY, new Command.Ready(), REQUEST_TIMEOUT_MS)
+        .onSuccess(reply -> HttpJson.send(ctx, 200, reply.body()))
         .onFailure(e -> {
           LedgerException le = e instanceof LedgerException l && l.status() == 503 ? l
               : new LedgerException(ErrorCode.NOT_READY, "The ledger is not ready");
