@@ -70,14 +70,14 @@ public final class CreditLedger {
   public static Future<CreditLedger> deploy(Vertx vertx, LedgerConfig config) {
     return vertx.executeBlocking(() -> prepare(config), false).compose(prepared -> {
       PoolSettings settings = config.databasePool();
-      Pool pool = DatabasePool.create(vertx, prepared.postgres().url().connectOptions(), settings.size(),
+      DatabasePool pool = DatabasePool.create(vertx, prepared.postgres().url().connectOptions(), settings.size(),
           settings.maxWaiting(), settings.acquireTimeout());
       List<String> deployments = Collections.synchronizedList(new ArrayList<>());
       AtomicInteger port = new AtomicInteger();
       List<HttpVerticle> http = Collections.synchronizedList(new ArrayList<>());
       DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());
       LocalCodec.register(vertx.eventBus());
-      Wiring wiring = Wiring.of(vertx, pool, config, prepared.changeSets(), prepared.vault());
+      Wiring wiring = Wiring.of(vertx, pool, pool.reads(), config, prepared.changeSets(), prepared.vault());
       InProcessLedger ledger = new InProcessLedger(wiring, new LedgerClient(vertx));
       return vertx.deployVerticle(() -> new LedgerVerticle(wiring), instances)
           .onSuccess(deployments::add)
