@@ -38,6 +38,7 @@ public final class HttpVerticle extends VerticleBase {
   private static final long REQUEST_TIMEOUT_MS = 30_000;
   /** Admin runs that work through every user (resets, reconciliation) may take this long. */
   private static final long ADMIN_RUN_TIMEOUT_MS = 15 * 60 * 1000;
+  private static final String APPLICATION_JSON = "application/json";
 
   private final LedgerConfig config;
   private final ApiTokens tokens;
@@ -137,12 +138,17 @@ public final class HttpVerticle extends VerticleBase {
     @Override
     public void handle(RoutingContext ctx) {
       String type = ctx.request().getHeader("Content-Type");
-      if (type != null && !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      if (type != null && !isJson(type)) {
         HttpJson.error(ctx, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as Content-Type: application/json");
         return;
       }
       ctx.next();
     }
+  }
+
+  /** Whether a Content-Type is JSON's (any case, parameters allowed), without lower-casing a copy of it. */
+  private static boolean isJson(String contentType) {
+    return contentType.regionMatches(true, 0, APPLICATION_JSON, 0, APPLICATION_JSON.length());
   }
 
   /** Requests HTTP itself cannot read (a line or headers too long, a broken request line) still get JSON. */
@@ -267,7 +273,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private static JsonObject jsonBody(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
-    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+    if (type == null || !isJson(type)) {
       throw new LedgerException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as Content-Type: application/json");
     }
     if (ctx.body().length() == 0) {
