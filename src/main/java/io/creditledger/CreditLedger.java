@@ -1,5 +1,6 @@
 package io.creditledger;
 
+import io.creditledger.api.LedgerClient;
 import io.creditledger.apikeys.ApiKeyCrypto;
 import io.creditledger.apikeys.VaultSecret;
 import io.creditledger.auth.ApiTokens;
@@ -10,6 +11,7 @@ import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
 import io.creditledger.verticle.AuditVerticle;
+import io.creditledger.verticle.InProcessLedger;
 import io.creditledger.verticle.LedgerVerticle;
 import io.creditledger.verticle.LedgerWriterVerticle;
 import io.creditledger.verticle.ResetVerticle;
@@ -67,14 +69,15 @@ public final class CreditLedger {
   public static Future<CreditLedger> deploy(Vertx vertx, LedgerConfig config) {
     return vertx.executeBlocking(() -> prepare(config), false).compose(prepared -> {
       PoolSettings settings = config.databasePool();
-      Pool pool = DatabasePool.create(vertx, prepared.postgres().url().connectOptions(), settings.size(),
+      DatabasePool pool = DatabasePool.create(vertx, prepared.postgres().url().connectOptions(), settings.size(),
           settings.maxWaiting(), settings.acquireTimeout());
       List<String> deployments = Collections.synchronizedList(new ArrayList<>());
       AtomicInteger port = new AtomicInteger();
       List<HttpVerticle> http = Collections.synchronizedList(new ArrayList<>());
       DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());
       LocalCodec.register(vertx.eventBus());
-      Wiring wiring = Wiring.of(vertx, pool, config, prepared.changeSets(), prepared.vault());
+      Wiring wiring = Wiring.of(vertx, pool, pool.reads(), config, prepared.changeSets(), prepared.vault());
+      InProcessLedger ledger = new InProcessLedger(wiring, new LedgerClient(vertx));
       return vertx.deployVerticle(() -> new LedgerVerticle(wiring), instances)
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(new LedgerWriterVerticle(wiring)))
@@ -95,7 +98,7 @@ public final class CreditLedger {
               wiring.stores().resetClaims())))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(() -> {
-            HttpVerticle verticle = new HttpVerticle(config, prepared.tokens(), wiring.commands(), port::set);
+            HttpVerticle verticle = new HttpVerticle(config, prepared.tokens(), wiring.commands(), ledger, port::set);
             http.add(verticle);
             return verticle;
           }, instances))

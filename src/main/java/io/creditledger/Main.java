@@ -110,7 +110,7 @@ public final class Main {
     try (PostgresServer postgres = PostgresServer.open(config)) {
       Pool pool = PgBuilder.pool().connectingTo(postgres.url().connectOptions()).using(vertx).build();
       try {
-        ReconcileService service = Wiring.of(vertx, pool, config, 0, null).reconcile();
+        ReconcileService service = Wiring.of(vertx, pool, pool, config, 0, null).reconcile();
         ReconcileRun result = service.reconcile(userId, repair).toCompletionStage().toCompletableFuture()
             .get(1, TimeUnit.HOURS);
         result.drift().forEach(d -> System.out.println(d.kind().wire() + ": user " + d.userId() + ", grant "

@@ -32,7 +32,7 @@ import java.util.List;
  * JSON, read and checked by the address exactly as an HTTP body is (a caller's mistake is a 400, not a broken
  * ledger); answers are read with the code that wrote them. Failures arrive as {@link LedgerException} with the same status and code the HTTP API would show.
  */
-public final class LedgerClient {
+public final class LedgerClient implements CommandSender {
   private static final long TIMEOUT_MS = 30_000;
 
   private final EventBus bus;
@@ -53,6 +53,7 @@ public final class LedgerClient {
   }
 
   /** Sends {@code command} to {@code address} by reference; answers the JSON reply. */
+  @Override
   public Future<Reply> send(String address, Command command, long timeoutMs) {
     return exchange(address, command, new DeliveryOptions().setSendTimeout(timeoutMs).setCodecName(LocalCodec.NAME));
   }

@@ -23,6 +23,14 @@ public final class ApiTokens {
   public enum Role { SERVICE, ADMIN }
 
   static final String FILE = "tokens.json";
+  /** One digest per thread (an event loop checks a token per request): getInstance looks the provider up each time. */
+  private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  });
 
   private final byte[] serviceDigest;
   private final byte[] adminDigest;
@@ -103,11 +111,7 @@ public final class ApiTokens {
   }
 
   private static byte[] digest(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return SHA_256.get().digest(s.getBytes(StandardCharsets.UTF_8));
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -37,13 +38,18 @@ import java.time.Duration;
  * instead of queueing requests it cannot serve in time.
  */
 public final class DatabasePool implements Pool, SqlClientInternal {
+  /** At most one pipelined read connection per event loop (connections open on the event loop that first reads). */
+  private static final int READ_CONNECTIONS = VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+
   private final Vertx vertx;
   private final Pool pool;
+  private final SqlClient reads;
   private final long acquireTimeoutMs;
 
-  private DatabasePool(Vertx vertx, Pool pool, Duration acquireTimeout) {
+  private DatabasePool(Vertx vertx, Pool pool, SqlClient reads, Duration acquireTimeout) {
     this.vertx = vertx;
     this.pool = pool;
+    this.reads = reads;
     this.acquireTimeoutMs = Math.max(1, acquireTimeout.toMillis());
   }
 
@@ -58,7 +64,23 @@ public final class DatabasePool implements Pool, SqlClientInternal {
         .connectingTo(connect)
         .using(vertx)
         .build();
-    return new DatabasePool(vertx, pool, acquireTimeout);
+    SqlClient reads = PgBuilder.client()
+        .with(new PoolOptions().setMaxSize(READ_CONNECTIONS).setMaxWaitQueueSize(maxWaiting).setConnectionTimeout(0))
+        .connectingTo(connect)
+        .using(vertx)
+        .build();
+    return new DatabasePool(vertx, pool, reads, acquireTimeout);
+  }
+
+  /**
+   * A client for short one-shot reads that many requests run at once (a balance): its statements are pipelined on
+   * the connection of the caller's event loop (up to the connect options' pipelining limit in flight), so a read
+   * takes no free connection from the pool, and its answer arrives on the event loop that asked, without a
+   * hand-over between threads. No transactions, and nothing slow: a long statement would hold up the reads queued
+   * behind it on its connection.
+   */
+  public SqlClient reads() {
+    return reads;
   }
 
   /** A connection within the acquisition deadline, or {@link PoolBusyException}; transactions go through here. */
@@ -116,7 +138,7 @@ public final class DatabasePool implements Pool, SqlClientInternal {
 
   @Override
   public Future<Void> close() {
-    return pool.close();
+    return Future.join(reads.close(), pool.close()).mapEmpty();
   }
 
   /** No connection could be had in time, or too many requests already wait for one: retry later. */

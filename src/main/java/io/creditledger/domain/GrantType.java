@@ -9,9 +9,13 @@ public enum GrantType {
   FREE, REFERRAL, ROLLOVER, PURCHASE, ADMIN;
 
   public static final String NAMES = Arrays.stream(values()).map(GrantType::wire).collect(Collectors.joining(", "));
+  private static final GrantType[] ALL = values();
+
+  /** Computed once: every balance writes each type's name, and every grant read looks its type up by name. */
+  private final String wire = name().toLowerCase(Locale.ROOT);
 
   public String wire() {
-    return name().toLowerCase(Locale.ROOT);
+    return wire;
   }
 
   public boolean expiresAtReset() {
@@ -24,8 +28,8 @@ public enum GrantType {
   }
 
   public static GrantType fromWire(String s) {
-    for (GrantType t : values()) {
-      if (t.wire().equals(s)) {
+    for (GrantType t : ALL) {
+      if (t.wire.equals(s)) {
         return t;
       }
     }

@@ -15,8 +15,11 @@ public enum JournalKind {
   /** a rollover grant's opening entry */
   ROLLOVER_IN;
 
+  /** Computed once: the write path stores it for every journal entry and operation. */
+  private final String wire = name().toLowerCase(Locale.ROOT);
+
   public String wire() {
-    return name().toLowerCase(Locale.ROOT);
+    return wire;
   }
 
   public static JournalKind fromWire(String value) {

@@ -6,7 +6,10 @@ import java.util.Locale;
 public enum OperationKind {
   GRANT, CONSUME, REFERRAL, RESET;
 
+  /** Computed once: the write path stores it for every journal entry and operation. */
+  private final String wire = name().toLowerCase(Locale.ROOT);
+
   public String wire() {
-    return name().toLowerCase(Locale.ROOT);
+    return wire;
   }
 }

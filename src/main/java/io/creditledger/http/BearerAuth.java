@@ -42,6 +42,6 @@ final class BearerAuth implements Handler<RoutingContext> {
   }
 
   static boolean needsAdmin(String path) {
-    return path.startsWith("/v1/admin/") || REVOKE.matcher(path).matches();
+    return path.startsWith("/v1/admin/") || path.startsWith("/v1/grants/") && REVOKE.matcher(path).matches();
   }
 }

@@ -2,12 +2,15 @@ package io.creditledger.http;
 
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /** Writes JSON answers and {@code {"error":{"code","message"}}} errors. */
 final class HttpJson {
   private static final String RETRY_AFTER_SECONDS = "1";
+  /** Encoded once: every answer carries it. */
+  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
 
   private HttpJson() {
   }
@@ -17,7 +20,7 @@ final class HttpJson {
       return;
     }
     ctx.response().setStatusCode(status)
-        .putHeader("Content-Type", "application/json")
+        .putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
         .end(body.toBuffer());
   }
 

@@ -1,7 +1,7 @@
 package io.creditledger.http;
 
 import io.creditledger.api.Addresses;
-import io.creditledger.api.LedgerClient;
+import io.creditledger.api.CommandSender;
 import io.creditledger.auth.ApiTokens;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.Command;
@@ -28,8 +28,9 @@ import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 /**
- * The HTTP API. It checks tokens, reads JSON and forwards every operation to the ledger's event-bus
- * addresses; it never touches the database itself.
+ * The HTTP API. It checks tokens, reads JSON and forwards every operation, as a command, to the ledger's addresses
+ * (over the event bus, or for reads in this event loop: see {@link CommandSender}); it never touches the database
+ * itself.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
@@ -37,25 +38,27 @@ public final class HttpVerticle extends VerticleBase {
   private static final long REQUEST_TIMEOUT_MS = 30_000;
   /** Admin runs that work through every user (resets, reconciliation) may take this long. */
   private static final long ADMIN_RUN_TIMEOUT_MS = 15 * 60 * 1000;
+  private static final String APPLICATION_JSON = "application/json";
 
   private final LedgerConfig config;
   private final ApiTokens tokens;
   private final IntConsumer boundPort;
   private final Commands commands;
-  private LedgerClient ledger;
+  private final CommandSender ledger;
   private HttpServer server;
   private Router router;
 
-  public HttpVerticle(LedgerConfig config, ApiTokens tokens, Commands commands, IntConsumer boundPort) {
+  public HttpVerticle(LedgerConfig config, ApiTokens tokens, Commands commands, CommandSender ledger,
+                      IntConsumer boundPort) {
     this.config = config;
     this.tokens = tokens;
     this.commands = commands;
+    this.ledger = ledger;
     this.boundPort = boundPort;
   }
 
   @Override
   public Future<?> start() {
-    ledger = new LedgerClient(vertx);
     router = Router.router(vertx);
     router.route().handler(new AccessLog());
     router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
@@ -135,12 +138,17 @@ public final class HttpVerticle extends VerticleBase {
     @Override
     public void handle(RoutingContext ctx) {
       String type = ctx.request().getHeader("Content-Type");
-      if (type != null && !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      if (type != null && !isJson(type)) {
         HttpJson.error(ctx, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as Content-Type: application/json");
         return;
       }
       ctx.next();
     }
+  }
+
+  /** Whether a Content-Type is JSON's (any case, parameters allowed), without lower-casing a copy of it. */
+  private static boolean isJson(String contentType) {
+    return contentType.regionMatches(true, 0, APPLICATION_JSON, 0, APPLICATION_JSON.length());
   }
 
   /** Requests HTTP itself cannot read (a line or headers too long, a broken request line) still get JSON. */
@@ -156,8 +164,8 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void ready(RoutingContext ctx) {
-    ledger.ready()
-        .onSuccess(body -> HttpJson.send(ctx, 200, body))
+    ledger.send(Addresses.READY, new Command.Ready(), REQUEST_TIMEOUT_MS)
+        .onSuccess(reply -> HttpJson.send(ctx, 200, reply.body()))
         .onFailure(e -> {
           LedgerException le = e instanceof LedgerException l && l.status() == 503 ? l
               : new LedgerException(ErrorCode.NOT_READY, "The ledger is not ready");
@@ -265,7 +273,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private static JsonObject jsonBody(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
-    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+    if (type == null || !isJson(type)) {
       throw new LedgerException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as Content-Type: application/json");
     }
     if (ctx.body().length() == 0) {

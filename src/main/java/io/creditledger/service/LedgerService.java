@@ -20,6 +20,7 @@ import io.creditledger.time.Now;
 import io.creditledger.wire.Input;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Instant;
@@ -33,6 +34,7 @@ import java.util.Optional;
 public final class LedgerService {
 
   private final Pool pool;
+  private final SqlClient reads;
   private final LedgerConfig config;
   private final Transactions transactions;
   private final LedgerStore store;
@@ -43,9 +45,11 @@ public final class LedgerService {
   private final ResetService resets;
   private final UserStore users;
 
-  public LedgerService(Pool pool, LedgerConfig config, Transactions transactions, Stores stores, GrantOnce grants,
-                       GrantRevoker revoker, UserLocks locks, ResetService resets) {
+  /** @param reads where a balance is read (pipelined one-shot statements) */
+  public LedgerService(Pool pool, SqlClient reads, LedgerConfig config, Transactions transactions, Stores stores,
+                       GrantOnce grants, GrantRevoker revoker, UserLocks locks, ResetService resets) {
     this.pool = pool;
+    this.reads = reads;
     this.config = config;
     this.transactions = transactions;
     this.store = stores.ledger();
@@ -98,7 +102,7 @@ public final class LedgerService {
    * concurrent consumption); empty when the user's cycle has ended and its reset is due first.
    */
   private Future<Optional<Balance>> readBalance(String userId, Instant now) {
-    return store.balanceSnapshot(pool, userId, now).map(found -> {
+    return store.balanceSnapshot(reads, userId, now).map(found -> {
       LedgerStore.BalanceSnapshot snapshot = found.orElseThrow(() -> LedgerException.userNotFound(userId));
       if (!snapshot.nextQuotaReset().isAfter(now)) {
         return Optional.empty();

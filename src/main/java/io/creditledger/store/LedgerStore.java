@@ -16,6 +16,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlResult;
+import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.data.Numeric;
 import io.vertx.sqlclient.templates.SqlTemplate;
 
@@ -79,14 +80,15 @@ public final class LedgerStore {
 
   /**
    * A user's cycle and live grants in one statement (one snapshot, one round trip): a row per live grant, or one
-   * row without a grant when there is none; no row when there is no such user.
+   * row without a grant when there is none; no row when there is no such user. Positional parameters ($1 the user,
+   * $2 now), not a template: every balance read runs it, and a template is parsed again at each use.
    */
   private static final String BALANCE_SNAPSHOT = """
     SELECT u.usage_this_cycle AS u_usage, u.next_quota_reset AS u_next_reset, %s
     FROM users u
     LEFT JOIN grants g ON g.user_id = u.user_id
-      AND (g.balance <> 0 OR (g.closed_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > #{now})))
-    WHERE u.user_id = #{userId}""".formatted(prefixed("g."));
+      AND (g.balance <> 0 OR (g.closed_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > $2)))
+    WHERE u.user_id = $1""".formatted(prefixed("g."));
 
   /** The users of a write batch, locked in user-id order (two batches never wait on each other in a circle). */
   private static final String LOCK_USERS = """
@@ -359,7 +361,7 @@ public final class LedgerStore {
   }
 
   public Future<Optional<BalanceSnapshot>> balanceSnapshot(SqlClient client, String userId, Instant now) {
-    return SqlTemplate.forQuery(client, BALANCE_SNAPSHOT).execute(Map.of("userId", userId, "now", sql(now)))
+    return client.preparedQuery(BALANCE_SNAPSHOT).execute(Tuple.of(userId, sql(now)))
         .map(rows -> first(rows).map(firstRow -> {
           List<Grant> live = new ArrayList<>(rows.size());
           for (Row r : rows) {

@@ -7,6 +7,7 @@ import io.creditledger.domain.Command;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Errors;
+import io.creditledger.wire.LocalCodec;
 import io.creditledger.wire.Reply;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -31,6 +32,7 @@ public final class Endpoints {
 
   public Endpoints(EventBus bus) {
     this.bus = bus;
+    LocalCodec.register(bus);
   }
 
   /**
@@ -42,35 +44,24 @@ public final class Endpoints {
   public <C extends Command, R> Future<Void> serve(String address, Class<C> type, Function<JsonObject, C> parse,
                                                    Function<C, Future<Answer<R>>> operation,
                                                    Function<R, JsonObject> write) {
-    MessageConsumer<Object> consumer = bus.consumer(address, message -> {
-      Future<Answer<R>> outcome;
-      try {
-        Object body = message.body();
-        C command;
-        if (type.isInstance(body)) {
-          command = type.cast(body);
-        } else if (body instanceof JsonObject json) {
-          command = parse.apply(json);
-        } else {
-          throw new LedgerException(ErrorCode.INVALID_BODY, "The request must be a JSON object");
-        }
-        outcome = operation.apply(command);
-      } catch (RuntimeException e) {
-        outcome = Future.failedFuture(e);
-      }
-      outcome.onComplete(answer -> {
-        if (answer.succeeded()) {
-          DeliveryOptions options = new DeliveryOptions()
-              .addHeader(Reply.STATUS_HEADER, answer.result().created() ? "201" : "200");
-          if (answer.result().replayed()) {
-            options.addHeader(Reply.REPLAYED_HEADER, "true");
+    return serve(new Endpoint<>(address, type, parse, operation, write));
+  }
+
+  public Future<Void> serve(Endpoint<?, ?> endpoint) {
+    MessageConsumer<Object> consumer = bus.consumer(endpoint.address(), message ->
+        endpoint.answer(message.body()).onComplete(reply -> {
+          if (reply.succeeded()) {
+            // the answer is built for this reply alone: passed by reference, not copied as the JSON codec would
+            DeliveryOptions options = new DeliveryOptions().setCodecName(LocalCodec.NAME)
+                .addHeader(Reply.STATUS_HEADER, Integer.toString(reply.result().status()));
+            if (reply.result().replayed()) {
+              options.addHeader(Reply.REPLAYED_HEADER, "true");
+            }
+            message.reply(reply.result().body(), options);
+          } else {
+            fail(endpoint.address(), message, reply.cause());
           }
-          message.reply(write.apply(answer.result().result()), options);
-        } else {
-          fail(address, message, answer.cause());
-        }
-      });
-    });
+        }));
     return consumer.completion();
   }
 

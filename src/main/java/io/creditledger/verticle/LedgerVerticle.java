@@ -7,12 +7,14 @@ import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The ledger's reads and per-user operations: users, grant lists, balances, the journal and readiness. The
- * balance-changing operations (resets among them) are {@link LedgerWriterVerticle}'s. The HTTP verticle and co-deployed verticles of a
- * host application go through the same code.
+ * balance-changing operations (resets among them) are {@link LedgerWriterVerticle}'s. Co-deployed verticles of a
+ * host application reach them over the event bus; the HTTP verticle runs the reads ({@link #reads}) in its own
+ * event loop ({@link InProcessLedger}) through the same endpoints.
  */
 public final class LedgerVerticle extends VerticleBase {
   private final Wiring wiring;
@@ -21,16 +23,27 @@ public final class LedgerVerticle extends VerticleBase {
     this.wiring = wiring;
   }
 
+  /** The reads: they hold no lock and write nothing but a due reset, so any event loop may run them. */
+  static List<Endpoint<?, ?>> reads(Wiring wiring) {
+    Commands in = wiring.commands();
+    return List.of(
+        new Endpoint<>(Addresses.USER_GET, Command.GetUser.class, in::getUser, wiring.users()::get, Json::user),
+        new Endpoint<>(Addresses.GRANT_LIST, Command.ListGrants.class, in::listGrants, wiring.ledger()::listGrants,
+            Json::grants),
+        new Endpoint<>(Addresses.BALANCE, Command.GetBalance.class, in::balance, wiring.ledger()::balance,
+            Json::balance),
+        new Endpoint<>(Addresses.JOURNAL, Command.ListJournal.class, in::journal, wiring.ledger()::journal,
+            Json::entries));
+  }
+
   @Override
   public Future<?> start() {
     Endpoints e = new Endpoints(vertx.eventBus());
     Commands in = wiring.commands();
-    return Future.all(List.of(
-        e.serve(Addresses.READY, Command.Ready.class, in::ready, wiring.readiness()::check, Json::readiness),
-        e.serve(Addresses.USER_PUT, Command.PutUser.class, in::putUser, wiring.users()::put, Json::user),
-        e.serve(Addresses.USER_GET, Command.GetUser.class, in::getUser, wiring.users()::get, Json::user),
-        e.serve(Addresses.GRANT_LIST, Command.ListGrants.class, in::listGrants, wiring.ledger()::listGrants, Json::grants),
-        e.serve(Addresses.BALANCE, Command.GetBalance.class, in::balance, wiring.ledger()::balance, Json::balance),
-        e.serve(Addresses.JOURNAL, Command.ListJournal.class, in::journal, wiring.ledger()::journal, Json::entries)));
+    List<Future<Void>> served = new ArrayList<>();
+    served.add(e.serve(Addresses.READY, Command.Ready.class, in::ready, wiring.readiness()::check, Json::readiness));
+    served.add(e.serve(Addresses.USER_PUT, Command.PutUser.class, in::putUser, wiring.users()::put, Json::user));
+    reads(wiring).forEach(read -> served.add(e.serve(read)));
+    return Future.all(served);
   }
 }

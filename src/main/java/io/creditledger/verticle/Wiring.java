@@ -25,6 +25,7 @@ import io.creditledger.stripe.StripeGateway;
 import io.creditledger.wire.Commands;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 
 /**
  * The composition root: every store and service of one ledger, built once and shared by its verticles (they hold
@@ -38,8 +39,12 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
                      StripeWebhookService webhooks, OutboxAdminService outbox, ReconcileService reconcile,
                      AuditService audit, ApiKeyVault vault, StripeGateway stripe) {
 
-  /** @param vaultCrypto null when the API-key vault is off */
-  public static Wiring of(Vertx vertx, Pool pool, LedgerConfig config, int expectedChangeSets, ApiKeyCrypto vaultCrypto) {
+  /**
+   * @param reads where the hot one-shot reads go ({@link io.creditledger.db.DatabasePool#reads()}, or the pool)
+   * @param vaultCrypto null when the API-key vault is off
+   */
+  public static Wiring of(Vertx vertx, Pool pool, SqlClient reads, LedgerConfig config, int expectedChangeSets,
+                          ApiKeyCrypto vaultCrypto) {
     Stores stores = Stores.create(config);
     Transactions transactions = new Transactions(vertx, pool, config.clock(), stores.syncFailures());
     StripeGateway gateway = config.stripe().relayEnabled() ? new StripeGateway(config.stripe()) : null;
@@ -49,7 +54,8 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
     ResetService resets = new ResetService(pool, config, transactions, stores);
     UserLocks locks = new UserLocks(stores, resets);
     GrantOnce grantOnce = new GrantOnce(locks, grants);
-    LedgerService ledger = new LedgerService(pool, config, transactions, stores, grantOnce, revoker, locks, resets);
+    LedgerService ledger = new LedgerService(pool, reads, config, transactions, stores, grantOnce, revoker, locks,
+        resets);
     WriteBatch batch = new WriteBatch(config, stores, resets, ledger, new ReferralService(config, stores, grants, resets));
     return new Wiring(
         stores,

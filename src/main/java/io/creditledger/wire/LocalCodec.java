@@ -7,7 +7,8 @@ import io.vertx.core.eventbus.MessageCodec;
 /**
  * Passes a command object by reference over the local event bus: the HTTP verticle and the typed client send the
  * {@link io.creditledger.domain.Command} they built, and the ledger's endpoint uses it as it is (commands are
- * immutable records). Never for the wire: a clustered bus would need JSON.
+ * immutable records). The endpoints' JSON answers travel back the same way, uncopied: each is built for its one
+ * reply. Never for the wire: a clustered bus would need JSON.
  */
 public final class LocalCodec implements MessageCodec<Object, Object> {
   public static final String NAME = "creditledger-command";
