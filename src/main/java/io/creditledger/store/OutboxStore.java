@@ -43,19 +43,6 @@ public final class OutboxStore {
     g.operation_id AS grant_operation_id, g.stripe_grant_id""";
 
   private static final String ENQUEUE = """
-    INSERT INTO stripe_outbox (grant_id, user_id, action, idempotency_key, payload, next_attempt_at,
-        created_at, updated_at)
-    VALUES (#{grantId}, #{userId}, #{action}, #{key}, #{payload}, #{now}, #{now}, #{now})
-    ON CONFLICT (idempotency_key) DO NOTHING""";
-
-  /**
-   * Claims due rows for one relay instance: pending, due, not leased by another instance, and not behind an
-   * undelivered earlier row of the same grant (so a void never overtakes its create). SKIP LOCKED lets several
-   * instances claim side by side without waiting on, or taking, each other's rows.
-   */
-  private static final String FROM = "FROM stripe_outbox o LEFT JOIN grants g ON g.grant_id = o.grant_id";
-
-  private static final String ENQUEUE_MANY = """
     INSERT INTO stripe_outbox (grant_id, user_id, action, idempotency_key, payload, next_attempt_at, created_at,
         updated_at)
     SELECT v.grant_id, v.user_id, v.action, v.idempotency_key, v.payload::jsonb, #{now}, #{now}, #{now}
@@ -64,6 +51,13 @@ public final class OutboxStore {
     ORDER BY v.ord
     ON CONFLICT (idempotency_key) DO NOTHING""";
 
+  private static final String FROM = "FROM stripe_outbox o LEFT JOIN grants g ON g.grant_id = o.grant_id";
+
+  /**
+   * Claims due rows for one relay instance: pending, due, not leased by another instance, and not behind an
+   * undelivered earlier row of the same grant (so a void never overtakes its create). SKIP LOCKED lets several
+   * instances claim side by side without waiting on, or taking, each other's rows.
+   */
   private static final String CLAIM = """
     WITH due AS (
       SELECT c.outbox_id
@@ -425,7 +419,7 @@ public final class OutboxStore {
     p.put("keys", keys);
     p.put("payloads", payloads);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, ENQUEUE_MANY).execute(p).mapEmpty();
+    return SqlTemplate.forUpdate(conn, ENQUEUE).execute(p).mapEmpty();
   }
 
   /**
@@ -452,14 +446,7 @@ public final class OutboxStore {
 
   private Future<Void> enqueue(SqlClient conn, Long grantId, String userId, OutboxAction action, String key,
                                JsonObject payload, Instant now) {
-    Map<String, Object> p = new HashMap<>();
-    p.put("grantId", grantId);
-    p.put("userId", userId);
-    p.put("action", action.wire());
-    p.put("key", key);
-    p.put("payload", payload);
-    p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, ENQUEUE).execute(p).mapEmpty();
+    return enqueueMany(conn, List.of(new NewRow(grantId, userId, action, key, payload)), now);
   }
 
   public Future<List<OutboxRow>> claim(Pool pool, String owner, int limit, Instant leaseUntil, Instant now) {
