@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,7 +130,7 @@ public final class Transactions {
   }
 
   private <T> Future<T> attempt(int n, Function<SqlConnection, Future<T>> work) {
-    return pool.withTransaction(work).recover(failure -> {
+    return inTransaction(work).recover(failure -> {
       if (!retryable(failure)) {
         return Future.failedFuture(failure);
       }
@@ -138,6 +139,31 @@ public final class Transactions {
       }
       long delay = BACKOFF.delay(n, ThreadLocalRandom.current()::nextDouble).toMillis();
       return vertx.timer(delay).compose(v -> attempt(n + 1, work));
+    });
+  }
+
+  /**
+   * {@code work} in one transaction, like {@link Pool#withTransaction}, except that BEGIN goes out together with
+   * the work's first statements instead of one round trip ahead of them (vertx-sql-client queues statements
+   * behind the BEGIN of {@link SqlConnection#begin()}). Committed when the work succeeds; otherwise rolled back,
+   * once the statements still in flight are answered, and the work's failure is the answer.
+   */
+  private <T> Future<T> inTransaction(Function<SqlConnection, Future<T>> work) {
+    return pool.getConnection().compose(conn -> {
+      Future<Transaction> begun = conn.begin();
+      Future<T> done;
+      try {
+        done = work.apply(conn);
+      } catch (RuntimeException e) {
+        done = Future.failedFuture(e);
+      }
+      Future<T> result = done;
+      return Future.all(begun, result)
+          .transform(ar -> ar.succeeded()
+              ? begun.result().commit().map(v -> result.result())
+              : conn.transaction().rollback().transform(v -> Future.<T>failedFuture(
+                  result.failed() ? result.cause() : ar.cause())))
+          .onComplete(ar -> conn.close());
     });
   }
 
