@@ -11,6 +11,7 @@ import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
 import io.creditledger.verticle.AuditVerticle;
+import io.creditledger.verticle.HoldSweepVerticle;
 import io.creditledger.verticle.InProcessLedger;
 import io.creditledger.verticle.LedgerVerticle;
 import io.creditledger.verticle.LedgerWriterVerticle;
@@ -96,6 +97,8 @@ public final class CreditLedger {
           })
           .compose(id -> vertx.deployVerticle(new ResetVerticle(pool, config, wiring.commands(),
               wiring.stores().resetClaims())))
+          .onSuccess(deployments::add)
+          .compose(id -> vertx.deployVerticle(new HoldSweepVerticle(wiring.holds(), config.holds().sweepInterval())))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(() -> {
             HttpVerticle verticle = new HttpVerticle(config, prepared.tokens(), wiring.commands(), ledger, port::set);

@@ -15,6 +15,11 @@ public final class Addresses {
   public static final String CONSUME = "ledger.consume";
   public static final String BALANCE = "ledger.balance";
   public static final String JOURNAL = "ledger.journal";
+  public static final String HOLD_PLACE = "ledger.holds.place";
+  public static final String HOLD_CAPTURE = "ledger.holds.capture";
+  public static final String HOLD_RELEASE = "ledger.holds.release";
+  public static final String HOLD_GET = "ledger.holds.get";
+  public static final String HOLD_LIST = "ledger.holds.list";
   public static final String REFERRAL_CREATE = "ledger.referrals.create";
   public static final String OUTBOX_LIST = "ledger.outbox.list";
   public static final String OUTBOX_RETRY = "ledger.outbox.retry";

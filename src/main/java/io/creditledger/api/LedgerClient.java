@@ -1,10 +1,13 @@
 package io.creditledger.api;
 
 import io.creditledger.domain.Balance;
+import io.creditledger.domain.Capture;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.Consumption;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.GrantView;
+import io.creditledger.domain.Hold;
+import io.creditledger.domain.HoldAnswer;
 import io.creditledger.domain.JournalEntry;
 import io.creditledger.domain.Referral;
 import io.creditledger.domain.ResetOutcome;
@@ -24,6 +27,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -129,6 +133,44 @@ public final class LedgerClient implements CommandSender {
   public Future<Consumption> consume(String userId, String operationId, long amount) {
     return request(Addresses.CONSUME, new JsonObject().put("userId", userId).put("operationId", operationId)
         .put("amount", amount)).map(r -> Json.readConsumption(r.body()));
+  }
+
+  /**
+   * Reserves {@code amount} credits for {@code ttl} (null: {@code HOLD_DEFAULT_TTL}); the hold's id is
+   * {@code operationId}. Refused (402) when the user's available credits do not cover it.
+   */
+  public Future<HoldAnswer> hold(String userId, String operationId, long amount, Duration ttl) {
+    JsonObject body = new JsonObject().put("userId", userId).put("operationId", operationId).put("amount", amount);
+    if (ttl != null) {
+      body.put("ttl", ttl.toString());
+    }
+    return request(Addresses.HOLD_PLACE, body).map(r -> Json.readHoldAnswer(r.body()));
+  }
+
+  /** Consumes {@code amount} against the hold and lets the rest of it go; answers like {@link #consume}. */
+  public Future<Capture> capture(String userId, String holdId, String operationId, long amount) {
+    return request(Addresses.HOLD_CAPTURE, new JsonObject().put("userId", userId).put("holdId", holdId)
+        .put("operationId", operationId).put("amount", amount)).map(r -> Json.readCapture(r.body()));
+  }
+
+  /** Lets the hold's credits go; releasing a released or expired hold answers it as it is. */
+  public Future<HoldAnswer> release(String userId, String holdId) {
+    return request(Addresses.HOLD_RELEASE, new JsonObject().put("userId", userId).put("holdId", holdId))
+        .map(r -> Json.readHoldAnswer(r.body()));
+  }
+
+  public Future<Hold> getHold(String userId, String holdId) {
+    return request(Addresses.HOLD_GET, new JsonObject().put("userId", userId).put("holdId", holdId))
+        .map(r -> Json.readHold(r.body()));
+  }
+
+  /** The user's holds, newest first; {@code state} null for every state. */
+  public Future<List<Hold>> holds(String userId, Hold.State state, int limit) {
+    JsonObject body = new JsonObject().put("userId", userId).put("limit", limit);
+    if (state != null) {
+      body.put("state", state.wire());
+    }
+    return request(Addresses.HOLD_LIST, body).map(r -> Json.readHolds(r.body()));
   }
 
   public Future<Balance> balance(String userId) {

@@ -116,6 +116,7 @@ public final class ConfigLoader {
             nonNegativeDuration("RESET_BATCH_PAUSE"),
             duration("RESET_CLAIM_LEASE"),
             longValue("REFERRAL_RESET_CREDITS", 0, 1_000_000_000_000L)),
+        holds(),
         apiKeySecret(),
         apiKeyTypes(),
         Clock.systemUTC());
@@ -123,6 +124,15 @@ public final class ConfigLoader {
       throw ConfigException.invalid("LEDGER_ADMIN_TOKEN", "must differ from LEDGER_API_TOKEN");
     }
     return config;
+  }
+
+  private HoldSettings holds() {
+    HoldSettings holds = new HoldSettings(duration("HOLD_DEFAULT_TTL"), duration("HOLD_MAX_TTL"),
+        duration("HOLD_SWEEP_INTERVAL"));
+    if (holds.defaultTtl().compareTo(holds.maxTtl()) > 0) {
+      throw ConfigException.invalid("HOLD_DEFAULT_TTL", "must not exceed HOLD_MAX_TTL");
+    }
+    return holds;
   }
 
   private String optional(String name) {

@@ -48,6 +48,7 @@ public record LedgerConfig(
     long maxCreditsPerOperation,
     StripeSettings stripe,
     ResetSettings resets,
+    HoldSettings holds,
     Secret apiKeySecret,
     List<String> apiKeyTypes,
     Clock clock) {
@@ -60,7 +61,8 @@ public record LedgerConfig(
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
         databasePool, writes, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
-        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, apiKeySecret, apiKeyTypes, otherClock);
+        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, apiKeySecret,
+        apiKeyTypes, otherClock);
   }
 
   public int priorityOf(GrantType type) {

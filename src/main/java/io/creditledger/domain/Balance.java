@@ -8,12 +8,15 @@ import java.util.Map;
 
 /**
  * A user's balance, computed from the grants: what remains on active grants (by type), what is owed (negative
- * balances, on any grant: expiry does not forgive debt), and the principals of the active grants.
+ * balances, on any grant: expiry does not forgive debt), and the principals of the active grants; {@code held} is
+ * what active holds reserve, and {@code available} what the user may spend without going into debt
+ * ({@code netBalance - held}, negative when holds reserve more than the user has).
  */
-public record Balance(long totalRemaining, long totalDebt, long netBalance, Map<GrantType, Long> breakdown,
-                      Map<GrantType, Long> principals, long usageThisCycle, Instant nextQuotaReset) {
+public record Balance(long totalRemaining, long totalDebt, long netBalance, long held, long available,
+                      Map<GrantType, Long> breakdown, Map<GrantType, Long> principals, long usageThisCycle,
+                      Instant nextQuotaReset) {
 
-  public static Balance of(List<Grant> grants, Instant now, long usageThisCycle, Instant nextQuotaReset) {
+  public static Balance of(List<Grant> grants, long held, Instant now, long usageThisCycle, Instant nextQuotaReset) {
     Map<GrantType, Long> remaining = zeroes();
     Map<GrantType, Long> principals = zeroes();
     long totalRemaining = 0;
@@ -30,7 +33,8 @@ public record Balance(long totalRemaining, long totalDebt, long netBalance, Map<
         }
       }
     }
-    return new Balance(totalRemaining, totalDebt, totalRemaining - totalDebt, Collections.unmodifiableMap(remaining),
+    long net = totalRemaining - totalDebt;
+    return new Balance(totalRemaining, totalDebt, net, held, net - held, Collections.unmodifiableMap(remaining),
         Collections.unmodifiableMap(principals), usageThisCycle, nextQuotaReset);
   }
 

@@ -1,6 +1,7 @@
 package io.creditledger.domain;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 
 /**
@@ -36,6 +37,23 @@ public sealed interface Command {
   }
 
   record GetBalance(String userId) implements Command {
+  }
+
+  /** Reserves {@code amount} credits for {@code ttl}; the hold's id is {@code operationId}. */
+  record PlaceHold(String userId, String operationId, long amount, Duration ttl) implements Command {
+  }
+
+  record CaptureHold(String userId, String holdId, String operationId, long amount) implements Command {
+  }
+
+  record ReleaseHold(String userId, String holdId) implements Command {
+  }
+
+  record GetHold(String userId, String holdId) implements Command {
+  }
+
+  /** @param state null: every state */
+  record ListHolds(String userId, Hold.State state, int limit) implements Command {
   }
 
   record ListJournal(String userId, int limit, long before) implements Command {

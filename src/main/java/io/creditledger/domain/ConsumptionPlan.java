@@ -63,6 +63,15 @@ public final class ConsumptionPlan {
   }
 
   public static Outcome plan(List<Grant> grants, long amount, long maxDebt, Instant now) {
+    return plan(grants, amount, 0, maxDebt, now);
+  }
+
+  /**
+   * Like {@link #plan(List, long, long, Instant)} for a user whose active holds reserve {@code reserved} credits:
+   * those are not the consumption's to take, so the shortfall that must stay within {@code maxDebt} counts them.
+   * (A hold names no grant: the credits are taken in the usual order, and a capture later finds what is left.)
+   */
+  public static Outcome plan(List<Grant> grants, long amount, long reserved, long maxDebt, Instant now) {
     if (amount <= 0) {
       throw new IllegalArgumentException("amount must be positive");
     }
@@ -75,6 +84,44 @@ public final class ConsumptionPlan {
     if (active.isEmpty()) {
       return new Refused(ErrorCode.INSUFFICIENT_CREDITS, "The user has no active grant to consume from");
     }
+    long has = 0;
+    for (Grant g : active) {
+      has += Math.max(0, g.balance());
+    }
+    long available = has - reserved;
+    if (amount - available > maxDebt) {
+      return new Refused(ErrorCode.INSUFFICIENT_CREDITS, "The user has " + available + " credits available"
+          + (reserved > 0 ? " (" + reserved + " more are held)" : "") + ", " + amount
+          + " were asked, and debt may not exceed " + maxDebt);
+    }
+    return take(active, amount, active.get(active.size() - 1));
+  }
+
+  /**
+   * A consumption that may not be refused (a hold's capture, up to what it held): no debt check and no debt limit.
+   * What the active grants do not cover becomes debt on the last active grant, or, with none active, on the last of
+   * {@code grants} in consumption order, or on {@code fallback} (the user's newest grant) when there is none.
+   */
+  public static Planned force(List<Grant> grants, long amount, Grant fallback, Instant now) {
+    if (amount <= 0) {
+      throw new IllegalArgumentException("amount must be positive");
+    }
+    List<Grant> active = activeInOrder(grants, now);
+    Grant carrier;
+    if (!active.isEmpty()) {
+      carrier = active.get(active.size() - 1);
+    } else if (!grants.isEmpty()) {
+      carrier = grants.stream().max(ORDER).orElseThrow();
+    } else if (fallback != null) {
+      carrier = fallback;
+    } else {
+      throw new IllegalStateException("No grant to carry the debt of a forced consumption");
+    }
+    return take(active, amount, carrier);
+  }
+
+  /** Takes {@code amount} from the positive balances of {@code active}, in order; the rest is debt on {@code carrier}. */
+  private static Planned take(List<Grant> active, long amount, Grant carrier) {
     List<Take> takes = new ArrayList<>();
     long remaining = amount;
     for (Grant g : active) {
@@ -88,16 +135,11 @@ public final class ConsumptionPlan {
       }
     }
     if (remaining > 0) {
-      if (remaining > maxDebt) {
-        return new Refused(ErrorCode.INSUFFICIENT_CREDITS, "The user has " + (amount - remaining) + " credits, "
-            + amount + " were asked, and debt may not exceed " + maxDebt);
-      }
-      Grant last = active.get(active.size() - 1);
-      if (!takes.isEmpty() && takes.get(takes.size() - 1).grant().grantId() == last.grantId()) {
+      if (!takes.isEmpty() && takes.get(takes.size() - 1).grant().grantId() == carrier.grantId()) {
         Take lastTake = takes.remove(takes.size() - 1);
-        takes.add(new Take(last, lastTake.amount() + remaining));
+        takes.add(new Take(carrier, lastTake.amount() + remaining));
       } else {
-        takes.add(new Take(last, remaining));
+        takes.add(new Take(carrier, remaining));
       }
     }
     long fromPurchased = 0;

@@ -1,5 +1,7 @@
 package io.creditledger.domain;
 
+import io.creditledger.error.ErrorCode;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,11 +17,18 @@ public final class UserBook {
   private User user;
   private List<Grant> live;
   private long usage;
+  /** the holds stored as held (some may have expired since), and those placed by the batch */
+  private final List<Hold> holds;
 
   public UserBook(User user, List<Grant> live) {
+    this(user, live, List.of());
+  }
+
+  public UserBook(User user, List<Grant> live, List<Hold> holds) {
     this.user = user;
     this.live = List.copyOf(live);
     this.usage = user.usageThisCycle();
+    this.holds = new ArrayList<>(holds);
   }
 
   public User user() {
@@ -31,21 +40,123 @@ public final class UserBook {
    * the consumption, or the refusal (nothing is recorded then).
    */
   public Decision consume(String operationId, long amount, long maxDebt, Instant now, JournalBatch batch) {
-    ConsumptionPlan.Outcome outcome = ConsumptionPlan.plan(live, amount, maxDebt, now);
+    ConsumptionPlan.Outcome outcome = ConsumptionPlan.plan(live, amount, held(now), maxDebt, now);
     if (outcome instanceof ConsumptionPlan.Refused refused) {
       return new Decision(null, refused);
     }
-    ConsumptionPlan.Planned plan = (ConsumptionPlan.Planned) outcome;
+    return new Decision(apply((ConsumptionPlan.Planned) outcome, operationId, amount, now, batch), null);
+  }
+
+  private Consumption apply(ConsumptionPlan.Planned plan, String operationId, long amount, Instant now,
+                            JournalBatch batch) {
     Expiry.sweep(live, batch, now);
     for (ConsumptionPlan.Take take : plan.takes()) {
       batch.add(take.grant(), -take.amount(), JournalKind.CONSUME, operationId, "Consumed " + take.amount() + " credits");
     }
-    List<Grant> after = new ArrayList<>(live.size());
+    List<Grant> after = new ArrayList<>(live.size() + 1);
     live.forEach(g -> after.add(g.withBalance(batch.balanceOf(g))));
+    for (ConsumptionPlan.Take take : plan.takes()) {
+      // a forced consumption may put its debt on a grant that was not live
+      if (after.stream().noneMatch(g -> g.grantId() == take.grant().grantId())) {
+        after.add(take.grant().withBalance(batch.balanceOf(take.grant())));
+      }
+    }
     live = after;
     usage += amount;
-    return new Decision(new Consumption(operationId, amount, plan.fromPurchased(),
-        Balance.of(after, now, usage, user.nextQuotaReset())), null);
+    return new Consumption(operationId, amount, plan.fromPurchased(), balance(now));
+  }
+
+  /** The balance as the batch has left it. */
+  public Balance balance(Instant now) {
+    return Balance.of(live, held(now), now, usage, user.nextQuotaReset());
+  }
+
+  /** What the user's active holds reserve at {@code now}. */
+  public long held(Instant now) {
+    long held = 0;
+    for (Hold h : holds) {
+      if (h.heldAt(now)) {
+        held += h.amount();
+      }
+    }
+    return held;
+  }
+
+  /** The user's hold {@code holdId} while it is held (stored as held, or placed by this batch), else null. */
+  public Hold heldHold(String holdId) {
+    for (Hold h : holds) {
+      if (h.holdId().equals(holdId)) {
+        return h;
+      }
+    }
+    return null;
+  }
+
+  /** Adds holds stored as held (a book built without them: a reset's). */
+  public void holding(List<Hold> stored) {
+    holds.addAll(stored);
+  }
+
+  /** Holds stored as held that expired by {@code now}: the batch writes their expiry. */
+  public List<Hold> expiredHolds(Instant now) {
+    List<Hold> expired = new ArrayList<>();
+    for (Hold h : holds) {
+      if (h.state() == Hold.State.HELD && !h.heldAt(now)) {
+        expired.add(h.asOf(now));
+      }
+    }
+    return expired;
+  }
+
+  /**
+   * Places a hold of {@code amount} credits until {@code expiresAt}: the user must owe nothing and have that many
+   * credits available (credits less what other holds reserve).
+   */
+  public HoldDecision hold(String holdId, long amount, Instant expiresAt, Instant now) {
+    long debt = ConsumptionPlan.debtOf(live);
+    if (debt > 0) {
+      return new HoldDecision(null, null, new ConsumptionPlan.Refused(ErrorCode.DEBT_OUTSTANDING,
+          "The user owes " + debt + " credits; the next grant settles the debt before credits can be held"));
+    }
+    long available = balance(now).available();
+    if (amount > available) {
+      return new HoldDecision(null, null, new ConsumptionPlan.Refused(ErrorCode.INSUFFICIENT_CREDITS,
+          "The user has " + Math.max(0, available) + " credits available and " + amount + " were asked to be held"));
+    }
+    Hold hold = new Hold(holdId, user.userId(), amount, Hold.State.HELD, expiresAt, now, null, null, null);
+    holds.add(hold);
+    return new HoldDecision(hold, balance(now), null);
+  }
+
+  /**
+   * Captures {@code hold} (held by this user at {@code now}): consumes {@code amount} in the usual order and lets
+   * the rest of the hold go. Up to what the hold holds it cannot be refused (the hold promised those credits):
+   * what the grants no longer cover becomes debt, past {@code maxDebt} if need be ({@code fallback}, the user's
+   * newest grant, carries it when no grant is live). More than the hold holds follows consumption's rules, with
+   * the hold's credits counted as the user's. A refusal changes nothing.
+   */
+  public CaptureDecision capture(Hold hold, String operationId, long amount, long maxDebt, Grant fallback, Instant now,
+                         JournalBatch batch) {
+    long otherHolds = held(now) - hold.amount();
+    ConsumptionPlan.Planned plan;
+    if (amount <= hold.amount()) {
+      plan = ConsumptionPlan.force(live, amount, fallback, now);
+    } else {
+      ConsumptionPlan.Outcome outcome = ConsumptionPlan.plan(live, amount, otherHolds, maxDebt, now);
+      if (outcome instanceof ConsumptionPlan.Refused refused) {
+        return new CaptureDecision(null, null, refused);
+      }
+      plan = (ConsumptionPlan.Planned) outcome;
+    }
+    holds.removeIf(h -> h.holdId().equals(hold.holdId()));
+    Hold captured = hold.closed(Hold.State.CAPTURED, now, operationId, amount);
+    return new CaptureDecision(captured, apply(plan, operationId, amount, now, batch), null);
+  }
+
+  /** Releases {@code hold} (held by this user): its credits are the user's to spend again. */
+  public Hold release(Hold hold, Instant now) {
+    holds.removeIf(h -> h.holdId().equals(hold.holdId()));
+    return hold.closed(Hold.State.RELEASED, now, null, null);
   }
 
   /**
@@ -127,5 +238,13 @@ public final class UserBook {
 
   /** A consumption decided: {@code consumption} when it applies, else {@code refused}. */
   public record Decision(Consumption consumption, ConsumptionPlan.Refused refused) {
+  }
+
+  /** A hold decided: the hold placed and the balance after, else {@code refused}. */
+  public record HoldDecision(Hold hold, Balance balance, ConsumptionPlan.Refused refused) {
+  }
+
+  /** A capture decided: the hold as captured and the consumption, else {@code refused}. */
+  public record CaptureDecision(Hold hold, Consumption consumption, ConsumptionPlan.Refused refused) {
   }
 }

@@ -17,6 +17,10 @@ public final class LedgerException extends RuntimeException {
     return new LedgerException(ErrorCode.USER_NOT_FOUND, "No user \"" + userId + "\"");
   }
 
+  public static LedgerException holdNotFound(String userId, String holdId) {
+    return new LedgerException(ErrorCode.HOLD_NOT_FOUND, "User \"" + userId + "\" has no hold \"" + holdId + "\"");
+  }
+
   public ErrorCode error() {
     return error;
   }

@@ -74,6 +74,16 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/v1/users/:userId/grants").handler(withPage(Addresses.GRANT_LIST, commands::listGrants));
     jsonBody(router.post("/v1/users/:userId/consume")).handler(withBody(Addresses.CONSUME, commands::consume, "userId"));
     router.get("/v1/users/:userId/balance").handler(withPath(Addresses.BALANCE, commands::balance, "userId"));
+    jsonBody(router.post("/v1/users/:userId/holds"))
+        .handler(withBody(Addresses.HOLD_PLACE, commands::placeHold, "userId"));
+    router.get("/v1/users/:userId/holds").handler(this::listHolds);
+    router.get("/v1/users/:userId/holds/:holdId")
+        .handler(withPath(Addresses.HOLD_GET, commands::getHold, "userId", "holdId"));
+    jsonBody(router.post("/v1/users/:userId/holds/:holdId/capture"))
+        .handler(withBody(Addresses.HOLD_CAPTURE, commands::captureHold, "userId", "holdId"));
+    // the body is {} or nothing at all
+    jsonBody(router.post("/v1/users/:userId/holds/:holdId/release")).handler(ctx -> forward(ctx,
+        Addresses.HOLD_RELEASE, c -> commands.releaseHold(pathParams(c, optionalJsonBody(c), "userId", "holdId"))));
     router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal));
     jsonBody(router.post("/v1/grants/:operationId/revoke"))
         .handler(withBody(Addresses.GRANT_REVOKE, commands::revoke, "operationId"));
@@ -92,7 +102,7 @@ public final class HttpVerticle extends VerticleBase {
     }));
     router.get("/v1/admin/outbox").handler(this::listOutbox);
     jsonBody(router.post("/v1/admin/stripe/reconcile")).handler(ctx -> forward(ctx, Addresses.STRIPE_RECONCILE,
-        c -> commands.reconcile(c.body().length() == 0 ? new JsonObject() : jsonBody(c)), ADMIN_RUN_TIMEOUT_MS));
+        c -> commands.reconcile(optionalJsonBody(c)), ADMIN_RUN_TIMEOUT_MS));
     router.get("/v1/admin/stripe/reconcile")
         .handler(withPath(Addresses.STRIPE_RECONCILE_LAST, commands::lastReconcile));
     jsonBody(router.post("/v1/admin/outbox/:outboxId/retry")).handler(ctx -> forward(ctx, Addresses.OUTBOX_RETRY,
@@ -200,6 +210,17 @@ public final class HttpVerticle extends VerticleBase {
     });
   }
 
+  private void listHolds(RoutingContext ctx) {
+    forward(ctx, Addresses.HOLD_LIST, c -> {
+      JsonObject message = queryNumbers(c, pathParams(c, new JsonObject(), "userId"), "limit");
+      String state = c.queryParams().get("state");
+      if (state != null) {
+        message.put("state", state);
+      }
+      return commands.listHolds(message);
+    });
+  }
+
   /** Admin grants need the admin token; the other types the service token. */
   private void createGrant(RoutingContext ctx) {
     forward(ctx, Addresses.GRANT_CREATE, c -> {
@@ -269,6 +290,11 @@ public final class HttpVerticle extends VerticleBase {
     LedgerException le = e instanceof LedgerException l ? l
         : new LedgerException(ErrorCode.INTERNAL_ERROR, "The ledger failed to process the request");
     HttpJson.error(ctx, le);
+  }
+
+  /** The JSON body, or {} when the request has none (RequestBody.length() is -1 without a body). */
+  private static JsonObject optionalJsonBody(RoutingContext ctx) {
+    return ctx.body().length() <= 0 ? new JsonObject() : jsonBody(ctx);
   }
 
   private static JsonObject jsonBody(RoutingContext ctx) {

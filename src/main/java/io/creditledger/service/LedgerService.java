@@ -107,7 +107,8 @@ public final class LedgerService {
       if (!snapshot.nextQuotaReset().isAfter(now)) {
         return Optional.empty();
       }
-      return Optional.of(Balance.of(snapshot.live(), now, snapshot.usageThisCycle(), snapshot.nextQuotaReset()));
+      return Optional.of(Balance.of(snapshot.live(), snapshot.held(), now, snapshot.usageThisCycle(),
+          snapshot.nextQuotaReset()));
     });
   }
 

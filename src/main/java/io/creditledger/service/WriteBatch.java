@@ -3,16 +3,21 @@ package io.creditledger.service;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
+import io.creditledger.domain.Capture;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.Consumption;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
+import io.creditledger.domain.Hold;
+import io.creditledger.domain.HoldAnswer;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.ResetOutcome;
 import io.creditledger.domain.User;
 import io.creditledger.domain.UserBook;
+import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
+import io.creditledger.store.HoldStore;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.store.Stores;
@@ -41,6 +46,9 @@ import java.util.TreeSet;
  * for) run their own statements in the same transaction, each inside a savepoint so that a refused one leaves
  * nothing behind; what was decided before one is written first, and the books of the users it touched are read
  * again after it. Users whose cycle has ended are reset first, together, before anything else touches them.
+ * Holds are decided in memory too: the batch reads its users' active holds (and the holds its captures and
+ * releases name) with the other reads, and a capture or release is written only if its hold is still held (the
+ * sweeper may have expired it meanwhile; the batch is then decided again).
  *
  * <p>Each operation gets its own outcome: a refusal (400, 402, 404, 409, ...) is that operation's answer and touches
  * no other. Nothing is answered before the transaction commits; a failed transaction is retried whole by
@@ -53,6 +61,7 @@ public final class WriteBatch {
   private final ResetService resets;
   private final LedgerService ledger;
   private final ReferralService referrals;
+  private final HoldStore holdStore;
 
   public WriteBatch(LedgerConfig config, Stores stores, ResetService resets, LedgerService ledger,
                     ReferralService referrals) {
@@ -62,6 +71,7 @@ public final class WriteBatch {
     this.resets = resets;
     this.ledger = ledger;
     this.referrals = referrals;
+    this.holdStore = stores.holds();
   }
 
   /** What one operation of a batch came to: its answer, or the failure it is answered with. */
@@ -109,11 +119,15 @@ public final class WriteBatch {
       int grants = grantsOf(commands);
       Future<List<Long>> grantIds = grants == 0 ? Future.succeededFuture(List.of())
           : store.allocateGrantIds(conn, grants);
-      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds))
-          .compose(read -> resetDue(conn, locked.result(), live.result(), now))
+      Future<HoldStore.BatchHolds> holds = holdStore.forBatch(conn, userIds, holdIdsOf(commands));
+      Set<String> capturing = capturingUsers(commands);
+      Future<Map<String, Grant>> newest = capturing.isEmpty() ? Future.succeededFuture(Map.of())
+          : holdStore.newestGrants(conn, capturing);
+      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds, holds, newest))
+          .compose(read -> resetDue(conn, locked.result(), live.result(), holds.result(), now))
           .compose(books -> {
             Run run = new Run(conn, now, lookUp, stored.result(), owners, books, refundsWaiting.result(),
-                grantIds.result());
+                grantIds.result(), holds.result().byId(), newest.result());
             return run.from(commands, 0).compose(v -> run.flush()).compose(v -> run.checkRefusals())
                 .map(v -> run.outcomes);
           });
@@ -129,6 +143,29 @@ public final class WriteBatch {
     for (Command c : commands) {
       if (c instanceof Command.GrantCredits g && g.type() == GrantType.PURCHASE) {
         ids.add(g.operationId());
+      }
+    }
+    return ids;
+  }
+
+  /** The holds the batch's captures and releases name. */
+  private static Set<String> holdIdsOf(List<? extends Command> commands) {
+    Set<String> ids = new HashSet<>();
+    for (Command c : commands) {
+      if (c instanceof Command.CaptureHold x) {
+        ids.add(x.holdId());
+      } else if (c instanceof Command.ReleaseHold x) {
+        ids.add(x.holdId());
+      }
+    }
+    return ids;
+  }
+
+  private static Set<String> capturingUsers(List<? extends Command> commands) {
+    Set<String> ids = new HashSet<>();
+    for (Command c : commands) {
+      if (c instanceof Command.CaptureHold x) {
+        ids.add(x.userId());
       }
     }
     return ids;
@@ -167,6 +204,15 @@ public final class WriteBatch {
     if (c instanceof Command.ApplyReset x) {
       return List.of(x.userId());
     }
+    if (c instanceof Command.PlaceHold x) {
+      return List.of(x.userId());
+    }
+    if (c instanceof Command.CaptureHold x) {
+      return List.of(x.userId());
+    }
+    if (c instanceof Command.ReleaseHold x) {
+      return List.of(x.userId());
+    }
     if (c instanceof Command.Revoke x) {
       String owner = grantOwners.get(x.operationId());
       return owner == null ? List.of() : List.of(owner);
@@ -180,6 +226,10 @@ public final class WriteBatch {
       if (c instanceof Command.Consume x) {
         ids.add(x.operationId());
       } else if (c instanceof Command.GrantCredits x) {
+        ids.add(x.operationId());
+      } else if (c instanceof Command.PlaceHold x) {
+        ids.add(x.operationId());
+      } else if (c instanceof Command.CaptureHold x) {
         ids.add(x.operationId());
       }
     }
@@ -196,14 +246,15 @@ public final class WriteBatch {
    * that is over.
    */
   private Future<Books> resetDue(SqlConnection conn, Map<String, User> users, Map<String, List<Grant>> live,
-                                 Instant now) {
+                                 HoldStore.BatchHolds holds, Instant now) {
     Map<String, UserBook> books = new HashMap<>();
     List<User> due = new ArrayList<>();
     users.forEach((id, user) -> {
       if (ResetService.due(user, now)) {
         due.add(user);
       } else {
-        books.put(id, new UserBook(user, live.getOrDefault(id, List.of())));
+        books.put(id, new UserBook(user, live.getOrDefault(id, List.of()),
+            holds.heldByUser().getOrDefault(id, List.of())));
       }
     });
     if (due.isEmpty()) {
@@ -212,6 +263,8 @@ public final class WriteBatch {
     return resets.resetAll(conn, due, live, now).map(done -> {
       Map<String, ResetOutcome> outcomes = new HashMap<>();
       done.forEach((id, reset) -> {
+        // a reset leaves holds in place: they count against the new cycle's credits
+        reset.book().holding(holds.heldByUser().getOrDefault(id, List.of()));
         books.put(id, reset.book());
         outcomes.put(id, reset.outcome());
       });
@@ -240,13 +293,23 @@ public final class WriteBatch {
     /** purchases with refunds waiting for them: they take the SQL path, which applies the refunds */
     final Set<String> refundsWaiting;
     final Iterator<Long> grantIds;
+    /** holds by id as read (any state) or as this batch left them */
+    final Map<String, Hold> holds;
+    /** the newest grant of each capturing user (see {@link UserBook#capture}) */
+    final Map<String, Grant> newestGrants;
+    List<Hold> newHolds = new ArrayList<>();
+    /** captures and releases: each must find its hold still held when written */
+    List<Hold> closedHolds = new ArrayList<>();
+    /** holds stored as held found past their expiry (the sweeper may have written it meanwhile) */
+    Map<String, Hold> expiredHolds = new HashMap<>();
 
     /** operations refused without looking up their operationId (it may belong to a stored operation) */
     final List<String> refusedUnchecked = new ArrayList<>();
     final boolean lookedUp;
 
     Run(SqlConnection conn, Instant now, boolean lookedUp, Map<String, LedgerStore.StoredOperation> stored,
-        Map<String, String> grantOwners, Books books, Set<String> refundsWaiting, List<Long> grantIds) {
+        Map<String, String> grantOwners, Books books, Set<String> refundsWaiting, List<Long> grantIds,
+        Map<String, Hold> holds, Map<String, Grant> newestGrants) {
       this.conn = conn;
       this.now = now;
       this.lookedUp = lookedUp;
@@ -256,6 +319,16 @@ public final class WriteBatch {
       this.resetsDone = new HashMap<>(books.resets());
       this.refundsWaiting = refundsWaiting;
       this.grantIds = grantIds.iterator();
+      this.holds = new HashMap<>(holds);
+      this.newestGrants = newestGrants;
+      this.books.values().forEach(this::noteExpiredHolds);
+    }
+
+    void noteExpiredHolds(UserBook book) {
+      for (Hold h : book.expiredHolds(now)) {
+        expiredHolds.put(h.holdId(), h);
+        holds.put(h.holdId(), h);
+      }
     }
 
     /** Decides the commands from {@code i} on, in order. */
@@ -266,6 +339,12 @@ public final class WriteBatch {
           outcomes.add(consume(consume));
         } else if (c instanceof Command.ApplyReset reset) {
           outcomes.add(reset(reset));
+        } else if (c instanceof Command.PlaceHold hold) {
+          outcomes.add(hold(hold));
+        } else if (c instanceof Command.CaptureHold capture) {
+          outcomes.add(capture(capture));
+        } else if (c instanceof Command.ReleaseHold release) {
+          outcomes.add(release(release));
         } else if (c instanceof Command.GrantCredits g && !refundsWaiting.contains(g.operationId())) {
           outcomes.add(grant(g));
         } else {
@@ -300,20 +379,136 @@ public final class WriteBatch {
               new LedgerException(decision.refused().code(), decision.refused().message()));
         }
         Consumption consumption = decision.consumption();
-        JsonObject response = Json.consumption(consumption);
-        operations.add(new LedgerStore.NewOperation(c.operationId(), c.userId(), OperationKind.CONSUME, request, 200,
-            response));
-        stored.put(c.operationId(), new LedgerStore.StoredOperation(OperationKind.CONSUME.wire(), request, 200,
-            response));
-        usage.merge(c.userId(), c.amount(), Long::sum);
-        User user = book.user();
-        if (user.stripeCustomerId() != null && config.stripe().reportsUsage()) {
-          reports.add(new OutboxStore.UsageReport(user.userId(), user.stripeCustomerId(),
-              config.stripe().meterEventName(), c.operationId(), c.amount(), now));
-        }
+        record(c.operationId(), c.userId(), OperationKind.CONSUME, request, 200, Json.consumption(consumption));
+        spent(book.user(), c.operationId(), c.amount());
         return Outcome.of(Answer.ok(consumption));
       } catch (LedgerException e) {
         return Outcome.failed(e);
+      }
+    }
+
+    /** A hold, decided in memory: {@code available} must cover it. */
+    Outcome hold(Command.PlaceHold c) {
+      String request = new JsonObject().put("userId", c.userId()).put("amount", c.amount())
+          .put("ttl", c.ttl().toString()).encode();
+      try {
+        if (writtenBySql.contains(c.operationId())) {
+          throw Idempotency.conflict(c.operationId());
+        }
+        LedgerStore.StoredOperation prior = stored.get(c.operationId());
+        if (prior != null) {
+          return Outcome.of(Idempotency.replayOrConflict(prior, c.operationId(), OperationKind.HOLD, request,
+              Json::readHoldAnswer));
+        }
+        UserBook book = books.get(c.userId());
+        if (book == null) {
+          throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
+        }
+        UserBook.HoldDecision decision = book.hold(c.operationId(), c.amount(), now.plus(c.ttl()), now);
+        if (decision.refused() != null) {
+          throw refused(c.operationId(),
+              new LedgerException(decision.refused().code(), decision.refused().message()));
+        }
+        HoldAnswer answer = new HoldAnswer(decision.hold(), decision.balance());
+        JsonObject response = Json.holdAnswer(answer);
+        newHolds.add(decision.hold());
+        holds.put(c.operationId(), decision.hold());
+        record(c.operationId(), c.userId(), OperationKind.HOLD, request, 201, response);
+        return Outcome.of(Answer.created(answer));
+      } catch (LedgerException e) {
+        return Outcome.failed(e);
+      }
+    }
+
+    /** A capture: the hold must be this user's and held; it is consumed like a consumption and closed. */
+    Outcome capture(Command.CaptureHold c) {
+      String request = new JsonObject().put("userId", c.userId()).put("holdId", c.holdId()).put("amount", c.amount())
+          .encode();
+      try {
+        if (writtenBySql.contains(c.operationId())) {
+          throw Idempotency.conflict(c.operationId());
+        }
+        LedgerStore.StoredOperation prior = stored.get(c.operationId());
+        if (prior != null) {
+          return Outcome.of(Idempotency.replayOrConflict(prior, c.operationId(), OperationKind.CAPTURE, request,
+              Json::readCapture));
+        }
+        UserBook book = books.get(c.userId());
+        if (book == null) {
+          throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
+        }
+        Hold hold = book.heldHold(c.holdId());
+        if (hold == null || !hold.heldAt(now)) {
+          throw refused(c.operationId(), notCapturable(c.userId(), c.holdId()));
+        }
+        UserBook.CaptureDecision decision = book.capture(hold, c.operationId(), c.amount(), config.maxDebt(),
+            newestGrants.get(c.userId()), now, journal);
+        if (decision.refused() != null) {
+          throw refused(c.operationId(),
+              new LedgerException(decision.refused().code(), decision.refused().message()));
+        }
+        Capture capture = new Capture(c.holdId(), Math.max(0, hold.amount() - c.amount()), decision.consumption());
+        JsonObject response = Json.capture(capture);
+        closedHolds.add(decision.hold());
+        holds.put(c.holdId(), decision.hold());
+        record(c.operationId(), c.userId(), OperationKind.CAPTURE, request, 200, response);
+        spent(book.user(), c.operationId(), c.amount());
+        return Outcome.of(Answer.ok(capture));
+      } catch (LedgerException e) {
+        return Outcome.failed(e);
+      }
+    }
+
+    /** Why a hold that is not held by the user cannot be captured. */
+    LedgerException notCapturable(String userId, String holdId) {
+      Hold hold = holds.get(holdId);
+      if (hold == null || !hold.userId().equals(userId)) {
+        return LedgerException.holdNotFound(userId, holdId);
+      }
+      return hold.stateAt(now) == Hold.State.EXPIRED
+          ? new LedgerException(ErrorCode.HOLD_EXPIRED, "Hold \"" + holdId + "\" expired at " + hold.expiresAt())
+          : new LedgerException(ErrorCode.HOLD_CLOSED, "Hold \"" + holdId + "\" is " + hold.state().wire());
+    }
+
+    /**
+     * A release: a held hold lets its credits go; releasing a hold released or expired already answers it as it is;
+     * a captured one cannot be released.
+     */
+    Outcome release(Command.ReleaseHold c) {
+      UserBook book = books.get(c.userId());
+      if (book == null) {
+        return Outcome.failed(LedgerException.userNotFound(c.userId()));
+      }
+      Hold held = book.heldHold(c.holdId());
+      if (held != null && held.heldAt(now)) {
+        Hold released = book.release(held, now);
+        closedHolds.add(released);
+        holds.put(c.holdId(), released);
+        return Outcome.of(Answer.ok(new HoldAnswer(released, book.balance(now))));
+      }
+      Hold hold = holds.get(c.holdId());
+      if (hold == null || !hold.userId().equals(c.userId())) {
+        return Outcome.failed(LedgerException.holdNotFound(c.userId(), c.holdId()));
+      }
+      if (hold.state() == Hold.State.CAPTURED) {
+        return Outcome.failed(new LedgerException(ErrorCode.HOLD_CLOSED,
+            "Hold \"" + c.holdId() + "\" was captured"));
+      }
+      return Outcome.of(Answer.ok(new HoldAnswer(hold.asOf(now), book.balance(now))));
+    }
+
+    void record(String operationId, String userId, OperationKind kind, String request, int status,
+                JsonObject response) {
+      operations.add(new LedgerStore.NewOperation(operationId, userId, kind, request, status, response));
+      stored.put(operationId, new LedgerStore.StoredOperation(kind.wire(), request, status, response));
+    }
+
+    /** Usage of the cycle, and its report to Stripe when the user is mirrored. */
+    void spent(User user, String operationId, long amount) {
+      usage.merge(user.userId(), amount, Long::sum);
+      if (user.stripeCustomerId() != null && config.stripe().reportsUsage()) {
+        reports.add(new OutboxStore.UsageReport(user.userId(), user.stripeCustomerId(),
+            config.stripe().meterEventName(), operationId, amount, now));
       }
     }
 
@@ -385,10 +580,7 @@ public final class WriteBatch {
         if (decision.after().mirrored()) {
           mirrors.add(decision.after());
         }
-        operations.add(new LedgerStore.NewOperation(c.operationId(), c.userId(), OperationKind.GRANT, request, 201,
-            response));
-        stored.put(c.operationId(), new LedgerStore.StoredOperation(OperationKind.GRANT.wire(), request, 201,
-            response));
+        record(c.operationId(), c.userId(), OperationKind.GRANT, request, 201, response);
         return Outcome.of(Answer.created(decision.answer()));
       } catch (LedgerException e) {
         return Outcome.failed(e);
@@ -428,10 +620,19 @@ public final class WriteBatch {
       if (present.isEmpty()) {
         return Future.succeededFuture();
       }
-      return store.lockUsers(conn, present).compose(users -> store.liveGrants(conn, present, now).map(live -> {
-        users.forEach((id, user) -> books.put(id, new UserBook(user, live.getOrDefault(id, List.<Grant>of()))));
-        return null;
-      }));
+      return store.lockUsers(conn, present).compose(users -> {
+        Future<Map<String, List<Grant>>> live = store.liveGrants(conn, present, now);
+        Future<HoldStore.BatchHolds> held = holdStore.forBatch(conn, present, List.of());
+        return Future.all(live, held).map(read -> {
+          users.forEach((id, user) -> {
+            UserBook book = new UserBook(user, live.result().getOrDefault(id, List.<Grant>of()),
+                held.result().heldByUser().getOrDefault(id, List.of()));
+            books.put(id, book);
+            noteExpiredHolds(book);
+          });
+          return null;
+        });
+      });
     }
 
     /**
@@ -440,9 +641,15 @@ public final class WriteBatch {
      * pipelined.
      */
     Future<Void> flush() {
-      if (operations.isEmpty()) {
+      if (operations.isEmpty() && closedHolds.isEmpty() && expiredHolds.isEmpty()) {
         return Future.succeededFuture();
       }
+      List<Hold> placed = newHolds;
+      List<Hold> closed = closedHolds;
+      List<Hold> expired = List.copyOf(expiredHolds.values());
+      newHolds = new ArrayList<>();
+      closedHolds = new ArrayList<>();
+      expiredHolds = new HashMap<>();
       List<Grant> grants = newGrants;
       List<LedgerStore.NewOperation> ops = operations;
       JournalBatch entries = journal;
@@ -461,13 +668,20 @@ public final class WriteBatch {
           throw new ReplaysFound();
         }
         Future<Integer> recorded = store.insertNewOperations(conn, ops, now);
-        return Future.all(
+        Future<Integer> held = holdStore.insert(conn, placed, now);
+        // a capture or release whose hold is no longer held (the sweeper expired it meanwhile) is decided again
+        Future<Integer> closing = holdStore.close(conn, closed);
+        return Future.all(List.of(
             recorded,
+            held,
+            closing,
+            holdStore.close(conn, expired),
             store.apply(conn, entries, now),
             store.addUsages(conn, used),
             outbox.enqueueUsages(conn, usageReports, now),
-            outbox.enqueueCreates(conn, creates, config.stripe().currency(), now)).map(all -> {
-              if (recorded.result() != ops.size()) {
+            outbox.enqueueCreates(conn, creates, config.stripe().currency(), now))).map(all -> {
+              if (recorded.result() != ops.size() || held.result() != placed.size()
+                  || closing.result() != closed.size()) {
                 throw new ReplaysFound();
               }
               return null;

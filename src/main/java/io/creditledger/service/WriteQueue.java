@@ -159,6 +159,12 @@ public final class WriteQueue {
     if (c instanceof Command.ApplyReset x) {
       return CycleGrants.resetFailure(x.userId());
     }
+    if (c instanceof Command.PlaceHold x) {
+      return x.operationId();
+    }
+    if (c instanceof Command.CaptureHold x) {
+      return x.operationId();
+    }
     return null;
   }
 
@@ -173,6 +179,15 @@ public final class WriteQueue {
       return x.referrerId();
     }
     if (c instanceof Command.ApplyReset x) {
+      return x.userId();
+    }
+    if (c instanceof Command.PlaceHold x) {
+      return x.userId();
+    }
+    if (c instanceof Command.CaptureHold x) {
+      return x.userId();
+    }
+    if (c instanceof Command.ReleaseHold x) {
       return x.userId();
     }
     return null;

@@ -79,12 +79,14 @@ public final class LedgerStore {
     FROM g""".formatted(GRANT_COLUMNS);
 
   /**
-   * A user's cycle and live grants in one statement (one snapshot, one round trip): a row per live grant, or one
-   * row without a grant when there is none; no row when there is no such user. Positional parameters ($1 the user,
+   * A user's cycle, active holds and live grants in one statement (one snapshot, one round trip): a row per live
+   * grant, or one row without a grant when there is none; no row when there is no such user. Positional parameters ($1 the user,
    * $2 now), not a template: every balance read runs it, and a template is parsed again at each use.
    */
   private static final String BALANCE_SNAPSHOT = """
-    SELECT u.usage_this_cycle AS u_usage, u.next_quota_reset AS u_next_reset, %s
+    SELECT u.usage_this_cycle AS u_usage, u.next_quota_reset AS u_next_reset,
+        (SELECT coalesce(sum(h.amount), 0) FROM holds h WHERE h.user_id = u.user_id AND h.state = 'held'
+            AND h.expires_at > $2) AS u_held, %s
     FROM users u
     LEFT JOIN grants g ON g.user_id = u.user_id
       AND (g.balance <> 0 OR (g.closed_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > $2)))
@@ -357,7 +359,7 @@ public final class LedgerStore {
   }
 
   /** What a balance is computed from: the user's usage this cycle, its next reset and its live grants. */
-  public record BalanceSnapshot(long usageThisCycle, Instant nextQuotaReset, List<Grant> live) {
+  public record BalanceSnapshot(long usageThisCycle, Instant nextQuotaReset, long held, List<Grant> live) {
   }
 
   public Future<Optional<BalanceSnapshot>> balanceSnapshot(SqlClient client, String userId, Instant now) {
@@ -369,7 +371,8 @@ public final class LedgerStore {
               live.add(grant(r));
             }
           }
-          return new BalanceSnapshot(firstRow.getLong("u_usage"), Rows.instant(firstRow, "u_next_reset"), live);
+          return new BalanceSnapshot(firstRow.getLong("u_usage"), Rows.instant(firstRow, "u_next_reset"),
+              firstRow.getLong("u_held"), live);
         }));
   }
 

@@ -33,7 +33,11 @@ public final class LedgerVerticle extends VerticleBase {
         new Endpoint<>(Addresses.BALANCE, Command.GetBalance.class, in::balance, wiring.ledger()::balance,
             Json::balance),
         new Endpoint<>(Addresses.JOURNAL, Command.ListJournal.class, in::journal, wiring.ledger()::journal,
-            Json::entries));
+            Json::entries),
+        new Endpoint<>(Addresses.HOLD_GET, Command.GetHold.class, in::getHold, wiring.holds()::get,
+            Json::holdAnswer),
+        new Endpoint<>(Addresses.HOLD_LIST, Command.ListHolds.class, in::listHolds, wiring.holds()::list,
+            Json::holds));
   }
 
   @Override

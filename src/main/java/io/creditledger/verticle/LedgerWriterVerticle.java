@@ -1,9 +1,11 @@
 package io.creditledger.verticle;
 
 import io.creditledger.api.Addresses;
+import io.creditledger.domain.Capture;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.Consumption;
 import io.creditledger.domain.GrantView;
+import io.creditledger.domain.HoldAnswer;
 import io.creditledger.domain.Referral;
 import io.creditledger.domain.ResetOutcome;
 import io.creditledger.service.WriteQueue;
@@ -15,7 +17,7 @@ import io.vertx.core.VerticleBase;
 import java.util.List;
 
 /**
- * The ledger's write path: consumptions, grants, revokes, referrals and resets, queued on this verticle's event loop and
+ * The ledger's write path: consumptions, grants, revokes, referrals, holds and resets, queued on this verticle's event loop and
  * written in batches ({@link WriteQueue}). Deploy exactly one per process: batching works because one mailbox
  * sees every write.
  */
@@ -41,6 +43,12 @@ public final class LedgerWriterVerticle extends VerticleBase {
             Json::revoked),
         e.serve(Addresses.REFERRAL_CREATE, Command.Refer.class, in::refer, writes::<Referral>submit,
             Json::referral),
+        e.serve(Addresses.HOLD_PLACE, Command.PlaceHold.class, in::placeHold, writes::<HoldAnswer>submit,
+            Json::holdAnswer),
+        e.serve(Addresses.HOLD_CAPTURE, Command.CaptureHold.class, in::captureHold, writes::<Capture>submit,
+            Json::capture),
+        e.serve(Addresses.HOLD_RELEASE, Command.ReleaseHold.class, in::releaseHold, writes::<HoldAnswer>submit,
+            Json::holdAnswer),
         e.serve(Addresses.RESET_APPLY, Command.ApplyReset.class, in::applyReset,
             c -> writes.<ResetOutcome>submit(c).recover(failure -> wiring.resets().failed(c.userId(), failure)),
             Json::resetOutcome)));

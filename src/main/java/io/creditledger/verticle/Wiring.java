@@ -8,6 +8,7 @@ import io.creditledger.service.AuditService;
 import io.creditledger.service.GrantOnce;
 import io.creditledger.service.GrantRevoker;
 import io.creditledger.service.GrantWriter;
+import io.creditledger.service.HoldService;
 import io.creditledger.service.LedgerService;
 import io.creditledger.service.OutboxAdminService;
 import io.creditledger.service.ReadinessService;
@@ -37,7 +38,7 @@ import io.vertx.sqlclient.SqlClient;
 public record Wiring(Stores stores, Commands commands, ReadinessService readiness, UserService users,
                      LedgerService ledger, WriteQueue writes, ResetService resets,
                      StripeWebhookService webhooks, OutboxAdminService outbox, ReconcileService reconcile,
-                     AuditService audit, ApiKeyVault vault, StripeGateway stripe) {
+                     AuditService audit, ApiKeyVault vault, StripeGateway stripe, HoldService holds) {
 
   /**
    * @param reads where the hot one-shot reads go ({@link io.creditledger.db.DatabasePool#reads()}, or the pool)
@@ -71,6 +72,7 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
         new ReconcileService(pool, config, stores, gateway, vertx.createSharedWorkerExecutor("stripe-reconcile", 1)),
         new AuditService(pool, stores),
         new ApiKeyVault(pool, config, vaultCrypto, stores),
-        gateway);
+        gateway,
+        new HoldService(pool, reads, config, stores, resets));
   }
 }

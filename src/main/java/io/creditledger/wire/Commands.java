@@ -1,8 +1,10 @@
 package io.creditledger.wire;
 
+import io.creditledger.config.HoldSettings;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.GrantType;
+import io.creditledger.domain.Hold;
 import io.creditledger.domain.OutboxStatus;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
@@ -10,6 +12,7 @@ import io.creditledger.money.CentsPerCredit;
 import io.vertx.core.json.JsonObject;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -29,12 +32,14 @@ public final class Commands {
   private static final Pattern STRIPE_CUSTOMER = Pattern.compile("cus_[A-Za-z0-9]{1,250}");
 
   private final long maxCredits;
+  private final HoldSettings holds;
   private final List<String> apiKeyTypes;
   private final boolean vaultOn;
 
   /** @param vaultOn whether the API-key vault has its secret (when not, its requests are 503 before anything else) */
   public Commands(LedgerConfig config, boolean vaultOn) {
     this.maxCredits = config.maxCreditsPerOperation();
+    this.holds = config.holds();
     this.apiKeyTypes = config.apiKeyTypes();
     this.vaultOn = vaultOn;
   }
@@ -95,6 +100,49 @@ public final class Commands {
   public Command.Consume consume(JsonObject body) {
     Input in = Input.of(body, Set.of("userId", "operationId", "amount"));
     return new Command.Consume(in.id("userId"), in.id("operationId"), in.integer("amount", 1, maxCredits));
+  }
+
+  public Command.PlaceHold placeHold(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "operationId", "amount", "ttl"));
+    String userId = in.id("userId");
+    String operationId = in.id("operationId");
+    long amount = in.integer("amount", 1, maxCredits);
+    Duration ttl = in.optionalDuration("ttl");
+    if (ttl != null && ttl.compareTo(holds.maxTtl()) > 0) {
+      throw Input.invalid("ttl", "must not exceed " + holds.maxTtl() + " (HOLD_MAX_TTL)");
+    }
+    return new Command.PlaceHold(userId, operationId, amount, ttl == null ? holds.defaultTtl() : ttl);
+  }
+
+  public Command.CaptureHold captureHold(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "holdId", "operationId", "amount"));
+    return new Command.CaptureHold(in.id("userId"), in.id("holdId"), in.id("operationId"),
+        in.integer("amount", 1, maxCredits));
+  }
+
+  public Command.ReleaseHold releaseHold(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "holdId"));
+    return new Command.ReleaseHold(in.id("userId"), in.id("holdId"));
+  }
+
+  public Command.GetHold getHold(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "holdId"));
+    return new Command.GetHold(in.id("userId"), in.id("holdId"));
+  }
+
+  public Command.ListHolds listHolds(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "state", "limit"));
+    String userId = in.id("userId");
+    String state = in.optionalString("state", 16);
+    Hold.State filter = null;
+    if (state != null) {
+      try {
+        filter = Hold.State.fromWire(state);
+      } catch (IllegalArgumentException e) {
+        throw Input.invalid("state", "must be one of held, captured, released, expired");
+      }
+    }
+    return new Command.ListHolds(userId, filter, limit(in));
   }
 
   public Command.GetBalance balance(JsonObject body) {

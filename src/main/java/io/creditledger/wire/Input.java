@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Set;
@@ -188,6 +189,24 @@ public final class Input {
       throw invalid(name, "must lie between 1970 and 9999");
     }
     return t;
+  }
+
+  /** An ISO-8601 duration such as PT15M, positive; null when absent. */
+  public Duration optionalDuration(String name) {
+    String v = optionalString(name, 64);
+    if (v == null) {
+      return null;
+    }
+    Duration d;
+    try {
+      d = Duration.parse(v);
+    } catch (DateTimeParseException e) {
+      throw invalid(name, "must be an ISO-8601 duration such as PT15M");
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw invalid(name, "must be positive");
+    }
+    return d;
   }
 
   public static LedgerException missing(String name) {

@@ -3,9 +3,12 @@ package io.creditledger.wire;
 import io.creditledger.domain.ApiKey;
 import io.creditledger.domain.AuditReport;
 import io.creditledger.domain.Balance;
+import io.creditledger.domain.Capture;
 import io.creditledger.domain.Consumption;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.GrantView;
+import io.creditledger.domain.Hold;
+import io.creditledger.domain.HoldAnswer;
 import io.creditledger.domain.JournalEntry;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.MirrorDrift;
@@ -130,6 +133,8 @@ public final class Json {
         .put("totalRemaining", b.totalRemaining())
         .put("totalDebt", b.totalDebt())
         .put("netBalance", b.netBalance())
+        .put("held", b.held())
+        .put("available", b.available())
         .put("breakdown", byType(b.breakdown()))
         .put("principals", byType(b.principals()))
         .put("usageThisCycle", b.usageThisCycle())
@@ -137,9 +142,11 @@ public final class Json {
   }
 
   public static Balance readBalance(JsonObject j) {
+    // answers stored before holds existed have neither held nor available
     return new Balance(j.getLong("totalRemaining"), j.getLong("totalDebt"), j.getLong("netBalance"),
-        readByType(j.getJsonObject("breakdown")), readByType(j.getJsonObject("principals")), j.getLong("usageThisCycle"),
-        instant(j, "nextQuotaReset"));
+        j.getLong("held", 0L), j.getLong("available", j.getLong("netBalance")),
+        readByType(j.getJsonObject("breakdown")), readByType(j.getJsonObject("principals")),
+        j.getLong("usageThisCycle"), instant(j, "nextQuotaReset"));
   }
 
   public static JsonObject consumption(Consumption c) {
@@ -153,6 +160,66 @@ public final class Json {
   public static Consumption readConsumption(JsonObject j) {
     return new Consumption(j.getString("operationId"), j.getLong("consumed"), j.getLong("fromPurchased"),
         readBalance(j.getJsonObject("balance")));
+  }
+
+  // ---- holds
+
+  public static JsonObject hold(Hold h) {
+    JsonObject j = new JsonObject()
+        .put("holdId", h.holdId())
+        .put("userId", h.userId())
+        .put("amount", h.amount())
+        .put("state", h.state().wire())
+        .put("expiresAt", text(h.expiresAt()))
+        .put("createdAt", text(h.createdAt()));
+    if (h.closedAt() != null) {
+      j.put("closedAt", text(h.closedAt()));
+    }
+    if (h.captureOperationId() != null) {
+      j.put("captureOperationId", h.captureOperationId()).put("captured", h.captured());
+    }
+    return j;
+  }
+
+  public static Hold readHold(JsonObject j) {
+    return new Hold(j.getString("holdId"), j.getString("userId"), j.getLong("amount"),
+        Hold.State.fromWire(j.getString("state")), instant(j, "expiresAt"), instant(j, "createdAt"),
+        instant(j, "closedAt"), j.getString("captureOperationId"), j.getLong("captured"));
+  }
+
+  /** A hold with, after placing or releasing it, the user's balance. */
+  public static JsonObject holdAnswer(HoldAnswer a) {
+    JsonObject j = hold(a.hold());
+    if (a.balance() != null) {
+      j.put("balance", balance(a.balance()));
+    }
+    return j;
+  }
+
+  public static HoldAnswer readHoldAnswer(JsonObject j) {
+    JsonObject balance = j.getJsonObject("balance");
+    return new HoldAnswer(readHold(j), balance == null ? null : readBalance(balance));
+  }
+
+  public static JsonObject holds(List<Hold> holds) {
+    JsonArray list = new JsonArray();
+    holds.forEach(h -> list.add(hold(h)));
+    return new JsonObject().put("holds", list);
+  }
+
+  public static List<Hold> readHolds(JsonObject j) {
+    List<Hold> holds = new ArrayList<>();
+    j.getJsonArray("holds").forEach(h -> holds.add(readHold((JsonObject) h)));
+    return holds;
+  }
+
+  /** A capture answers like a consumption, plus the hold and what of it was let go. */
+  public static JsonObject capture(Capture c) {
+    return consumption(c.consumption()).put("holdId", c.holdId()).put("released", c.released());
+  }
+
+  public static Capture readCapture(JsonObject j) {
+    return new Capture(j.getString("holdId"), j.getLong("released"), readConsumption(j));
   }
 
   // ---- the journal

@@ -80,7 +80,7 @@ class AuditTest {
     app.sql("UPDATE grants SET balance = balance - 1 WHERE operation_id = 'a-debt-g'");
     try {
       assertThat(problems(audit("?userId=a-debt"))).anyMatch(p -> p.equals(
-          "debt: user a-debt: owes 101 credits, over MAX_DEBT 100"));
+          "debt: user a-debt: owes 101 credits, over MAX_DEBT 100 plus the 0 credits captured"));
     } finally {
       app.sql("UPDATE grants SET balance = balance + 1 WHERE operation_id = 'a-debt-g'");
     }

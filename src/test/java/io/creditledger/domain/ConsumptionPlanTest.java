@@ -111,4 +111,33 @@ class ConsumptionPlanTest {
     ConsumptionPlan.Outcome o = ConsumptionPlan.plan(List.of(grant(1, FREE, 30)), 31, 0, NOW);
     assertThat(o).isInstanceOf(ConsumptionPlan.Refused.class);
   }
+
+  @Test
+  void heldCreditsAreNotAConsumptionsToTakeButItsShortfallMayStillBeDebt() {
+    List<Grant> grants = List.of(grant(1, FREE, 30), grant(2, PURCHASE, 70));
+    // 100 credits, 80 held: 20 available, and MAX_DEBT 10 lets 30 through
+    ConsumptionPlan.Outcome ok = ConsumptionPlan.plan(grants, 30, 80, 10, NOW);
+    assertThat(ok).isInstanceOf(ConsumptionPlan.Planned.class);
+    assertThat(takes((ConsumptionPlan.Planned) ok)).as("taken in the usual order: a hold names no grant")
+        .containsExactly("op-1=30");
+    ConsumptionPlan.Outcome refused = ConsumptionPlan.plan(grants, 31, 80, 10, NOW);
+    assertThat(refused).isInstanceOf(ConsumptionPlan.Refused.class);
+    assertThat(((ConsumptionPlan.Refused) refused).message()).contains("20 credits available", "80 more are held");
+  }
+
+  @Test
+  void aForcedConsumptionPutsItsShortfallOnTheLastActiveGrantWhateverTheDebt() {
+    List<Grant> grants = List.of(grant(1, FREE, 30), grant(2, PURCHASE, 20));
+    ConsumptionPlan.Planned p = ConsumptionPlan.force(grants, 500, null, NOW);
+    assertThat(takes(p)).containsExactly("op-1=30", "op-2=470");
+    assertThat(p.fromPurchased()).isEqualTo(470);
+  }
+
+  @Test
+  void aForcedConsumptionWithNothingActiveFallsOnTheNewestGrant() {
+    Grant newest = closed(grant(9, PURCHASE, 0));
+    ConsumptionPlan.Planned p = ConsumptionPlan.force(List.of(), 40, newest, NOW);
+    assertThat(takes(p)).containsExactly("op-9=40");
+    assertThat(p.takes().get(0).balanceAfter()).isEqualTo(-40);
+  }
 }

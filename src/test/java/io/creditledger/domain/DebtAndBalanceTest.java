@@ -30,10 +30,12 @@ class DebtAndBalanceTest {
     Grant purchase = grant(2, PURCHASE, 1000, 800, null, NOW.minusSeconds(90));
     Grant expired = grant(3, FREE, 200, 200, NOW.minusSeconds(1), NOW.minusSeconds(500));
     Grant expiredDebt = grant(4, FREE, 100, -40, NOW.minusSeconds(1), NOW.minusSeconds(400));
-    Balance b = Balance.of(List.of(free, purchase, expired, expiredDebt), NOW, 400, NOW.plusSeconds(3600));
+    Balance b = Balance.of(List.of(free, purchase, expired, expiredDebt), 60, NOW, 400, NOW.plusSeconds(3600));
     assertThat(b.totalRemaining()).isEqualTo(1100);
     assertThat(b.totalDebt()).isEqualTo(40);
     assertThat(b.netBalance()).isEqualTo(1060);
+    assertThat(b.held()).isEqualTo(60);
+    assertThat(b.available()).as("net less what holds reserve").isEqualTo(1000);
     assertThat(b.breakdown().get(GrantType.FREE)).isEqualTo(300);
     assertThat(b.breakdown().get(GrantType.PURCHASE)).isEqualTo(800);
     assertThat(b.breakdown().get(GrantType.ADMIN)).isZero();

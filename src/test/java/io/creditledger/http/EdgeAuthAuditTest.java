@@ -167,6 +167,17 @@ class EdgeAuthAuditTest {
         new JsonObject().put("operationId", opPrefix + "-consume").put("amount", 1).encode(), Access.SERVICE));
     t.add(new Route("GET", "/v1/users/{}/balance", "/v1/users/" + user + "/balance", null, Access.SERVICE));
     t.add(new Route("GET", "/v1/users/{}/ledger", "/v1/users/" + user + "/ledger?limit=10", null, Access.SERVICE));
+    String hold = "/v1/users/" + user + "/holds/" + opPrefix + "-hold";
+    t.add(new Route("POST", "/v1/users/{}/holds", "/v1/users/" + user + "/holds",
+        new JsonObject().put("operationId", opPrefix + "-hold").put("amount", 1).encode(), Access.SERVICE));
+    t.add(new Route("GET", "/v1/users/{}/holds", "/v1/users/" + user + "/holds?state=held", null, Access.SERVICE));
+    t.add(new Route("GET", "/v1/users/{}/holds/{}", hold, null, Access.SERVICE));
+    t.add(new Route("POST", "/v1/users/{}/holds/{}/capture", hold + "/capture",
+        new JsonObject().put("operationId", opPrefix + "-capture").put("amount", 1).encode(), Access.SERVICE));
+    t.add(new Route("POST", "/v1/users/{}/holds", "/v1/users/" + user + "/holds",
+        new JsonObject().put("operationId", opPrefix + "-hold2").put("amount", 1).encode(), Access.SERVICE));
+    t.add(new Route("POST", "/v1/users/{}/holds/{}/release", "/v1/users/" + user + "/holds/" + opPrefix
+        + "-hold2/release", "{}", Access.SERVICE));
     t.add(new Route("POST", "/v1/grants/{}/revoke", "/v1/grants/" + grantOp + "/revoke",
         new JsonObject().put("reason", "audit").encode(), Access.ADMIN));
     t.add(new Route("POST", "/v1/referrals", "/v1/referrals", new JsonObject().put("operationId", opPrefix + "-referral")

@@ -57,7 +57,7 @@ class JsonRoundTripTest {
     breakdown.put(GrantType.PURCHASE, 750L);
     Map<GrantType, Long> principals = new EnumMap<>(Balance.zeroes());
     principals.put(GrantType.PURCHASE, 1000L);
-    return new Balance(750, 20, 730, breakdown, principals, 250, T);
+    return new Balance(750, 20, 730, 30, 700, breakdown, principals, 250, T);
   }
 
   @Test
