@@ -97,7 +97,8 @@ public final class Bench {
       say("NOTE: pgbench not found on the PATH; skipping the anchor rows");
     }
     String facts = machineFacts();
-    if (o.wants("consume-spread") || o.wants("consume-hot") || o.wants("grants") || o.wants("balance")) {
+    if (o.wants("consume-spread") || o.wants("consume-hot") || o.wants("grants") || o.wants("balance")
+        || o.wants("hold-capture")) {
       guarded("HTTP scenarios", this::httpScenarios);
     }
     if (o.wants("reset-backlog")) {
@@ -215,6 +216,24 @@ public final class Bench {
         http("balance", service, gen, seq -> new LoadGenerator.Request(HttpMethod.GET,
             "/v1/users/" + randomUser() + "/balance", null, Service.SERVICE_TOKEN));
         anchor("balance", service, data, "balance.sql", Map.of("users", Integer.toString(o.users)));
+      }
+      if (o.wants("hold-capture")) {
+        // each lane places a hold of 10 credits, then captures 7 of it: two requests per AI request served
+        AtomicLong n = new AtomicLong();
+        String prefix = "hc-" + runId + "-";
+        Outcome r = http("hold-capture", service, gen, seq -> {
+          String user = randomUser();
+          String hold = prefix + n.incrementAndGet();
+          return new LoadGenerator.Request(HttpMethod.POST, "/v1/users/" + user + "/holds",
+              "{\"operationId\":\"" + hold + "\",\"amount\":10}", Service.SERVICE_TOKEN,
+              new LoadGenerator.Request(HttpMethod.POST, "/v1/users/" + user + "/holds/" + hold + "/capture",
+                  "{\"operationId\":\"" + hold + "-c\",\"amount\":7}", Service.SERVICE_TOKEN));
+        });
+        long captured = Datasets.count(data, "SELECT count(*) FROM holds WHERE state = 'captured' AND captured = 7 "
+            + "AND hold_id LIKE '" + prefix + "%'");
+        long answered = r.ok();
+        check(r.errors() > 0 || answered == 2 * captured, "hold-capture: " + answered
+            + " successful answers (holds and captures) but " + captured + " captured holds in the database");
       }
     }
     List<String> broken = Datasets.journalViolations(data);

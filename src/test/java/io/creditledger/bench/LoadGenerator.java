@@ -33,8 +33,14 @@ import java.util.function.Consumer;
 final class LoadGenerator implements AutoCloseable {
   static final long REQUEST_TIMEOUT_MS = 60_000;
 
-  /** One request to send; {@code body} is null for a GET. */
-  record Request(HttpMethod method, String path, String body, String token) {
+  /**
+   * One request to send; {@code body} is null for a GET. {@code then}, when not null, is sent by the same lane once
+   * this one succeeded (a hold, then its capture); each is a request of its own in the counts and latencies.
+   */
+  record Request(HttpMethod method, String path, String body, String token, Request then) {
+    Request(HttpMethod method, String path, String body, String token) {
+      this(method, path, body, token, null);
+    }
   }
 
   /** Makes the {@code seq}-th request of a run (seq starts at 0 and is unique within the run). */
@@ -207,13 +213,17 @@ final class LoadGenerator implements AutoCloseable {
           } else {
             result.error("HTTP " + status, r.method() + " " + r.path() + " -> " + body.toString());
           }
-          return null;
+          return status / 100 == 2;
         }))
         .onComplete(ar -> {
           if (ar.failed()) {
             result.error(ar.cause().getClass().getSimpleName(), r.method() + " " + r.path() + " -> " + ar.cause());
           }
-          then.accept(ar.failed());
+          if (ar.succeeded() && ar.result() && r.then() != null) {
+            send(r.then(), System.nanoTime(), result, then);
+          } else {
+            then.accept(ar.failed());
+          }
         });
   }
 

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /** The harness's options; {@link #parse} reads the command line of {@code bench/run.sh}. */
 final class Options {
-  static final List<String> SCENARIOS = List.of("consume-spread", "consume-hot", "grants", "balance", "reset-backlog",
+  static final List<String> SCENARIOS = List.of("consume-spread", "consume-hot", "grants", "balance", "hold-capture", "reset-backlog",
       "outbox-drain");
 
   static final String USAGE = """

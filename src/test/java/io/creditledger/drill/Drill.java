@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A fault drill: the service runs as a separate process under a mixed concurrent load (grants, consumptions,
+ * holds with their captures and releases,
  * revokes, referrals, Stripe webhooks, resets on a short cycle) against the fake Stripe, while the drill kills
  * it with SIGKILL again and again, makes Stripe fail (5xx, timeouts, 429 bursts, a full outage) and restarts
  * PostgreSQL once. Clients retry unanswered requests with the same operationId, as real clients do. Afterwards
@@ -307,8 +308,10 @@ public final class Drill {
       while (running.get() && System.nanoTime() < end) {
         String user = users.get(r.nextInt(users.size()));
         int dice = r.nextInt(100);
-        if (dice < 30) {
+        if (dice < 24) {
           consume(user, 1 + r.nextInt(40));
+        } else if (dice < 30) {
+          holdThenCaptureOrRelease(user, r);
         } else if (dice < 50) {
           grant(user, r.nextInt(4) == 0 ? "admin" : "purchase", 10 + r.nextInt(300));
         } else if (dice < 56) {
@@ -343,6 +346,29 @@ public final class Drill {
     Answer a = retrying("POST", "/v1/users/" + user + "/consume",
         new JsonObject().put("operationId", op).put("amount", amount), SERVICE_TOKEN);
     record("consume", op, user, amount, null, a);
+  }
+
+  /** A hold, then its capture (less than, all of, or a little more than was held) or its release. */
+  private void holdThenCaptureOrRelease(String user, Random r) {
+    String hold = nextId("h");
+    long amount = 1 + r.nextInt(40);
+    Answer placed = retrying("POST", "/v1/users/" + user + "/holds",
+        new JsonObject().put("operationId", hold).put("amount", amount), SERVICE_TOKEN);
+    record("hold", hold, user, amount, null, placed);
+    if (placed.status() / 100 != 2) {
+      return;
+    }
+    if (r.nextInt(4) == 0) {
+      Answer released = retrying("POST", "/v1/users/" + user + "/holds/" + hold + "/release", new JsonObject(),
+          SERVICE_TOKEN);
+      record("release", hold, user, amount, null, released);
+      return;
+    }
+    String capture = nextId("hc");
+    long cost = Math.max(1, amount - 10 + r.nextInt(15));
+    Answer captured = retrying("POST", "/v1/users/" + user + "/holds/" + hold + "/capture",
+        new JsonObject().put("operationId", capture).put("amount", cost), SERVICE_TOKEN);
+    record("capture", capture, user, cost, hold, captured);
   }
 
   private void grant(String user, String type, long amount) {
@@ -506,6 +532,28 @@ public final class Drill {
               problems.add("consume " + op.operationId() + " answered 2xx but is not recorded once");
             }
           }
+          case "hold" -> {
+            if (c.number("SELECT count(*) FROM holds WHERE hold_id = ? AND amount = " + op.amount(), op.operationId()) != 1) {
+              problems.add("hold " + op.operationId() + " answered 2xx but is not stored once");
+            }
+          }
+          case "release" -> {
+            if (c.number("SELECT count(*) FROM holds WHERE hold_id = ? AND state = 'released'", op.operationId()) != 1) {
+              problems.add("release of " + op.operationId() + " answered 2xx but the hold is not released");
+            }
+          }
+          case "capture" -> {
+            long taken = c.number("SELECT coalesce(-sum(delta), 0) FROM journal WHERE kind = 'consume' AND operation_id = ?",
+                op.operationId());
+            if (taken != op.amount()) {
+              problems.add("capture " + op.operationId() + " answered 2xx for " + op.amount() + " but the journal took "
+                  + taken);
+            }
+            if (c.number("SELECT count(*) FROM holds WHERE hold_id = ? AND state = 'captured' AND captured = "
+                + op.amount() + " AND capture_operation_id = '" + op.operationId() + "'", op.extra()) != 1) {
+              problems.add("capture " + op.operationId() + " answered 2xx but hold " + op.extra() + " is not captured by it");
+            }
+          }
           case "referral" -> {
             expectGrant(c, op.operationId() + "-referrer", op.userId(), op.amount());
             expectGrant(c, op.operationId() + "-referred", op.extra(), op.amount());
@@ -515,10 +563,10 @@ public final class Drill {
           }
         }
       }
-      // no consumption was applied twice, answered or not
+      // no consumption or capture was applied twice, answered or not
       for (SqlSession.Row r : c.rows("SELECT o.operation_id, (o.request::jsonb->>'amount')::bigint, "
           + "coalesce((SELECT -sum(delta) FROM journal j WHERE j.kind = 'consume' AND j.operation_id = o.operation_id), 0) "
-          + "FROM operations o WHERE o.kind = 'consume'")) {
+          + "FROM operations o WHERE o.kind IN ('consume', 'capture')")) {
         if (r.number(2) != r.number(3)) {
           problems.add("consume " + r.text(1) + " of " + r.number(2) + " moved " + r.number(3) + " credits");
         }
@@ -636,11 +684,11 @@ public final class Drill {
     }
   }
 
-  /** Every consumption of a mirrored user reached Stripe as exactly one meter event, of its amount. */
+  /** Every consumption (or capture) of a mirrored user reached Stripe as exactly one meter event, of its amount. */
   private void verifyUsage(DatabaseUrl db, FakeStripe stripe) {
     try (SqlSession c = TestDatabase.open(db)) {
       long consumes = c.number("SELECT count(*) FROM operations o JOIN users u ON u.user_id = o.user_id "
-          + "WHERE o.kind = 'consume' AND u.stripe_customer_id IS NOT NULL");
+          + "WHERE o.kind IN ('consume', 'capture') AND u.stripe_customer_id IS NOT NULL");
       if (stripe.meterEvents().size() != consumes) {
         problems.add(consumes + " consumptions of mirrored users but " + stripe.meterEvents().size()
             + " meter events at Stripe");
