@@ -8,6 +8,7 @@ import io.creditledger.error.LedgerException;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
 import io.creditledger.support.TestAppExtension;
+import io.creditledger.support.Together;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -18,10 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -364,21 +363,7 @@ class HoldsHttpTest {
   }
 
   private static List<Api.Response> together(int n, IntFunction<Api.Response> request) throws Exception {
-    CountDownLatch start = new CountDownLatch(1);
-    List<Future<Api.Response>> futures = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      int index = i;
-      futures.add(pool.submit(() -> {
-        start.await();
-        return request.apply(index);
-      }));
-    }
-    start.countDown();
-    List<Api.Response> out = new ArrayList<>();
-    for (Future<Api.Response> f : futures) {
-      out.add(f.get());
-    }
-    return out;
+    return Together.run(pool, n, request);
   }
 
 }

@@ -3,19 +3,17 @@ package io.creditledger.ledger;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
 import io.creditledger.support.TestAppExtension;
+import io.creditledger.support.Together;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.IntFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,23 +37,8 @@ class ConcurrencyTest {
     pool.shutdownNow();
   }
 
-  /** Runs {@code n} requests released together; returns their answers in index order. */
   private static List<Api.Response> together(int n, IntFunction<Api.Response> request) throws Exception {
-    CountDownLatch start = new CountDownLatch(1);
-    List<Future<Api.Response>> futures = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      int index = i;
-      futures.add(pool.submit(() -> {
-        start.await();
-        return request.apply(index);
-      }));
-    }
-    start.countDown();
-    List<Api.Response> out = new ArrayList<>();
-    for (Future<Api.Response> f : futures) {
-      out.add(f.get());
-    }
-    return out;
+    return Together.run(pool, n, request);
   }
 
   @Test
