@@ -9,6 +9,19 @@ import java.time.Instant;
  * parser, or built directly by the typed client. Services take these and nothing else.
  */
 public sealed interface Command {
+  /** A write about one user. */
+  interface ForUser {
+    String userId();
+  }
+
+  /**
+   * A write about one user that the write batch decides in memory and records by its operationId (a replay of a
+   * stored one answers what was stored).
+   */
+  interface Recorded extends ForUser {
+    String operationId();
+  }
+
   record Ready() implements Command {
   }
 
@@ -24,7 +37,7 @@ public sealed interface Command {
   }
 
   record GrantCredits(String userId, String operationId, GrantType type, long amount, String description,
-                      Instant expiresAt) implements Command {
+                      Instant expiresAt) implements Command, Recorded {
   }
 
   record ListGrants(String userId, int limit, long before) implements Command {
@@ -33,20 +46,20 @@ public sealed interface Command {
   record Revoke(String operationId, String reason) implements Command {
   }
 
-  record Consume(String userId, String operationId, long amount) implements Command {
+  record Consume(String userId, String operationId, long amount) implements Command, Recorded {
   }
 
   record GetBalance(String userId) implements Command {
   }
 
   /** Reserves {@code amount} credits for {@code ttl}; the hold's id is {@code operationId}. */
-  record PlaceHold(String userId, String operationId, long amount, Duration ttl) implements Command {
+  record PlaceHold(String userId, String operationId, long amount, Duration ttl) implements Command, Recorded {
   }
 
-  record CaptureHold(String userId, String holdId, String operationId, long amount) implements Command {
+  record CaptureHold(String userId, String holdId, String operationId, long amount) implements Command, Recorded {
   }
 
-  record ReleaseHold(String userId, String holdId) implements Command {
+  record ReleaseHold(String userId, String holdId) implements Command, ForUser {
   }
 
   record GetHold(String userId, String holdId) implements Command {
@@ -62,7 +75,7 @@ public sealed interface Command {
   record Refer(String operationId, String referrerId, String referredId, long credits) implements Command {
   }
 
-  record ApplyReset(String userId) implements Command {
+  record ApplyReset(String userId) implements Command, ForUser {
   }
 
   record RunResets() implements Command {

@@ -192,26 +192,11 @@ public final class WriteBatch {
 
   /** The users {@code c} touches (a revoke's: the grant's owner, when the grant exists). */
   private static List<String> usersOf(Command c, Map<String, String> grantOwners) {
-    if (c instanceof Command.Consume x) {
-      return List.of(x.userId());
-    }
-    if (c instanceof Command.GrantCredits x) {
+    if (c instanceof Command.ForUser x) {
       return List.of(x.userId());
     }
     if (c instanceof Command.Refer x) {
       return List.of(x.referrerId(), x.referredId());
-    }
-    if (c instanceof Command.ApplyReset x) {
-      return List.of(x.userId());
-    }
-    if (c instanceof Command.PlaceHold x) {
-      return List.of(x.userId());
-    }
-    if (c instanceof Command.CaptureHold x) {
-      return List.of(x.userId());
-    }
-    if (c instanceof Command.ReleaseHold x) {
-      return List.of(x.userId());
     }
     if (c instanceof Command.Revoke x) {
       String owner = grantOwners.get(x.operationId());
@@ -223,13 +208,7 @@ public final class WriteBatch {
   private static Set<String> operationIdsOf(List<? extends Command> commands) {
     Set<String> ids = new HashSet<>();
     for (Command c : commands) {
-      if (c instanceof Command.Consume x) {
-        ids.add(x.operationId());
-      } else if (c instanceof Command.GrantCredits x) {
-        ids.add(x.operationId());
-      } else if (c instanceof Command.PlaceHold x) {
-        ids.add(x.operationId());
-      } else if (c instanceof Command.CaptureHold x) {
+      if (c instanceof Command.Recorded x) {
         ids.add(x.operationId());
       }
     }

@@ -144,52 +144,22 @@ public final class WriteQueue {
   }
 
   private static String operationIdOf(Command c) {
-    if (c instanceof Command.Consume x) {
-      return x.operationId();
-    }
-    if (c instanceof Command.GrantCredits x) {
-      return x.operationId();
-    }
-    if (c instanceof Command.Refer x) {
-      return x.operationId();
-    }
     if (c instanceof Command.Revoke x) {
       return "revoke/" + x.operationId();
     }
     if (c instanceof Command.ApplyReset x) {
       return CycleGrants.resetFailure(x.userId());
     }
-    if (c instanceof Command.PlaceHold x) {
+    if (c instanceof Command.Refer x) {
       return x.operationId();
     }
-    if (c instanceof Command.CaptureHold x) {
-      return x.operationId();
-    }
-    return null;
+    return c instanceof Command.Recorded x ? x.operationId() : null;
   }
 
   private static String userIdOf(Command c) {
-    if (c instanceof Command.Consume x) {
-      return x.userId();
-    }
-    if (c instanceof Command.GrantCredits x) {
-      return x.userId();
-    }
     if (c instanceof Command.Refer x) {
       return x.referrerId();
     }
-    if (c instanceof Command.ApplyReset x) {
-      return x.userId();
-    }
-    if (c instanceof Command.PlaceHold x) {
-      return x.userId();
-    }
-    if (c instanceof Command.CaptureHold x) {
-      return x.userId();
-    }
-    if (c instanceof Command.ReleaseHold x) {
-      return x.userId();
-    }
-    return null;
+    return c instanceof Command.ForUser x ? x.userId() : null;
   }
 }
