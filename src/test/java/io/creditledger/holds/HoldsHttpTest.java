@@ -314,6 +314,27 @@ class HoldsHttpTest {
   }
 
   @Test
+  void theAuditFindsAnUncoveredHoldAndACaptureThatDoesNotMatchItsHold() {
+    app.user("h-audit");
+    app.grant("h-audit", "h-audit-p", "admin", 100);
+    hold("h-audit", "h-audit-1", 30, null);
+    capture("h-audit", "h-audit-1", "h-audit-c", 20);
+    hold("h-audit", "h-audit-2", 80, null);
+    // a revoke under an active hold leaves it uncovered: the audit says so (its capture would make debt)
+    app.admin.post("/v1/grants/h-audit-p/revoke", new JsonObject().put("reason", "chargeback"));
+    app.sql("UPDATE holds SET captured = 21 WHERE hold_id = 'h-audit-1'");
+    try {
+      JsonObject audit = app.admin.get("/v1/admin/audit?userId=h-audit").json();
+      assertThat(audit.getBoolean("ok")).isFalse();
+      assertThat(audit.getJsonArray("problems").stream().map(p -> ((JsonObject) p).getString("check")))
+          .containsExactlyInAnyOrder("holds", "captures");
+    } finally {
+      app.sql("UPDATE holds SET captured = 20 WHERE hold_id = 'h-audit-1'");
+      release("h-audit", "h-audit-2");
+    }
+  }
+
+  @Test
   void theEventBusClientHoldsCapturesAndReleases() {
     app.user("h-bus");
     app.grant("h-bus", "h-bus-p", "purchase", 100);
