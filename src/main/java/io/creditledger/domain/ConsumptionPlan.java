@@ -99,24 +99,16 @@ public final class ConsumptionPlan {
 
   /**
    * A consumption that may not be refused (a hold's capture, up to what it held): no debt check and no debt limit.
-   * What the active grants do not cover becomes debt on the last active grant, or, with none active, on the last of
-   * {@code grants} in consumption order, or on {@code fallback} (the user's newest grant) when there is none.
+   * What the active grants do not cover becomes debt on the last active grant or, with none active, on the last
+   * of {@code grants} in consumption order.
    */
-  public static Planned force(List<Grant> grants, long amount, Grant fallback, Instant now) {
+  public static Planned force(List<Grant> grants, long amount, Instant now) {
     if (amount <= 0) {
       throw new IllegalArgumentException("amount must be positive");
     }
     List<Grant> active = activeInOrder(grants, now);
-    Grant carrier;
-    if (!active.isEmpty()) {
-      carrier = active.get(active.size() - 1);
-    } else if (!grants.isEmpty()) {
-      carrier = grants.stream().max(ORDER).orElseThrow();
-    } else if (fallback != null) {
-      carrier = fallback;
-    } else {
-      throw new IllegalStateException("No grant to carry the debt of a forced consumption");
-    }
+    Grant carrier = !active.isEmpty() ? active.get(active.size() - 1) : grants.stream().max(ORDER)
+        .orElseThrow(() -> new IllegalStateException("No grant to carry the debt of a forced consumption"));
     return take(active, amount, carrier);
   }
 

@@ -53,14 +53,8 @@ public final class UserBook {
     for (ConsumptionPlan.Take take : plan.takes()) {
       batch.add(take.grant(), -take.amount(), JournalKind.CONSUME, operationId, "Consumed " + take.amount() + " credits");
     }
-    List<Grant> after = new ArrayList<>(live.size() + 1);
+    List<Grant> after = new ArrayList<>(live.size());
     live.forEach(g -> after.add(g.withBalance(batch.balanceOf(g))));
-    for (ConsumptionPlan.Take take : plan.takes()) {
-      // a forced consumption may put its debt on a grant that was not live
-      if (after.stream().noneMatch(g -> g.grantId() == take.grant().grantId())) {
-        after.add(take.grant().withBalance(batch.balanceOf(take.grant())));
-      }
-    }
     live = after;
     usage += amount;
     return new Consumption(operationId, amount, plan.fromPurchased(), balance(now));
@@ -140,7 +134,10 @@ public final class UserBook {
     long otherHolds = held(now) - hold.amount();
     ConsumptionPlan.Planned plan;
     if (amount <= hold.amount()) {
-      plan = ConsumptionPlan.force(live, amount, fallback, now);
+      if (live.isEmpty() && fallback != null) {
+        live = List.of(fallback); // the grant that carries the debt becomes live with it
+      }
+      plan = ConsumptionPlan.force(live, amount, now);
     } else {
       ConsumptionPlan.Outcome outcome = ConsumptionPlan.plan(live, amount, otherHolds, maxDebt, now);
       if (outcome instanceof ConsumptionPlan.Refused refused) {

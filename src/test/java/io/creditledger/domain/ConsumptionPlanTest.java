@@ -128,7 +128,7 @@ class ConsumptionPlanTest {
   @Test
   void aForcedConsumptionPutsItsShortfallOnTheLastActiveGrantWhateverTheDebt() {
     List<Grant> grants = List.of(grant(1, FREE, 30), grant(2, PURCHASE, 20));
-    ConsumptionPlan.Planned p = ConsumptionPlan.force(grants, 500, null, NOW);
+    ConsumptionPlan.Planned p = ConsumptionPlan.force(grants, 500, NOW);
     assertThat(takes(p)).containsExactly("op-1=30", "op-2=470");
     assertThat(p.fromPurchased()).isEqualTo(470);
   }
@@ -136,7 +136,7 @@ class ConsumptionPlanTest {
   @Test
   void aForcedConsumptionWithNothingActiveFallsOnTheNewestGrant() {
     Grant newest = closed(grant(9, PURCHASE, 0));
-    ConsumptionPlan.Planned p = ConsumptionPlan.force(List.of(), 40, newest, NOW);
+    ConsumptionPlan.Planned p = ConsumptionPlan.force(List.of(newest), 40, NOW);
     assertThat(takes(p)).containsExactly("op-9=40");
     assertThat(p.takes().get(0).balanceAfter()).isEqualTo(-40);
   }
