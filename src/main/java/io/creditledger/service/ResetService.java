@@ -8,7 +8,6 @@ import io.creditledger.domain.CycleGrants;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.GrantValue;
-import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.ResetOutcome;
@@ -189,14 +188,10 @@ public final class ResetService {
   }
 
   /** The resets of one transaction: decided one user at a time, written together. */
-  private final class Resets {
+  private final class Resets extends DecidedWrites {
     final Instant now;
-    final JournalBatch journal = new JournalBatch();
-    final List<Grant> newGrants = new ArrayList<>();
-    final List<Grant> mirrors = new ArrayList<>();
     final List<Grant> voids = new ArrayList<>();
     final List<LedgerStore.RolledOver> rollovers = new ArrayList<>();
-    final List<LedgerStore.NewOperation> operations = new ArrayList<>();
     final List<User> started = new ArrayList<>();
 
     Resets(Instant now) {
@@ -257,26 +252,16 @@ public final class ResetService {
       }
       ResetOutcome outcome = new ResetOutcome(userId, true, c.boundary(), next, c.closed().expired(),
           rollover.total(), List.copyOf(granted));
-      operations.add(new LedgerStore.NewOperation(c.operationId(), userId, OperationKind.RESET,
+      record(c.operationId(), userId, OperationKind.RESET,
           new JsonObject().put("userId", userId).put("boundary", c.boundary().toString()).encode(), 200,
-          Json.resetOutcome(outcome)));
+          Json.resetOutcome(outcome));
       started.add(user);
       return new Done(book, outcome);
     }
 
     /** One of the new cycle's grants, decided in memory like any grant of a write batch. */
     Grant grant(UserBook book, long grantId, GrantWriter.Spec spec, GrantValue value, JournalKind opening) {
-      String userId = book.user().userId();
-      UserBook.GrantDecision decision = book.grant(grantId, spec.operationId(), spec.type(),
-          config.priorityOf(spec.type()), spec.amount(), spec.description(), spec.expiresAt(), value, opening, now,
-          journal);
-      newGrants.add(decision.inserted());
-      if (decision.after().mirrored()) {
-        mirrors.add(decision.after());
-      }
-      operations.add(new LedgerStore.NewOperation(spec.operationId(), userId, OperationKind.GRANT,
-          spec.canonical(userId), 201, Json.created(decision.answer())));
-      return decision.inserted();
+      return grant(book, grantId, spec, config.priorityOf(spec.type()), value, opening, now).decision().inserted();
     }
 
     /** The new grants first (the journal and the rollover sources refer to them), then the rest, pipelined. */

@@ -10,7 +10,7 @@ import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.Hold;
 import io.creditledger.domain.HoldAnswer;
-import io.creditledger.domain.JournalBatch;
+import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.ResetOutcome;
 import io.creditledger.domain.User;
@@ -251,6 +251,21 @@ public final class WriteBatch {
     });
   }
 
+  /** What a batch decided and writes at its next flush: beside grants and the journal, usage and holds. */
+  private static final class Pending extends DecidedWrites {
+    final Map<String, Long> usage = new HashMap<>();
+    final List<OutboxStore.UsageReport> reports = new ArrayList<>();
+    final List<Hold> newHolds = new ArrayList<>();
+    /** captures and releases: each must find its hold still held when written */
+    final List<Hold> closedHolds = new ArrayList<>();
+    /** holds stored as held found past their expiry (the sweeper may have written it meanwhile) */
+    final Map<String, Hold> expiredHolds = new HashMap<>();
+
+    boolean isEmpty() {
+      return operations.isEmpty() && closedHolds.isEmpty() && expiredHolds.isEmpty();
+    }
+  }
+
   /** One execution of a batch: the books, what the consumptions decided so far will write, and the outcomes. */
   private final class Run {
     final SqlConnection conn;
@@ -263,12 +278,8 @@ public final class WriteBatch {
     final List<Outcome> outcomes = new ArrayList<>();
     /** operationIds that grants and referrals of this batch used (stored by their own statements) */
     final Set<String> writtenBySql = new HashSet<>();
-    JournalBatch journal = new JournalBatch();
-    Map<String, Long> usage = new HashMap<>();
-    List<LedgerStore.NewOperation> operations = new ArrayList<>();
-    List<OutboxStore.UsageReport> reports = new ArrayList<>();
-    List<Grant> newGrants = new ArrayList<>();
-    List<Grant> mirrors = new ArrayList<>();
+    /** decided since the last flush */
+    Pending pending = new Pending();
     /** purchases with refunds waiting for them: they take the SQL path, which applies the refunds */
     final Set<String> refundsWaiting;
     final Iterator<Long> grantIds;
@@ -276,11 +287,6 @@ public final class WriteBatch {
     final Map<String, Hold> holds;
     /** the newest grant of each capturing user (see {@link UserBook#capture}) */
     final Map<String, Grant> newestGrants;
-    List<Hold> newHolds = new ArrayList<>();
-    /** captures and releases: each must find its hold still held when written */
-    List<Hold> closedHolds = new ArrayList<>();
-    /** holds stored as held found past their expiry (the sweeper may have written it meanwhile) */
-    Map<String, Hold> expiredHolds = new HashMap<>();
 
     /** operations refused without looking up their operationId (it may belong to a stored operation) */
     final List<String> refusedUnchecked = new ArrayList<>();
@@ -305,7 +311,7 @@ public final class WriteBatch {
 
     void noteExpiredHolds(UserBook book) {
       for (Hold h : book.expiredHolds(now)) {
-        expiredHolds.put(h.holdId(), h);
+        pending.expiredHolds.put(h.holdId(), h);
         holds.put(h.holdId(), h);
       }
     }
@@ -352,7 +358,7 @@ public final class WriteBatch {
         if (book == null) {
           throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
         }
-        UserBook.Decision decision = book.consume(c.operationId(), c.amount(), config.maxDebt(), now, journal);
+        UserBook.Decision decision = book.consume(c.operationId(), c.amount(), config.maxDebt(), now, pending.journal);
         if (decision.refused() != null) {
           throw refused(c.operationId(),
               new LedgerException(decision.refused().code(), decision.refused().message()));
@@ -390,7 +396,7 @@ public final class WriteBatch {
         }
         HoldAnswer answer = new HoldAnswer(decision.hold(), decision.balance());
         JsonObject response = Json.holdAnswer(answer);
-        newHolds.add(decision.hold());
+        pending.newHolds.add(decision.hold());
         holds.put(c.operationId(), decision.hold());
         record(c.operationId(), c.userId(), OperationKind.HOLD, request, 201, response);
         return Outcome.of(Answer.created(answer));
@@ -421,14 +427,14 @@ public final class WriteBatch {
           throw refused(c.operationId(), notCapturable(c.userId(), c.holdId()));
         }
         UserBook.CaptureDecision decision = book.capture(hold, c.operationId(), c.amount(), config.maxDebt(),
-            newestGrants.get(c.userId()), now, journal);
+            newestGrants.get(c.userId()), now, pending.journal);
         if (decision.refused() != null) {
           throw refused(c.operationId(),
               new LedgerException(decision.refused().code(), decision.refused().message()));
         }
         Capture capture = new Capture(c.holdId(), Math.max(0, hold.amount() - c.amount()), decision.consumption());
         JsonObject response = Json.capture(capture);
-        closedHolds.add(decision.hold());
+        pending.closedHolds.add(decision.hold());
         holds.put(c.holdId(), decision.hold());
         record(c.operationId(), c.userId(), OperationKind.CAPTURE, request, 200, response);
         spent(book.user(), c.operationId(), c.amount());
@@ -461,7 +467,7 @@ public final class WriteBatch {
       Hold held = book.heldHold(c.holdId());
       if (held != null && held.heldAt(now)) {
         Hold released = book.release(held, now);
-        closedHolds.add(released);
+        pending.closedHolds.add(released);
         holds.put(c.holdId(), released);
         return Outcome.of(Answer.ok(new HoldAnswer(released, book.balance(now))));
       }
@@ -478,15 +484,14 @@ public final class WriteBatch {
 
     void record(String operationId, String userId, OperationKind kind, String request, int status,
                 JsonObject response) {
-      operations.add(new LedgerStore.NewOperation(operationId, userId, kind, request, status, response));
-      stored.put(operationId, new LedgerStore.StoredOperation(kind.wire(), request, status, response));
+      stored.put(operationId, pending.record(operationId, userId, kind, request, status, response).stored());
     }
 
     /** Usage of the cycle, and its report to Stripe when the user is mirrored. */
     void spent(User user, String operationId, long amount) {
-      usage.merge(user.userId(), amount, Long::sum);
+      pending.usage.merge(user.userId(), amount, Long::sum);
       if (user.stripeCustomerId() != null && config.stripe().reportsUsage()) {
-        reports.add(new OutboxStore.UsageReport(user.userId(), user.stripeCustomerId(),
+        pending.reports.add(new OutboxStore.UsageReport(user.userId(), user.stripeCustomerId(),
             config.stripe().meterEventName(), operationId, amount, now));
       }
     }
@@ -552,15 +557,10 @@ public final class WriteBatch {
         if (book == null) {
           throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
         }
-        UserBook.GrantDecision decision = book.grant(grantId, c.operationId(), c.type(), config.priorityOf(c.type()),
-            c.amount(), c.description(), c.expiresAt(), now, journal);
-        JsonObject response = Json.created(decision.answer());
-        newGrants.add(decision.inserted());
-        if (decision.after().mirrored()) {
-          mirrors.add(decision.after());
-        }
-        record(c.operationId(), c.userId(), OperationKind.GRANT, request, 201, response);
-        return Outcome.of(Answer.created(decision.answer()));
+        DecidedWrites.Granted granted = pending.grant(book, grantId, spec, config.priorityOf(c.type()), null,
+            JournalKind.GRANT, now);
+        stored.put(c.operationId(), granted.recorded().stored());
+        return Outcome.of(Answer.created(granted.decision().answer()));
       } catch (LedgerException e) {
         return Outcome.failed(e);
       }
@@ -620,47 +620,32 @@ public final class WriteBatch {
      * pipelined.
      */
     Future<Void> flush() {
-      if (operations.isEmpty() && closedHolds.isEmpty() && expiredHolds.isEmpty()) {
+      if (pending.isEmpty()) {
         return Future.succeededFuture();
       }
-      List<Hold> placed = newHolds;
-      List<Hold> closed = closedHolds;
-      List<Hold> expired = List.copyOf(expiredHolds.values());
-      newHolds = new ArrayList<>();
-      closedHolds = new ArrayList<>();
-      expiredHolds = new HashMap<>();
-      List<Grant> grants = newGrants;
-      List<LedgerStore.NewOperation> ops = operations;
-      JournalBatch entries = journal;
-      Map<String, Long> used = usage;
-      List<OutboxStore.UsageReport> usageReports = reports;
-      List<Grant> creates = mirrors;
-      journal = new JournalBatch();
-      usage = new HashMap<>();
-      operations = new ArrayList<>();
-      reports = new ArrayList<>();
-      newGrants = new ArrayList<>();
-      mirrors = new ArrayList<>();
-      Future<Integer> inserted = grants.isEmpty() ? Future.succeededFuture(0) : store.insertGrants(conn, grants, now);
+      Pending w = pending;
+      pending = new Pending();
+      Future<Integer> inserted = w.newGrants.isEmpty() ? Future.succeededFuture(0)
+          : store.insertGrants(conn, w.newGrants, now);
       return inserted.compose(n -> {
-        if (n != grants.size()) {
+        if (n != w.newGrants.size()) {
           throw new ReplaysFound();
         }
-        Future<Integer> recorded = store.insertNewOperations(conn, ops, now);
-        Future<Integer> held = holdStore.insert(conn, placed, now);
+        Future<Integer> recorded = store.insertNewOperations(conn, w.operations, now);
+        Future<Integer> held = holdStore.insert(conn, w.newHolds, now);
         // a capture or release whose hold is no longer held (the sweeper expired it meanwhile) is decided again
-        Future<Integer> closing = holdStore.close(conn, closed);
+        Future<Integer> closing = holdStore.close(conn, w.closedHolds);
         return Future.all(List.of(
             recorded,
             held,
             closing,
-            holdStore.close(conn, expired),
-            store.apply(conn, entries, now),
-            store.addUsages(conn, used),
-            outbox.enqueueUsages(conn, usageReports, now),
-            outbox.enqueueCreates(conn, creates, config.stripe().currency(), now))).map(all -> {
-              if (recorded.result() != ops.size() || held.result() != placed.size()
-                  || closing.result() != closed.size()) {
+            holdStore.close(conn, List.copyOf(w.expiredHolds.values())),
+            store.apply(conn, w.journal, now),
+            store.addUsages(conn, w.usage),
+            outbox.enqueueUsages(conn, w.reports, now),
+            outbox.enqueueCreates(conn, w.mirrors, config.stripe().currency(), now))).map(all -> {
+              if (recorded.result() != w.operations.size() || held.result() != w.newHolds.size()
+                  || closing.result() != w.closedHolds.size()) {
                 throw new ReplaysFound();
               }
               return null;

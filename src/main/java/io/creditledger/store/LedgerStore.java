@@ -471,6 +471,10 @@ public final class LedgerStore {
   /** An operation to record: what was asked (canonical text) and what was answered. */
   public record NewOperation(String operationId, String userId, OperationKind kind, String request, int status,
                              JsonObject response) {
+    /** The record as a later read of it finds it. */
+    public StoredOperation stored() {
+      return new StoredOperation(kind.wire(), request, status, response);
+    }
   }
 
   public Future<Void> insertOperation(SqlClient conn, String operationId, String userId, OperationKind kind,
