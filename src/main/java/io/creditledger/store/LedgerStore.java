@@ -134,11 +134,13 @@ public final class LedgerStore {
         WITH ORDINALITY AS v (user_id, grant_id, operation_id, kind, delta, balance_after, description, ord)
     ORDER BY v.ord""";
 
+  // The answers go out as JSON text and become jsonb here: a string bound to a jsonb parameter would be stored as a
+  // JSON string holding the text (encoded twice, escaped by the client), which is how rows before this were stored.
   private static final String INSERT_OPERATIONS = """
     INSERT INTO operations (operation_id, user_id, kind, request, status, response, created_at)
-    SELECT v.operation_id, v.user_id, v.kind, v.request, v.status, v.response, #{now}
+    SELECT v.operation_id, v.user_id, v.kind, v.request, v.status, v.response::jsonb, #{now}
     FROM unnest(#{operationIds}::text[], #{userIds}::text[], #{kinds}::text[], #{requests}::text[],
-        #{statuses}::smallint[], #{responses}::jsonb[])
+        #{statuses}::smallint[], #{responses}::text[])
         WITH ORDINALITY AS v (operation_id, user_id, kind, request, status, response, ord)
     ORDER BY v.ord""";
 

@@ -141,6 +141,25 @@ class ConsumeHttpTest {
     Api.Response conflict = app.consume("c-idem", "c-idem-c", 31);
     assertThat(conflict.status()).isEqualTo(409);
     assertThat(conflict.errorCode()).isEqualTo("operation_conflict");
+    assertThat(app.text("SELECT jsonb_typeof(response) FROM operations WHERE operation_id = 'c-idem-c'"))
+        .isEqualTo("object");
+    assertThat(app.number("SELECT (response->>'consumed')::bigint FROM operations WHERE operation_id = 'c-idem-c'"))
+        .isEqualTo(30);
+  }
+
+  @Test
+  void answersStoredAsJsonStringsStillReplay() {
+    // how answers were stored before they went in as JSON text: a jsonb string holding the JSON
+    app.user("c-old");
+    app.grant("c-old", "c-old-g", "purchase", 100);
+    Api.Response first = app.consume("c-old", "c-old-c", 7);
+    app.sql("UPDATE operations SET response = to_jsonb(response::text) WHERE operation_id = 'c-old-c'");
+    assertThat(app.text("SELECT jsonb_typeof(response) FROM operations WHERE operation_id = 'c-old-c'"))
+        .isEqualTo("string");
+    Api.Response again = app.consume("c-old", "c-old-c", 7);
+    assertThat(again.status()).isEqualTo(200);
+    assertThat(again.json()).isEqualTo(first.json());
+    assertThat(app.balance("c-old").getLong("totalRemaining")).isEqualTo(93);
   }
 
   @Test
