@@ -11,6 +11,7 @@ import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
 import io.creditledger.verticle.AuditVerticle;
+import io.creditledger.verticle.EventRelayVerticle;
 import io.creditledger.verticle.HoldSweepVerticle;
 import io.creditledger.verticle.InProcessLedger;
 import io.creditledger.verticle.LedgerVerticle;
@@ -99,6 +100,9 @@ public final class CreditLedger {
               wiring.stores().resetClaims())))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(new HoldSweepVerticle(wiring.holds(), config.holds().sweepInterval())))
+          .onSuccess(deployments::add)
+          .compose(id -> vertx.deployVerticle(new EventRelayVerticle(pool, config,
+              prepared.postgres().url().connectOptions(), wiring.stores().events())))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(() -> {
             HttpVerticle verticle = new HttpVerticle(config, prepared.tokens(), wiring.commands(), ledger, port::set);

@@ -23,6 +23,13 @@ public final class Addresses {
   public static final String REFERRAL_CREATE = "ledger.referrals.create";
   public static final String OUTBOX_LIST = "ledger.outbox.list";
   public static final String OUTBOX_RETRY = "ledger.outbox.retry";
+  public static final String WEBHOOK_ENDPOINT_PUT = "ledger.webhooks.endpoints.put";
+  public static final String WEBHOOK_ENDPOINT_LIST = "ledger.webhooks.endpoints.list";
+  public static final String WEBHOOK_ENDPOINT_DELETE = "ledger.webhooks.endpoints.delete";
+  public static final String WEBHOOK_DELIVERY_LIST = "ledger.webhooks.deliveries.list";
+  public static final String WEBHOOK_DELIVERY_RETRY = "ledger.webhooks.deliveries.retry";
+  /** Where each committed event is published (not sent: every consumer gets it), as {eventId, type, userId, timestamp, data}. */
+  public static final String EVENTS = "ledger.events";
   public static final String STRIPE_WEBHOOK = "ledger.stripe.webhook";
   public static final String RESET_APPLY = "ledger.resets.apply";
   public static final String RESETS_RUN = "ledger.resets.run";

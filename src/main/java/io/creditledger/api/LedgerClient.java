@@ -23,6 +23,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
@@ -30,6 +31,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A typed client of the ledger's event-bus addresses for verticles co-deployed with the ledger. Its requests are
@@ -44,6 +46,16 @@ public final class LedgerClient implements CommandSender {
   public LedgerClient(Vertx vertx) {
     this.bus = vertx.eventBus();
     LocalCodec.register(bus);
+  }
+
+  /**
+   * Calls {@code handler} with each event the ledger commits from now on, in the order this process dispatched
+   * them (published at {@link Addresses#EVENTS}). Unregister the returned consumer to stop. The bus carries the
+   * events this process's relay dispatches; with several instances, or to miss nothing across restarts, use a
+   * webhook endpoint.
+   */
+  public MessageConsumer<JsonObject> subscribe(Consumer<LedgerEvent> handler) {
+    return bus.consumer(Addresses.EVENTS, message -> handler.accept(LedgerEvent.of(message.body())));
   }
 
   /** Sends a JSON request to {@code address}, as any co-deployed verticle may; answers the JSON reply. */

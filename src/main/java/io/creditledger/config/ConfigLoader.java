@@ -117,6 +117,14 @@ public final class ConfigLoader {
             duration("RESET_CLAIM_LEASE"),
             longValue("REFERRAL_RESET_CREDITS", 0, 1_000_000_000_000L)),
         holds(),
+        new EventSettings(
+            longValue("LOW_BALANCE_THRESHOLD", 0, 1_000_000_000_000L),
+            duration("EVENTS_POLL_INTERVAL"),
+            duration("WEBHOOK_TIMEOUT"),
+            integer("WEBHOOK_CONCURRENCY", 1, 256),
+            integer("WEBHOOK_MAX_ATTEMPTS", 1, 100),
+            duration("WEBHOOK_BACKOFF_BASE"),
+            duration("WEBHOOK_BACKOFF_MAX")),
         apiKeySecret(),
         apiKeyTypes(),
         Clock.systemUTC());

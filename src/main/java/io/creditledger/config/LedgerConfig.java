@@ -49,6 +49,7 @@ public record LedgerConfig(
     StripeSettings stripe,
     ResetSettings resets,
     HoldSettings holds,
+    EventSettings events,
     Secret apiKeySecret,
     List<String> apiKeyTypes,
     Clock clock) {
@@ -61,7 +62,7 @@ public record LedgerConfig(
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
         databasePool, writes, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
-        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, apiKeySecret,
+        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, events, apiKeySecret,
         apiKeyTypes, otherClock);
   }
 

@@ -3,6 +3,7 @@ package io.creditledger.domain;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * What each ledger address is asked, as read once from a request (HTTP or the event bus) by the wire package's
@@ -86,6 +87,29 @@ public sealed interface Command {
   }
 
   record RetryOutbox(long outboxId) implements Command {
+  }
+
+  /** {@code secret} null: one is generated. {@code toString} leaves the secret out. */
+  record PutWebhookEndpoint(String endpointId, String url, List<EventType> eventTypes, String secret)
+      implements Command {
+    @Override
+    public String toString() {
+      return "PutWebhookEndpoint[endpointId=" + endpointId + ", url=" + url + ", eventTypes=" + eventTypes
+          + ", secret=(hidden)]";
+    }
+  }
+
+  record ListWebhookEndpoints() implements Command {
+  }
+
+  record DeleteWebhookEndpoint(String endpointId) implements Command {
+  }
+
+  /** @param status null: every status */
+  record ListWebhookDeliveries(OutboxStatus status, int limit, long before) implements Command {
+  }
+
+  record RetryWebhookDelivery(long deliveryId) implements Command {
   }
 
   /** Stripe's webhook: the raw body and the Stripe-Signature header. */

@@ -105,8 +105,19 @@ public final class HttpVerticle extends VerticleBase {
         c -> commands.reconcile(optionalJsonBody(c)), ADMIN_RUN_TIMEOUT_MS));
     router.get("/v1/admin/stripe/reconcile")
         .handler(withPath(Addresses.STRIPE_RECONCILE_LAST, commands::lastReconcile));
+    router.get("/v1/admin/outbox/webhooks").handler(ctx -> forward(ctx, Addresses.WEBHOOK_DELIVERY_LIST,
+        c -> commands.listWebhookDeliveries(outboxQuery(c))));
+    jsonBody(router.post("/v1/admin/outbox/webhooks/:deliveryId/retry")).handler(ctx -> forward(ctx,
+        Addresses.WEBHOOK_DELIVERY_RETRY, c -> commands.retryWebhookDelivery(
+            new JsonObject().put("deliveryId", number(c.pathParam("deliveryId"), "deliveryId")))));
     jsonBody(router.post("/v1/admin/outbox/:outboxId/retry")).handler(ctx -> forward(ctx, Addresses.OUTBOX_RETRY,
         c -> commands.retryOutbox(new JsonObject().put("outboxId", number(c.pathParam("outboxId"), "outboxId")))));
+    jsonBody(router.put("/v1/admin/webhook-endpoints/:endpointId"))
+        .handler(withBody(Addresses.WEBHOOK_ENDPOINT_PUT, commands::putWebhookEndpoint, "endpointId"));
+    router.get("/v1/admin/webhook-endpoints").handler(ctx -> forward(ctx, Addresses.WEBHOOK_ENDPOINT_LIST,
+        c -> commands.listWebhookEndpoints(new JsonObject())));
+    router.delete("/v1/admin/webhook-endpoints/:endpointId")
+        .handler(withPath(Addresses.WEBHOOK_ENDPOINT_DELETE, commands::webhookEndpointRef, "endpointId"));
 
     router.errorHandler(404, ctx -> HttpJson.error(ctx, ErrorCode.NOT_FOUND, "No such endpoint"));
     router.errorHandler(405, ctx -> HttpJson.error(ctx, ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed here"));
@@ -200,14 +211,17 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void listOutbox(RoutingContext ctx) {
-    forward(ctx, Addresses.OUTBOX_LIST, c -> {
-      JsonObject message = queryNumbers(c, new JsonObject(), "limit", "before");
-      String status = c.queryParams().get("status");
-      if (status != null) {
-        message.put("status", status);
-      }
-      return commands.listOutbox(message);
-    });
+    forward(ctx, Addresses.OUTBOX_LIST, c -> commands.listOutbox(outboxQuery(c)));
+  }
+
+  /** An outbox listing's query: {@code status}, {@code limit}, {@code before}. */
+  private static JsonObject outboxQuery(RoutingContext c) {
+    JsonObject message = queryNumbers(c, new JsonObject(), "limit", "before");
+    String status = c.queryParams().get("status");
+    if (status != null) {
+      message.put("status", status);
+    }
+    return message;
   }
 
   private void listHolds(RoutingContext ctx) {

@@ -6,6 +6,7 @@ import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.UserBook;
+import io.creditledger.store.EventStore;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.wire.Json;
 import io.vertx.core.json.JsonObject;
@@ -16,14 +17,16 @@ import java.util.List;
 
 /**
  * What a write batch (or a batch of resets) decided in memory and has not written yet, for the tables every such
- * batch writes with one statement each: the journal entries, the new grants and the mirrors they ask for, and the
- * operation records.
+ * batch writes with one statement each: the journal entries, the new grants and the mirrors they ask for, the
+ * operation records, and the events.
  */
 class DecidedWrites {
   final JournalBatch journal = new JournalBatch();
   final List<Grant> newGrants = new ArrayList<>();
   final List<Grant> mirrors = new ArrayList<>();
   final List<LedgerStore.NewOperation> operations = new ArrayList<>();
+  /** the events the decided operations raise, written with them */
+  final List<EventStore.NewEvent> events = new ArrayList<>();
 
   /** A grant decided in memory: its row, its mirror and its operation record to write. */
   record Granted(UserBook.GrantDecision decision, LedgerStore.NewOperation recorded) {

@@ -2,10 +2,12 @@ package io.creditledger.service;
 
 import io.creditledger.domain.CloseReason;
 import io.creditledger.domain.Grant;
+import io.creditledger.domain.GrantView;
 import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.Rollover;
 import io.creditledger.domain.RolloverShares;
+import io.creditledger.store.EventStore;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.store.Stores;
@@ -32,11 +34,13 @@ import java.util.Optional;
 public final class GrantRevoker {
   private final LedgerStore store;
   private final OutboxStore outbox;
+  private final EventStore events;
   private final String currency;
 
   public GrantRevoker(Stores stores, String currency) {
     this.store = stores.ledger();
     this.outbox = stores.outbox();
+    this.events = stores.events();
     this.currency = currency;
   }
 
@@ -51,6 +55,18 @@ public final class GrantRevoker {
    */
   public Future<Revoked> revoke(SqlConnection conn, Grant grant, long upTo, boolean close, String reason,
                                 String operationId, Instant now) {
+    return announced(conn, revokeOnly(conn, grant, upTo, close, reason, operationId, now), close, now);
+  }
+
+  /** A revoke that removed credits or closed the grant raises {@code grant.revoked}, in the same transaction. */
+  private Future<Revoked> announced(SqlConnection conn, Future<Revoked> revoke, boolean closed, Instant now) {
+    return revoke.compose(r -> r.credits() == 0 && !closed ? Future.succeededFuture(r)
+        : events.append(conn, List.of(LedgerEvents.grantRevoked(new GrantView.Revoked(GrantView.of(r.grant(), now),
+            r.credits()))), now).map(r));
+  }
+
+  private Future<Revoked> revokeOnly(SqlConnection conn, Grant grant, long upTo, boolean close, String reason,
+                                     String operationId, Instant now) {
     if (grant.closedBy() == CloseReason.ROLLOVER) {
       return revokeRolledOver(conn, grant, upTo, close, reason, operationId, now);
     }
@@ -79,6 +95,11 @@ public final class GrantRevoker {
    */
   public Future<Revoked> revokeVoidedInStripe(SqlConnection conn, Grant grant, String reason, String operationId,
                                               Instant now) {
+    return announced(conn, voidedInStripe(conn, grant, reason, operationId, now), true, now);
+  }
+
+  private Future<Revoked> voidedInStripe(SqlConnection conn, Grant grant, String reason, String operationId,
+                                         Instant now) {
     long credits = Math.max(grant.balance(), 0);
     JournalBatch batch = new JournalBatch();
     if (credits > 0) {

@@ -10,6 +10,7 @@ import io.creditledger.domain.JournalBatch;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.OperationKind;
 import io.creditledger.domain.User;
+import io.creditledger.store.EventStore;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.store.Stores;
@@ -33,12 +34,14 @@ public final class GrantWriter {
   private final LedgerConfig config;
   private final LedgerStore store;
   private final OutboxStore outbox;
+  private final EventStore events;
   private final Refunds refunds;
 
   public GrantWriter(LedgerConfig config, Stores stores, Refunds refunds) {
     this.config = config;
     this.store = stores.ledger();
     this.outbox = stores.outbox();
+    this.events = stores.events();
     this.refunds = refunds;
   }
 
@@ -97,7 +100,8 @@ public final class GrantWriter {
         Future<List<LedgerStore.PendingRefund>> waiting = spec.type() == GrantType.PURCHASE
             ? store.takePendingRefunds(conn, spec.paymentIntentId(), spec.operationId())
             : Future.succeededFuture(List.of());
-        return Future.all(journal, operation, mirror, waiting)
+        Future<Void> announced = events.append(conn, List.of(LedgerEvents.grantCreated(answer)), now);
+        return Future.all(List.of(journal, operation, mirror, waiting, announced))
             .compose(done -> refunds.applyPending(conn, after, waiting.result(), now))
             .map(done -> new Written(after, answer));
       });

@@ -17,6 +17,7 @@ import io.creditledger.domain.UserBook;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.money.CentsPerCredit;
+import io.creditledger.store.EventStore;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.store.Stores;
@@ -64,6 +65,7 @@ public final class ResetService {
   private final LedgerStore store;
   private final OutboxStore outbox;
   private final UserStore users;
+  private final EventStore eventStore;
   private final SyncFailures failures;
 
   public ResetService(Pool pool, LedgerConfig config, Transactions transactions, Stores stores) {
@@ -73,6 +75,7 @@ public final class ResetService {
     this.store = stores.ledger();
     this.outbox = stores.outbox();
     this.users = stores.users();
+    this.eventStore = stores.events();
     this.failures = stores.syncFailures();
   }
 
@@ -255,6 +258,7 @@ public final class ResetService {
       record(c.operationId(), userId, OperationKind.RESET,
           new JsonObject().put("userId", userId).put("boundary", c.boundary().toString()).encode(), 200,
           Json.resetOutcome(outcome));
+      events.add(LedgerEvents.resetCompleted(outcome));
       started.add(user);
       return new Done(book, outcome);
     }
@@ -276,7 +280,8 @@ public final class ResetService {
             store.insertOperations(conn, operations, now),
             store.finishResets(conn, started, now),
             outbox.enqueueVoids(conn, voids, now),
-            outbox.enqueueCreates(conn, mirrors, config.stripe().currency(), now))).mapEmpty();
+            outbox.enqueueCreates(conn, mirrors, config.stripe().currency(), now),
+            eventStore.append(conn, events, now))).mapEmpty();
       });
     }
   }

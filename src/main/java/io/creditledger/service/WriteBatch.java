@@ -3,6 +3,7 @@ package io.creditledger.service;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
+import io.creditledger.domain.Balance;
 import io.creditledger.domain.Capture;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.Consumption;
@@ -17,6 +18,7 @@ import io.creditledger.domain.User;
 import io.creditledger.domain.UserBook;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
+import io.creditledger.store.EventStore;
 import io.creditledger.store.HoldStore;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.OutboxStore;
@@ -62,6 +64,7 @@ public final class WriteBatch {
   private final LedgerService ledger;
   private final ReferralService referrals;
   private final HoldStore holdStore;
+  private final EventStore events;
 
   public WriteBatch(LedgerConfig config, Stores stores, ResetService resets, LedgerService ledger,
                     ReferralService referrals) {
@@ -72,6 +75,7 @@ public final class WriteBatch {
     this.ledger = ledger;
     this.referrals = referrals;
     this.holdStore = stores.holds();
+    this.events = stores.events();
   }
 
   /** What one operation of a batch came to: its answer, or the failure it is answered with. */
@@ -358,12 +362,14 @@ public final class WriteBatch {
         if (book == null) {
           throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
         }
+        Balance before = book.balance(now);
         UserBook.Decision decision = book.consume(c.operationId(), c.amount(), config.maxDebt(), now, pending.journal);
         if (decision.refused() != null) {
           throw refused(c.operationId(),
               new LedgerException(decision.refused().code(), decision.refused().message()));
         }
         Consumption consumption = decision.consumption();
+        announce(c.userId(), c.operationId(), before, consumption.balance());
         record(c.operationId(), c.userId(), OperationKind.CONSUME, request, 200, Json.consumption(consumption));
         spent(book.user(), c.operationId(), c.amount());
         return Outcome.of(Answer.ok(consumption));
@@ -426,6 +432,7 @@ public final class WriteBatch {
         if (hold == null || !hold.heldAt(now)) {
           throw refused(c.operationId(), notCapturable(c.userId(), c.holdId()));
         }
+        Balance before = book.balance(now);
         UserBook.CaptureDecision decision = book.capture(hold, c.operationId(), c.amount(), config.maxDebt(),
             newestGrants.get(c.userId()), now, pending.journal);
         if (decision.refused() != null) {
@@ -433,6 +440,7 @@ public final class WriteBatch {
               new LedgerException(decision.refused().code(), decision.refused().message()));
         }
         Capture capture = new Capture(c.holdId(), Math.max(0, hold.amount() - c.amount()), decision.consumption());
+        announce(c.userId(), c.operationId(), before, decision.consumption().balance());
         JsonObject response = Json.capture(capture);
         pending.closedHolds.add(decision.hold());
         holds.put(c.holdId(), decision.hold());
@@ -480,6 +488,12 @@ public final class WriteBatch {
             "Hold \"" + c.holdId() + "\" was captured"));
       }
       return Outcome.of(Answer.ok(new HoldAnswer(hold.asOf(now), book.balance(now))));
+    }
+
+    /** The events a consumption or capture raises (balance.low, balance.debt), written with it. */
+    void announce(String userId, String operationId, Balance before, Balance after) {
+      pending.events.addAll(LedgerEvents.balanceChanged(userId, operationId, before, after,
+          config.events().lowBalanceThreshold()));
     }
 
     void record(String operationId, String userId, OperationKind kind, String request, int status,
@@ -560,6 +574,7 @@ public final class WriteBatch {
         DecidedWrites.Granted granted = pending.grant(book, grantId, spec, config.priorityOf(c.type()), null,
             JournalKind.GRANT, now);
         stored.put(c.operationId(), granted.recorded().stored());
+        pending.events.add(LedgerEvents.grantCreated(granted.decision().answer()));
         return Outcome.of(Answer.created(granted.decision().answer()));
       } catch (LedgerException e) {
         return Outcome.failed(e);
@@ -643,7 +658,8 @@ public final class WriteBatch {
             store.apply(conn, w.journal, now),
             store.addUsages(conn, w.usage),
             outbox.enqueueUsages(conn, w.reports, now),
-            outbox.enqueueCreates(conn, w.mirrors, config.stripe().currency(), now))).map(all -> {
+            outbox.enqueueCreates(conn, w.mirrors, config.stripe().currency(), now),
+            events.append(conn, w.events, now))).map(all -> {
               if (recorded.result() != w.operations.size() || held.result() != w.newHolds.size()
                   || closing.result() != w.closedHolds.size()) {
                 throw new ReplaysFound();

@@ -9,7 +9,10 @@ import io.vertx.core.VerticleBase;
 
 import java.util.List;
 
-/** The Stripe mirror's addresses: Stripe's webhook, the operators' outbox view, and reconciliation with Stripe. */
+/**
+ * The outbound side's addresses: Stripe's webhook, the operators' outbox view, reconciliation with Stripe, and the
+ * host's webhook endpoints and their deliveries.
+ */
 public final class StripeVerticle extends VerticleBase {
   private final Wiring wiring;
 
@@ -31,6 +34,16 @@ public final class StripeVerticle extends VerticleBase {
         e.serve(Addresses.STRIPE_RECONCILE, Command.Reconcile.class, in::reconcile, wiring.reconcile()::run,
             Json::reconcileRun),
         e.serve(Addresses.STRIPE_RECONCILE_LAST, Command.LastReconcile.class, in::lastReconcile,
-            wiring.reconcile()::last, Json::reconcileRun)));
+            wiring.reconcile()::last, Json::reconcileRun),
+        e.serve(Addresses.WEBHOOK_ENDPOINT_PUT, Command.PutWebhookEndpoint.class, in::putWebhookEndpoint,
+            wiring.events()::put, Json::webhookEndpoint),
+        e.serve(Addresses.WEBHOOK_ENDPOINT_LIST, Command.ListWebhookEndpoints.class, in::listWebhookEndpoints,
+            wiring.events()::list, Json::webhookEndpoints),
+        e.serve(Addresses.WEBHOOK_ENDPOINT_DELETE, Command.DeleteWebhookEndpoint.class, in::webhookEndpointRef,
+            wiring.events()::delete, Json::webhookEndpoint),
+        e.serve(Addresses.WEBHOOK_DELIVERY_LIST, Command.ListWebhookDeliveries.class, in::listWebhookDeliveries,
+            wiring.events()::deliveries, Json::webhookDeliveries),
+        e.serve(Addresses.WEBHOOK_DELIVERY_RETRY, Command.RetryWebhookDelivery.class, in::retryWebhookDelivery,
+            wiring.events()::retry, Json::webhookDelivery)));
   }
 }

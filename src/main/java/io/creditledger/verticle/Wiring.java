@@ -5,6 +5,7 @@ import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
 import io.creditledger.service.ApiKeyVault;
 import io.creditledger.service.AuditService;
+import io.creditledger.service.EventAdminService;
 import io.creditledger.service.GrantOnce;
 import io.creditledger.service.GrantRevoker;
 import io.creditledger.service.GrantWriter;
@@ -38,7 +39,8 @@ import io.vertx.sqlclient.SqlClient;
 public record Wiring(Stores stores, Commands commands, ReadinessService readiness, UserService users,
                      LedgerService ledger, WriteQueue writes, ResetService resets,
                      StripeWebhookService webhooks, OutboxAdminService outbox, ReconcileService reconcile,
-                     AuditService audit, ApiKeyVault vault, StripeGateway stripe, HoldService holds) {
+                     AuditService audit, ApiKeyVault vault, StripeGateway stripe, HoldService holds,
+                     EventAdminService events) {
 
   /**
    * @param reads where the hot one-shot reads go ({@link io.creditledger.db.DatabasePool#reads()}, or the pool)
@@ -73,6 +75,7 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
         new AuditService(pool, stores),
         new ApiKeyVault(pool, config, vaultCrypto, stores),
         gateway,
-        new HoldService(pool, reads, config, stores, resets));
+        new HoldService(pool, reads, config, stores, resets),
+        new EventAdminService(pool, config, stores));
   }
 }

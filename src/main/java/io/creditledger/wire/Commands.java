@@ -3,19 +3,27 @@ package io.creditledger.wire;
 import io.creditledger.config.HoldSettings;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.Command;
+import io.creditledger.domain.EventType;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.Hold;
 import io.creditledger.domain.OutboxStatus;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.money.CentsPerCredit;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.math.BigDecimal;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Reads every ledger request into its {@link Command}, strictly (see {@link Input}): once, at the edge where the
@@ -27,6 +35,8 @@ public final class Commands {
   public static final int DEFAULT_PAGE = 100;
   public static final int MAX_PAGE = 500;
   private static final int KEY_MAX = 4096;
+  private static final int URL_MAX = 2048;
+  public static final String WEBHOOK_SECRET_PREFIX = "whsec_";
   private static final int MAX_REFERRAL_LIMIT = 1_000_000;
   private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,190}");
   private static final Pattern STRIPE_CUSTOMER = Pattern.compile("cus_[A-Za-z0-9]{1,250}");
@@ -243,6 +253,80 @@ public final class Commands {
       throw new LedgerException(ErrorCode.UNKNOWN_KEY_TYPE, "Key type must be one of " + String.join(", ", apiKeyTypes));
     }
     return type;
+  }
+
+  /**
+   * An endpoint: {@code url} absolute http(s), {@code events} a non-empty array of event types, {@code secret}
+   * optional ({@code whsec_} and 24 to 64 bytes in base64).
+   */
+  public Command.PutWebhookEndpoint putWebhookEndpoint(JsonObject body) {
+    Input in = Input.of(body, Set.of("endpointId", "url", "events", "secret"));
+    String endpointId = in.id("endpointId");
+    String url = in.string("url", URL_MAX);
+    if (!webUrl(url)) {
+      throw Input.invalid("url", "must be an absolute http or https URL");
+    }
+    if (!(body.getValue("events") instanceof JsonArray names) || names.isEmpty()) {
+      throw body.getValue("events") == null ? Input.missing("events")
+          : Input.invalid("events", "must be a non-empty array of event types");
+    }
+    List<EventType> types = new ArrayList<>();
+    for (Object name : names) {
+      EventType type = name instanceof String n ? EventType.fromWire(n) : null;
+      if (type == null) {
+        throw Input.invalid("events", "must name only " + Arrays.stream(EventType.values()).map(EventType::wire)
+            .collect(Collectors.joining(", ")));
+      }
+      if (!types.contains(type)) {
+        types.add(type);
+      }
+    }
+    String secret = in.optionalString("secret", 200);
+    if (secret != null && !webhookSecret(secret)) {
+      throw Input.invalid("secret", "must be whsec_ followed by 24 to 64 bytes in base64");
+    }
+    return new Command.PutWebhookEndpoint(endpointId, url, List.copyOf(types), secret);
+  }
+
+  public Command.DeleteWebhookEndpoint webhookEndpointRef(JsonObject body) {
+    return new Command.DeleteWebhookEndpoint(Input.of(body, Set.of("endpointId")).id("endpointId"));
+  }
+
+  public Command.ListWebhookEndpoints listWebhookEndpoints(JsonObject body) {
+    Input.of(body, Set.of());
+    return new Command.ListWebhookEndpoints();
+  }
+
+  public Command.ListWebhookDeliveries listWebhookDeliveries(JsonObject body) {
+    Command.ListOutbox like = listOutbox(body);
+    return new Command.ListWebhookDeliveries(like.status(), like.limit(), like.before());
+  }
+
+  public Command.RetryWebhookDelivery retryWebhookDelivery(JsonObject body) {
+    return new Command.RetryWebhookDelivery(
+        Input.of(body, Set.of("deliveryId")).integer("deliveryId", 1, Long.MAX_VALUE));
+  }
+
+  private static boolean webUrl(String url) {
+    try {
+      URI uri = new URI(url);
+      return uri.isAbsolute() && uri.getHost() != null
+          && ("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()));
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+
+  private static boolean webhookSecret(String secret) {
+    if (!secret.startsWith(WEBHOOK_SECRET_PREFIX)) {
+      return false;
+    }
+    try {
+      int bytes = Base64.getDecoder().decode(secret.substring(WEBHOOK_SECRET_PREFIX.length())).length;
+      return bytes >= 24 && bytes <= 64;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static int limit(Input in) {

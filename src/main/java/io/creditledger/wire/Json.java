@@ -5,6 +5,7 @@ import io.creditledger.domain.AuditReport;
 import io.creditledger.domain.Balance;
 import io.creditledger.domain.Capture;
 import io.creditledger.domain.Consumption;
+import io.creditledger.domain.EventType;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.GrantView;
 import io.creditledger.domain.Hold;
@@ -21,6 +22,8 @@ import io.creditledger.domain.Referral;
 import io.creditledger.domain.ResetOutcome;
 import io.creditledger.domain.ResetRun;
 import io.creditledger.domain.User;
+import io.creditledger.domain.WebhookDelivery;
+import io.creditledger.domain.WebhookEndpoint;
 import io.creditledger.domain.WebhookOutcome;
 import io.creditledger.money.CentsPerCredit;
 import io.creditledger.stripe.OutboxRow;
@@ -342,6 +345,40 @@ public final class Json {
         j.getJsonObject("payload"), OutboxStatus.fromWire(j.getString("status")), j.getInteger("attempts"),
         instant(j, "nextAttemptAt"), j.getString("lastError"), j.getString("stripeObjectId"), null,
         instant(j, "createdAt"), instant(j, "deliveredAt"), null);
+  }
+
+  /** An endpoint; {@code secret} only when the endpoint carries it (the answer that set it). */
+  public static JsonObject webhookEndpoint(WebhookEndpoint e) {
+    JsonObject j = new JsonObject()
+        .put("endpointId", e.endpointId())
+        .put("url", e.url())
+        .put("events", new JsonArray(e.eventTypes().stream().map(EventType::wire).toList()))
+        .put("createdAt", text(e.createdAt()))
+        .put("updatedAt", text(e.updatedAt()));
+    return e.secret() == null ? j : j.put("secret", e.secret());
+  }
+
+  public static JsonObject webhookEndpoints(List<WebhookEndpoint> endpoints) {
+    return new JsonObject().put("endpoints", new JsonArray(endpoints.stream().map(Json::webhookEndpoint).toList()));
+  }
+
+  public static JsonObject webhookDelivery(WebhookDelivery d) {
+    return new JsonObject()
+        .put("deliveryId", d.deliveryId())
+        .put("eventId", d.eventId())
+        .put("type", d.type().wire())
+        .put("userId", d.userId())
+        .put("endpointId", d.endpointId())
+        .put("status", d.status().wire())
+        .put("attempts", d.attempts())
+        .put("nextAttemptAt", text(d.nextAttemptAt()))
+        .put("lastError", d.lastError())
+        .put("createdAt", text(d.createdAt()))
+        .put("deliveredAt", text(d.deliveredAt()));
+  }
+
+  public static JsonObject webhookDeliveries(Page<WebhookDelivery> page) {
+    return page("deliveries", page, Json::webhookDelivery);
   }
 
   public static JsonObject outboxRows(Page<OutboxRow> page) {

@@ -75,6 +75,8 @@ class EdgeAuthAuditTest {
   static Map<String, Long> countsBefore;
   static long victimOutboxId;
   static long okOutboxId;
+  /** a webhook delivery that stays pending (its endpoint listens on the discard port) */
+  static long hookDeliveryId;
 
   enum Access { OPEN, SERVICE, ADMIN, SIGNATURE }
 
@@ -116,6 +118,10 @@ class EdgeAuthAuditTest {
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     base = "http://127.0.0.1:" + app.ledger.httpPort();
 
+    assertThat(app.admin.put("/v1/admin/webhook-endpoints/audit-hooks", new JsonObject()
+        .put("url", "http://127.0.0.1:9/hooks").put("events", new io.vertx.core.json.JsonArray().add("grant.created")))
+        .status()).isEqualTo(201);
+
     // the victims: what an attacker without the right token would like to change
     app.user("audit-victim", new JsonObject().put("email", "victim@example.com").put("stripeCustomerId", "cus_auditvictim"));
     app.user("audit-victim2");
@@ -132,6 +138,10 @@ class EdgeAuthAuditTest {
     okOutboxId = outboxIdOf("audit-ok");
     Eventually.await("the relay tried every row once", Duration.ofSeconds(10),
         () -> app.number("SELECT count(*) FROM stripe_outbox WHERE attempts = 0") == 0);
+
+    Eventually.await("a webhook delivery", Duration.ofSeconds(10),
+        () -> app.number("SELECT count(*) FROM webhook_deliveries") > 0);
+    hookDeliveryId = app.number("SELECT min(delivery_id) FROM webhook_deliveries");
 
     before = victimState();
     countsBefore = counts();
@@ -197,6 +207,16 @@ class EdgeAuthAuditTest {
     t.add(new Route("POST", "/v1/admin/stripe/reconcile", "/v1/admin/stripe/reconcile",
         new JsonObject().put("userId", user).encode(), Access.ADMIN));
     t.add(new Route("GET", "/v1/admin/stripe/reconcile", "/v1/admin/stripe/reconcile", null, Access.ADMIN));
+    // an endpoint nobody listens on (the discard port), for an event nothing here raises
+    t.add(new Route("PUT", "/v1/admin/webhook-endpoints/{}", "/v1/admin/webhook-endpoints/" + opPrefix + "-hook",
+        new JsonObject().put("url", "http://127.0.0.1:9/hooks")
+            .put("events", new io.vertx.core.json.JsonArray().add("reset.completed")).encode(), Access.ADMIN));
+    t.add(new Route("GET", "/v1/admin/webhook-endpoints", "/v1/admin/webhook-endpoints", null, Access.ADMIN));
+    t.add(new Route("DELETE", "/v1/admin/webhook-endpoints/{}", "/v1/admin/webhook-endpoints/" + opPrefix + "-hook",
+        null, Access.ADMIN));
+    t.add(new Route("GET", "/v1/admin/outbox/webhooks", "/v1/admin/outbox/webhooks?status=dead", null, Access.ADMIN));
+    t.add(new Route("POST", "/v1/admin/outbox/webhooks/{}/retry", "/v1/admin/outbox/webhooks/" + hookDeliveryId + "/retry", null,
+        Access.ADMIN));
     return t;
   }
 
@@ -480,7 +500,7 @@ class EdgeAuthAuditTest {
     Map<String, Long> counts = new TreeMap<>();
     try (SqlSession db = app.db()) {
       for (String table : List.of("users", "grants", "journal", "operations", "referrals", "api_keys", "stripe_outbox",
-          "stripe_events", "sync_failure")) {
+          "stripe_events", "sync_failure", "events", "webhook_endpoints", "webhook_deliveries")) {
         if (db.hasTable(table)) {
           counts.put(table, db.number("SELECT count(*) FROM " + table));
         }

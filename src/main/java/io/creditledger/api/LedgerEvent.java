@@ -1,0 +1,16 @@
+package io.creditledger.api;
+
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+
+/**
+ * An event as {@link LedgerClient#subscribe} hands it over: what webhooks deliver ({@code type}, {@code timestamp},
+ * {@code data}), with the event's id (a webhook's {@code webhook-id}) and the user it is about.
+ */
+public record LedgerEvent(String eventId, String type, String userId, Instant timestamp, JsonObject data) {
+  static LedgerEvent of(JsonObject message) {
+    return new LedgerEvent(message.getString("eventId"), message.getString("type"), message.getString("userId"),
+        Instant.parse(message.getString("timestamp")), message.getJsonObject("data"));
+  }
+}

@@ -1,0 +1,22 @@
+package io.creditledger.config;
+
+import java.time.Duration;
+
+/**
+ * Events for the host application: when they are raised, and how webhooks deliver them.
+ *
+ * @param lowBalanceThreshold {@code balance.low} when a consumption or capture takes the net balance from at least
+ *                            this below it; 0: never
+ * @param pollInterval how often the relay looks for events and due deliveries without being notified
+ * @param timeout how long a webhook call may take (the delivery's lease is a little longer)
+ * @param concurrency webhook calls in flight per instance
+ * @param maxAttempts attempts before a delivery is dead
+ * @param backoffBase the wait after the first failure, doubled after each one (with jitter)
+ * @param backoffMax the longest wait between attempts
+ */
+public record EventSettings(long lowBalanceThreshold, Duration pollInterval, Duration timeout, int concurrency,
+                            int maxAttempts, Duration backoffBase, Duration backoffMax) {
+  public Duration lease() {
+    return timeout.plusSeconds(5);
+  }
+}

@@ -1,0 +1,55 @@
+package io.creditledger.service;
+
+import io.creditledger.domain.Balance;
+import io.creditledger.domain.BalanceSignals;
+import io.creditledger.domain.EventType;
+import io.creditledger.domain.GrantView;
+import io.creditledger.domain.ResetOutcome;
+import io.creditledger.store.EventStore.NewEvent;
+import io.creditledger.wire.Json;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The events the ledger's operations raise, with their {@code data} as the host receives it. */
+final class LedgerEvents {
+  private LedgerEvents() {
+  }
+
+  /** {@code data}: the grant, as the grants API shows it, and {@code debtSettled}. */
+  static NewEvent grantCreated(GrantView.Created created) {
+    return NewEvent.of(EventType.GRANT_CREATED, created.grant().userId(), Json.created(created));
+  }
+
+  /** {@code data}: the grant after the revoke, and {@code revoked}, the credits it removed. */
+  static NewEvent grantRevoked(GrantView.Revoked revoked) {
+    return NewEvent.of(EventType.GRANT_REVOKED, revoked.grant().userId(), Json.revoked(revoked));
+  }
+
+  /** {@code data}: the reset's outcome, as {@code POST /v1/admin/resets/run} reports one. */
+  static NewEvent resetCompleted(ResetOutcome outcome) {
+    return NewEvent.of(EventType.RESET_COMPLETED, outcome.userId(), Json.resetOutcome(outcome));
+  }
+
+  /**
+   * What a consumption or capture ({@code operationId}) that moved the balance from {@code before} to
+   * {@code after} raises: {@code data} is {@code userId}, {@code operationId}, the balance after, and
+   * {@code threshold} (balance.low) or {@code debtIncurred} (balance.debt).
+   */
+  static List<NewEvent> balanceChanged(String userId, String operationId, Balance before, Balance after,
+                                       long lowThreshold) {
+    List<NewEvent> events = new ArrayList<>(0);
+    for (EventType type : BalanceSignals.of(before, after, lowThreshold)) {
+      JsonObject data = new JsonObject().put("userId", userId).put("operationId", operationId)
+          .put("balance", Json.balance(after));
+      if (type == EventType.BALANCE_LOW) {
+        data.put("threshold", lowThreshold);
+      } else {
+        data.put("debtIncurred", after.totalDebt() - before.totalDebt());
+      }
+      events.add(NewEvent.of(type, userId, data));
+    }
+    return events;
+  }
+}
