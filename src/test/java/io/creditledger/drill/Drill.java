@@ -1,11 +1,14 @@
 package io.creditledger.drill;
 
 import io.creditledger.config.DatabaseUrl;
+import io.creditledger.domain.EventType;
 import io.creditledger.domain.RolloverShares;
 import io.creditledger.support.FakeStripe;
 import io.creditledger.support.SqlSession;
 import io.creditledger.support.StripeFixtures;
 import io.creditledger.support.TestDatabase;
+import io.creditledger.support.WebhookReceiver;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
@@ -117,7 +120,7 @@ public final class Drill {
     port = freePort();
     EmbeddedPostgres pg = startPostgres(pgData, pgPort);
     DatabaseUrl db = new DatabaseUrl("localhost", pgPort, "postgres", "postgres", null);
-    try (FakeStripe stripe = FakeStripe.start()) {
+    try (FakeStripe stripe = FakeStripe.start(); WebhookReceiver receiver = new WebhookReceiver()) {
       Map<String, String> env = serviceEnvironment(db, stripe);
       Path log = options.workDir().resolve("service.log");
       Files.deleteIfExists(log);
@@ -125,6 +128,7 @@ public final class Drill {
       try {
         service.start();
         service.awaitReady(Duration.ofSeconds(90));
+        subscribe(receiver);
         List<String> users = createUsers();
         ExecutorService load = Executors.newFixedThreadPool(options.workers());
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.durationSeconds());
@@ -148,7 +152,9 @@ public final class Drill {
         service.start();
         service.awaitReady(Duration.ofSeconds(90));
         awaitOutboxDrained(db, Duration.ofSeconds(120));
+        awaitEventsDelivered(db, Duration.ofSeconds(120));
         verify(db, stripe);
+        verifyEvents(db, receiver);
       } finally {
         service.close();
       }
@@ -188,6 +194,12 @@ public final class Drill {
     env.put("VERTICLE_INSTANCES", "2");
     env.put("DATABASE_POOL_SIZE", "8");
     env.put("LOG_LEVEL", "WARN");
+    env.put("LOW_BALANCE_THRESHOLD", "50");
+    env.put("EVENTS_POLL_INTERVAL", "PT0.5S");
+    env.put("WEBHOOK_TIMEOUT", "PT2S");
+    env.put("WEBHOOK_BACKOFF_BASE", "PT0.1S");
+    env.put("WEBHOOK_BACKOFF_MAX", "PT1S");
+    env.put("WEBHOOK_MAX_ATTEMPTS", "100");
     return env;
   }
 
@@ -282,6 +294,24 @@ public final class Drill {
   private static EmbeddedPostgres startPostgres(Path dataDir, int port) throws IOException {
     return EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(false).setPort(port)
         .setPGStartupWait(Duration.ofSeconds(60)).start();
+  }
+
+  /**
+   * The host's endpoint, for every event type, before anything happens; its first answers are failures, so
+   * deliveries are retried (with their ids) as well as cut short by the kills.
+   */
+  private void subscribe(WebhookReceiver receiver) {
+    JsonArray all = new JsonArray();
+    for (EventType type : EventType.values()) {
+      all.add(type.wire());
+    }
+    Answer a = call("PUT", "/v1/admin/webhook-endpoints/drill", new JsonObject().put("url", receiver.url())
+        .put("events", all), ADMIN_TOKEN, null);
+    if (a.status() != 201) {
+      throw new IllegalStateException("cannot register the webhook endpoint: " + a);
+    }
+    receiver.secret(new JsonObject(a.body()).getString("secret"));
+    receiver.answer(500, 503, 500);
   }
 
   // ---- load
@@ -510,6 +540,74 @@ public final class Drill {
         return;
       }
       Thread.sleep(200);
+    }
+  }
+
+  private void awaitEventsDelivered(DatabaseUrl db, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String left = "SELECT (SELECT count(*) FROM events WHERE dispatched_at IS NULL)"
+        + " + (SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered')";
+    while (number(db, left) > 0) {
+      if (System.nanoTime() > deadline) {
+        problems.add("events were not all delivered: " + number(db, left) + " left");
+        return;
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /**
+   * Kill -9 loses no event: every committed event reached the host, signed, by its id; the host received none that
+   * was not committed; and each grant the load made raised exactly one grant.created.
+   */
+  private void verifyEvents(DatabaseUrl db, WebhookReceiver receiver) throws Exception {
+    java.util.Set<String> received = new java.util.HashSet<>();
+    for (WebhookReceiver.Delivery d : receiver.received()) {
+      received.add(d.id());
+      if (!d.signatureValid()) {
+        problems.add("webhook " + d.id() + " arrived with a signature that does not verify");
+      }
+    }
+    try (SqlSession c = TestDatabase.open(db)) {
+      java.util.Set<String> committed = new java.util.HashSet<>();
+      for (SqlSession.Row r : c.rows("SELECT event_id FROM events")) {
+        committed.add(r.text(1));
+      }
+      if (committed.isEmpty()) {
+        problems.add("no event was raised");
+      }
+      for (String id : committed) {
+        if (!received.contains(id)) {
+          problems.add("event " + id + " was committed but never delivered");
+        }
+      }
+      for (String id : received) {
+        if (!committed.contains(id)) {
+          problems.add("the host received event " + id + ", which no committed change raised");
+        }
+      }
+      for (Op op : ops) {
+        if (op.outcome() != Outcome.APPLIED) {
+          continue;
+        }
+        List<String> grants = switch (op.kind()) {
+          case "grant", "purchase" -> List.of(op.operationId());
+          case "referral" -> List.of(op.operationId() + "-referrer", op.operationId() + "-referred");
+          default -> List.of();
+        };
+        for (String grant : grants) {
+          long n = c.number("SELECT count(*) FROM events WHERE type = 'grant.created' AND data->>'operationId' = ?",
+              grant);
+          if (n != 1) {
+            problems.add("grant " + grant + " raised " + n + " grant.created events");
+          }
+        }
+      }
+      long orphans = c.number("SELECT count(*) FROM events e WHERE e.type = 'grant.created' AND NOT EXISTS "
+          + "(SELECT 1 FROM grants g WHERE g.operation_id = e.data->>'operationId')");
+      if (orphans > 0) {
+        problems.add(orphans + " grant.created events name no grant");
+      }
     }
   }
 
