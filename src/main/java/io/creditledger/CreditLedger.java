@@ -130,7 +130,7 @@ public final class CreditLedger {
       return Future.succeededFuture(null);
     }
     return vertx.deployVerticle(new StripeRelayVerticle(pool, config, postgres.url().connectOptions(),
-        wiring.stores().outbox(), wiring.stripe()));
+        wiring.stores().outbox(), wiring.stripe(), wiring.autoTopUps(), wiring.outbox()));
   }
 
   private static Prepared prepare(LedgerConfig config) {

@@ -23,6 +23,8 @@ public final class Addresses {
   public static final String REFERRAL_CREATE = "ledger.referrals.create";
   public static final String OUTBOX_LIST = "ledger.outbox.list";
   public static final String OUTBOX_RETRY = "ledger.outbox.retry";
+  public static final String AUTO_TOP_UP_PUT = "ledger.autotopup.put";
+  public static final String AUTO_TOP_UP_GET = "ledger.autotopup.get";
   public static final String WEBHOOK_ENDPOINT_PUT = "ledger.webhooks.endpoints.put";
   public static final String WEBHOOK_ENDPOINT_LIST = "ledger.webhooks.endpoints.list";
   public static final String WEBHOOK_ENDPOINT_DELETE = "ledger.webhooks.endpoints.delete";

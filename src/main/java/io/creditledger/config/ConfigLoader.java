@@ -125,6 +125,7 @@ public final class ConfigLoader {
             integer("WEBHOOK_MAX_ATTEMPTS", 1, 100),
             duration("WEBHOOK_BACKOFF_BASE"),
             duration("WEBHOOK_BACKOFF_MAX")),
+        longValue("AUTO_TOP_UP_MIN_CREDITS", 1, 1_000_000_000_000L),
         apiKeySecret(),
         apiKeyTypes(),
         Clock.systemUTC());

@@ -50,6 +50,7 @@ public record LedgerConfig(
     ResetSettings resets,
     HoldSettings holds,
     EventSettings events,
+    long autoTopUpMinCredits,
     Secret apiKeySecret,
     List<String> apiKeyTypes,
     Clock clock) {
@@ -62,7 +63,7 @@ public record LedgerConfig(
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
         databasePool, writes, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
-        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, events, apiKeySecret,
+        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, events, autoTopUpMinCredits, apiKeySecret,
         apiKeyTypes, otherClock);
   }
 

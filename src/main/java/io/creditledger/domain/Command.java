@@ -102,6 +102,14 @@ public sealed interface Command {
   record ListWebhookEndpoints() implements Command {
   }
 
+  /** @param paymentMethodId null: the customer's default */
+  record PutAutoTopUp(String userId, boolean enabled, long threshold, long amount, String paymentMethodId)
+      implements Command {
+  }
+
+  record GetAutoTopUp(String userId) implements Command {
+  }
+
   record DeleteWebhookEndpoint(String endpointId) implements Command {
   }
 

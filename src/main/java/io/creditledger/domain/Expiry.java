@@ -8,6 +8,9 @@ import java.util.List;
  * {@code expiry} entry. Debt on an expired grant is not touched: expiry never forgives debt.
  */
 public final class Expiry {
+  /** An expiry entry is filed under this and the grant's operationId. */
+  public static final String OPERATION_PREFIX = "expiry/";
+
   private Expiry() {
   }
 
@@ -15,7 +18,7 @@ public final class Expiry {
     for (Grant g : grants) {
       long left = batch.balanceOf(g);
       if (g.closedAt() == null && g.expiredAt(now) && left > 0) {
-        batch.add(g, -left, JournalKind.EXPIRY, "expiry/" + g.operationId(), "Expired at " + g.expiresAt() + " with "
+        batch.add(g, -left, JournalKind.EXPIRY, OPERATION_PREFIX + g.operationId(), "Expired at " + g.expiresAt() + " with "
             + left + " credits left");
       }
     }

@@ -84,6 +84,10 @@ public final class HttpVerticle extends VerticleBase {
     // the body is {} or nothing at all
     jsonBody(router.post("/v1/users/:userId/holds/:holdId/release")).handler(ctx -> forward(ctx,
         Addresses.HOLD_RELEASE, c -> commands.releaseHold(pathParams(c, optionalJsonBody(c), "userId", "holdId"))));
+    jsonBody(router.put("/v1/users/:userId/auto-top-up"))
+        .handler(withBody(Addresses.AUTO_TOP_UP_PUT, commands::putAutoTopUp, "userId"));
+    router.get("/v1/users/:userId/auto-top-up").handler(withPath(Addresses.AUTO_TOP_UP_GET, commands::getAutoTopUp,
+        "userId"));
     router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal));
     jsonBody(router.post("/v1/grants/:operationId/revoke"))
         .handler(withBody(Addresses.GRANT_REVOKE, commands::revoke, "operationId"));

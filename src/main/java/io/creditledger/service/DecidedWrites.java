@@ -28,6 +28,13 @@ class DecidedWrites {
   /** the events the decided operations raise, written with them */
   final List<EventStore.NewEvent> events = new ArrayList<>();
 
+  /** The events to write: those the operations raised, and a grant.expired for each expiry journalled. */
+  List<EventStore.NewEvent> eventsToWrite() {
+    List<EventStore.NewEvent> all = new ArrayList<>(events);
+    all.addAll(LedgerEvents.expired(journal));
+    return all;
+  }
+
   /** A grant decided in memory: its row, its mirror and its operation record to write. */
   record Granted(UserBook.GrantDecision decision, LedgerStore.NewOperation recorded) {
   }

@@ -3,9 +3,13 @@ package io.creditledger.service;
 import io.creditledger.domain.Balance;
 import io.creditledger.domain.BalanceSignals;
 import io.creditledger.domain.EventType;
+import io.creditledger.domain.Expiry;
 import io.creditledger.domain.GrantView;
+import io.creditledger.domain.JournalBatch;
+import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.ResetOutcome;
 import io.creditledger.store.EventStore.NewEvent;
+import io.creditledger.stripe.OutboxRow;
 import io.creditledger.wire.Json;
 import io.vertx.core.json.JsonObject;
 
@@ -30,6 +34,25 @@ final class LedgerEvents {
   /** {@code data}: the reset's outcome, as {@code POST /v1/admin/resets/run} reports one. */
   static NewEvent resetCompleted(ResetOutcome outcome) {
     return NewEvent.of(EventType.RESET_COMPLETED, outcome.userId(), Json.resetOutcome(outcome));
+  }
+
+  /** {@code data}: the outbox row that went dead, as {@code GET /v1/admin/outbox} lists it, and the last error. */
+  static NewEvent syncDead(OutboxRow row, String error) {
+    return NewEvent.of(EventType.STRIPE_SYNC_DEAD, row.userId(), Json.outboxRow(row).put("status", "dead")
+        .put("attempts", row.attempts() + 1).put("lastError", error));
+  }
+
+  /** One {@code grant.expired} per expiry the journal batch holds: {@code data} is the grant and the credits lost. */
+  static List<NewEvent> expired(JournalBatch batch) {
+    List<NewEvent> events = new ArrayList<>(0);
+    for (JournalBatch.Entry e : batch.entries()) {
+      if (e.kind() == JournalKind.EXPIRY) {
+        events.add(NewEvent.of(EventType.GRANT_EXPIRED, e.userId(), new JsonObject().put("userId", e.userId())
+            .put("grantId", e.grantId()).put("operationId", e.operationId().substring(Expiry.OPERATION_PREFIX.length()))
+            .put("expired", -e.delta())));
+      }
+    }
+    return events;
   }
 
   /**

@@ -7,6 +7,7 @@ import io.creditledger.domain.OutboxStatus;
 import io.creditledger.domain.Page;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
+import io.creditledger.store.EventStore;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.store.Stores;
 import io.creditledger.stripe.OutboxRow;
@@ -14,21 +15,40 @@ import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 
+import java.time.Instant;
+import java.util.List;
+
 /** The operators' view of the outbox: list rows by status, put a dead row back in line. */
 public final class OutboxAdminService {
   private final Pool pool;
   private final LedgerConfig config;
   private final OutboxStore store;
+  private final EventStore events;
 
   public OutboxAdminService(Pool pool, LedgerConfig config, Stores stores) {
     this.pool = pool;
     this.config = config;
     this.store = stores.outbox();
+    this.events = stores.events();
   }
 
   public Future<Answer<Page<OutboxRow>>> list(Command.ListOutbox c) {
     return store.list(pool, c.status(), c.before(), c.limit()).map(rows -> Answer.ok(new Page<>(rows,
         rows.size() == c.limit() ? rows.get(rows.size() - 1).outboxId() : null)));
+  }
+
+  /**
+   * The relay's record of a failed attempt; a row that goes dead raises {@code stripe.sync_dead} in the same
+   * transaction ({@code data}: the row as {@code GET /v1/admin/outbox} lists it, with this failure).
+   */
+  public Future<Void> failed(OutboxRow row, String owner, String error, boolean dead, Instant nextAttemptAt,
+                             Instant now) {
+    if (!dead) {
+      return store.failed(pool, row, owner, error, false, nextAttemptAt, now).mapEmpty();
+    }
+    return pool.withTransaction(conn -> store.failed(conn, row, owner, error, true, nextAttemptAt, now)
+        .compose(recorded -> !recorded ? Future.succeededFuture()
+            : events.append(conn, List.of(LedgerEvents.syncDead(row, error)), now)));
   }
 
   public Future<Answer<OutboxRow>> retry(Command.RetryOutbox c) {

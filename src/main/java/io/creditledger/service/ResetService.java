@@ -281,7 +281,7 @@ public final class ResetService {
             store.finishResets(conn, started, now),
             outbox.enqueueVoids(conn, voids, now),
             outbox.enqueueCreates(conn, mirrors, config.stripe().currency(), now),
-            eventStore.append(conn, events, now))).mapEmpty();
+            eventStore.append(conn, eventsToWrite(), now))).mapEmpty();
       });
     }
   }

@@ -6,6 +6,7 @@ import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.SyncFailures;
 import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
+import io.creditledger.domain.AutoTopUp;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
@@ -64,6 +65,7 @@ public final class StripeWebhookService {
   private final UserLocks locks;
   private final OutboxStore outbox;
   private final StripeGateway gateway;
+  private final AutoTopUpService topUps;
   private final UserStore users;
   private final StripeEvents events;
   private final SyncFailures failures;
@@ -71,7 +73,7 @@ public final class StripeWebhookService {
   /** @param gateway null without a Stripe API key (refunds then resolve only through local grants) */
   public StripeWebhookService(Vertx vertx, Pool pool, LedgerConfig config, Transactions transactions,
                               Stores stores, GrantOnce grantOnce, GrantWriter grants, GrantRevoker revoker,
-                              Refunds refunds, UserLocks locks, StripeGateway gateway) {
+                              Refunds refunds, UserLocks locks, StripeGateway gateway, AutoTopUpService topUps) {
     this.vertx = vertx;
     this.pool = pool;
     this.config = config;
@@ -87,6 +89,7 @@ public final class StripeWebhookService {
     this.refunds = refunds;
     this.locks = locks;
     this.gateway = gateway;
+    this.topUps = topUps;
   }
 
   /** The raw body and the Stripe-Signature header. */
@@ -146,7 +149,9 @@ public final class StripeWebhookService {
           : Future.succeededFuture("ignored_unpaid");
       case "checkout.session.async_payment_succeeded" ->
           purchase(conn, eventId, object, stringOrNull(object, "payment_intent"), now);
-      case "payment_intent.succeeded" -> purchase(conn, eventId, object, stringOrNull(object, "id"), now);
+      case "payment_intent.succeeded" -> purchase(conn, eventId, object, stringOrNull(object, "id"), now)
+          .compose(outcome -> topUpPaid(conn, object, outcome, now));
+      case "payment_intent.payment_failed" -> topUpFailed(conn, object, now);
       case "charge.refunded" -> refund(conn, eventId, object, refundOperation, now);
       case "billing.credit_grant.created", "billing.credit_grant.updated" -> confirm(conn, eventId, object, now);
       default -> Future.succeededFuture("ignored");
@@ -167,7 +172,8 @@ public final class StripeWebhookService {
     long amount;
     try {
       if (userId == null || operationId == null || credits == null
-          || !Input.ID.matcher(userId).matches() || !Input.ID.matcher(operationId).matches()) {
+          || !Input.ID.matcher(userId).matches() || !(Input.ID.matcher(operationId).matches()
+              || Input.TOP_UP_ID.matcher(operationId).matches() && operationId.startsWith("topup/" + userId + "/"))) {
         throw new NumberFormatException();
       }
       amount = Long.parseLong(credits.trim());
@@ -185,6 +191,45 @@ public final class StripeWebhookService {
         .recover(e -> e instanceof LedgerException le
             ? failure(conn, eventId, operationId, userId, object, le.code() + ": " + le.getMessage(), now)
             : Future.failedFuture(e));
+  }
+
+  // ---- auto top-ups
+
+  /** A top-up's PaymentIntent succeeded: once its purchase is granted (here or by the relay), it is settled. */
+  private Future<String> topUpPaid(SqlConnection conn, JsonObject intent, String outcome, Instant now) {
+    JsonObject metadata = intent.getValue("metadata") instanceof JsonObject m ? m : new JsonObject();
+    String operationId = stringOrNull(metadata, "operationId");
+    if (!AutoTopUp.isTopUp(operationId) || !("granted".equals(outcome) || "replayed".equals(outcome))) {
+      return Future.succeededFuture(outcome);
+    }
+    return topUps.settled(conn, stringOrNull(metadata, "userId"), operationId,
+            Long.parseLong(stringOrNull(metadata, "credits")), intent.getLong("amount", 0L), stringOrNull(intent, "id"),
+            now)
+        .map(outcome);
+  }
+
+  /** A top-up's payment failed (after the relay had it processing, or on a later attempt): auto top-up goes off. */
+  private Future<String> topUpFailed(SqlConnection conn, JsonObject intent, Instant now) {
+    JsonObject metadata = intent.getValue("metadata") instanceof JsonObject m ? m : new JsonObject();
+    String operationId = stringOrNull(metadata, "operationId");
+    String userId = stringOrNull(metadata, "userId");
+    String credits = stringOrNull(metadata, "credits");
+    if (!AutoTopUp.isTopUp(operationId) || userId == null || credits == null || !Input.ID.matcher(userId).matches()) {
+      return Future.succeededFuture("ignored");
+    }
+    JsonObject error = intent.getValue("last_payment_error") instanceof JsonObject e ? e : new JsonObject();
+    String reason = "payment_intent.payment_failed: " + (error.getString("code") == null ? "" : error.getString("code")
+        + ": ") + (error.getString("message") == null ? "the payment failed" : error.getString("message"));
+    long amount;
+    try {
+      amount = Long.parseLong(credits.trim());
+    } catch (NumberFormatException e) {
+      return Future.succeededFuture("ignored");
+    }
+    return locks.lock(conn, userId, now)
+        .compose(user -> topUps.failedIn(conn, userId, operationId, amount, reason, now))
+        .map("auto_top_up_failed")
+        .recover(e -> e instanceof LedgerException ? Future.succeededFuture("ignored") : Future.failedFuture(e));
   }
 
   // ---- refunds

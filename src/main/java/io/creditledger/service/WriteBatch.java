@@ -3,6 +3,7 @@ package io.creditledger.service;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
+import io.creditledger.domain.AutoTopUp;
 import io.creditledger.domain.Balance;
 import io.creditledger.domain.Capture;
 import io.creditledger.domain.Command;
@@ -18,6 +19,8 @@ import io.creditledger.domain.User;
 import io.creditledger.domain.UserBook;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
+import io.creditledger.money.CentsPerCredit;
+import io.creditledger.store.AutoTopUpStore;
 import io.creditledger.store.EventStore;
 import io.creditledger.store.HoldStore;
 import io.creditledger.store.LedgerStore;
@@ -65,6 +68,7 @@ public final class WriteBatch {
   private final ReferralService referrals;
   private final HoldStore holdStore;
   private final EventStore events;
+  private final AutoTopUpStore autoTopUps;
 
   public WriteBatch(LedgerConfig config, Stores stores, ResetService resets, LedgerService ledger,
                     ReferralService referrals) {
@@ -76,6 +80,7 @@ public final class WriteBatch {
     this.referrals = referrals;
     this.holdStore = stores.holds();
     this.events = stores.events();
+    this.autoTopUps = stores.autoTopUps();
   }
 
   /** What one operation of a batch came to: its answer, or the failure it is answered with. */
@@ -124,14 +129,15 @@ public final class WriteBatch {
       Future<List<Long>> grantIds = grants == 0 ? Future.succeededFuture(List.of())
           : store.allocateGrantIds(conn, grants);
       Future<HoldStore.BatchHolds> holds = holdStore.forBatch(conn, userIds, holdIdsOf(commands));
+      Future<Map<String, AutoTopUp>> topUps = autoTopUps.forUsers(conn, userIds);
       Set<String> capturing = capturingUsers(commands);
       Future<Map<String, Grant>> newest = capturing.isEmpty() ? Future.succeededFuture(Map.of())
           : holdStore.newestGrants(conn, capturing);
-      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds, holds, newest))
+      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps))
           .compose(read -> resetDue(conn, locked.result(), live.result(), holds.result(), now))
           .compose(books -> {
             Run run = new Run(conn, now, lookUp, stored.result(), owners, books, refundsWaiting.result(),
-                grantIds.result(), holds.result().byId(), newest.result());
+                grantIds.result(), holds.result().byId(), newest.result(), topUps.result());
             return run.from(commands, 0).compose(v -> run.flush()).compose(v -> run.checkRefusals())
                 .map(v -> run.outcomes);
           });
@@ -264,6 +270,8 @@ public final class WriteBatch {
     final List<Hold> closedHolds = new ArrayList<>();
     /** holds stored as held found past their expiry (the sweeper may have written it meanwhile) */
     final Map<String, Hold> expiredHolds = new HashMap<>();
+    /** auto top-ups started: their charges, and each user's top-up now in flight */
+    final List<OutboxStore.TopUpCharge> charges = new ArrayList<>();
 
     boolean isEmpty() {
       return operations.isEmpty() && closedHolds.isEmpty() && expiredHolds.isEmpty();
@@ -291,6 +299,8 @@ public final class WriteBatch {
     final Map<String, Hold> holds;
     /** the newest grant of each capturing user (see {@link UserBook#capture}) */
     final Map<String, Grant> newestGrants;
+    /** the batch users' enabled auto top-ups, as this batch leaves them */
+    final Map<String, AutoTopUp> topUps;
 
     /** operations refused without looking up their operationId (it may belong to a stored operation) */
     final List<String> refusedUnchecked = new ArrayList<>();
@@ -298,7 +308,7 @@ public final class WriteBatch {
 
     Run(SqlConnection conn, Instant now, boolean lookedUp, Map<String, LedgerStore.StoredOperation> stored,
         Map<String, String> grantOwners, Books books, Set<String> refundsWaiting, List<Long> grantIds,
-        Map<String, Hold> holds, Map<String, Grant> newestGrants) {
+        Map<String, Hold> holds, Map<String, Grant> newestGrants, Map<String, AutoTopUp> topUps) {
       this.conn = conn;
       this.now = now;
       this.lookedUp = lookedUp;
@@ -310,6 +320,7 @@ public final class WriteBatch {
       this.grantIds = grantIds.iterator();
       this.holds = new HashMap<>(holds);
       this.newestGrants = newestGrants;
+      this.topUps = new HashMap<>(topUps);
       this.books.values().forEach(this::noteExpiredHolds);
     }
 
@@ -369,7 +380,7 @@ public final class WriteBatch {
               new LedgerException(decision.refused().code(), decision.refused().message()));
         }
         Consumption consumption = decision.consumption();
-        announce(c.userId(), c.operationId(), before, consumption.balance());
+        announce(book.user(), c.operationId(), before, consumption.balance());
         record(c.operationId(), c.userId(), OperationKind.CONSUME, request, 200, Json.consumption(consumption));
         spent(book.user(), c.operationId(), c.amount());
         return Outcome.of(Answer.ok(consumption));
@@ -440,7 +451,7 @@ public final class WriteBatch {
               new LedgerException(decision.refused().code(), decision.refused().message()));
         }
         Capture capture = new Capture(c.holdId(), Math.max(0, hold.amount() - c.amount()), decision.consumption());
-        announce(c.userId(), c.operationId(), before, decision.consumption().balance());
+        announce(book.user(), c.operationId(), before, decision.consumption().balance());
         JsonObject response = Json.capture(capture);
         pending.closedHolds.add(decision.hold());
         holds.put(c.holdId(), decision.hold());
@@ -490,10 +501,23 @@ public final class WriteBatch {
       return Outcome.of(Answer.ok(new HoldAnswer(hold.asOf(now), book.balance(now))));
     }
 
-    /** The events a consumption or capture raises (balance.low, balance.debt), written with it. */
-    void announce(String userId, String operationId, Balance before, Balance after) {
-      pending.events.addAll(LedgerEvents.balanceChanged(userId, operationId, before, after,
+    /**
+     * What a consumption or capture leaves behind besides its answer: the events it raises (balance.low,
+     * balance.debt), and an auto top-up when the balance it leaves asks for one and none is in flight.
+     */
+    void announce(User user, String operationId, Balance before, Balance after) {
+      pending.events.addAll(LedgerEvents.balanceChanged(user.userId(), operationId, before, after,
           config.events().lowBalanceThreshold()));
+      AutoTopUp topUp = topUps.get(user.userId());
+      if (topUp != null && user.stripeCustomerId() != null && topUp.due(after)) {
+        String topUpId = topUp.nextOperationId();
+        long credits = topUp.credits(after);
+        pending.charges.add(new OutboxStore.TopUpCharge(user.userId(), topUpId, credits,
+            CentsPerCredit.centsFor(credits, user.centsPerCredit()), user.stripeCustomerId(),
+            topUp.paymentMethodId()));
+        topUps.put(user.userId(), new AutoTopUp(topUp.userId(), true, topUp.threshold(), topUp.amount(),
+            topUp.paymentMethodId(), topUpId, topUp.started() + 1, now, topUp.lastError(), null));
+      }
     }
 
     void record(String operationId, String userId, OperationKind kind, String request, int status,
@@ -650,6 +674,8 @@ public final class WriteBatch {
         Future<Integer> held = holdStore.insert(conn, w.newHolds, now);
         // a capture or release whose hold is no longer held (the sweeper expired it meanwhile) is decided again
         Future<Integer> closing = holdStore.close(conn, w.closedHolds);
+        Future<Integer> toppingUp = autoTopUps.started(conn, w.charges.stream().map(OutboxStore.TopUpCharge::userId)
+            .toList(), w.charges.stream().map(OutboxStore.TopUpCharge::operationId).toList(), now);
         return Future.all(List.of(
             recorded,
             held,
@@ -659,9 +685,11 @@ public final class WriteBatch {
             store.addUsages(conn, w.usage),
             outbox.enqueueUsages(conn, w.reports, now),
             outbox.enqueueCreates(conn, w.mirrors, config.stripe().currency(), now),
-            events.append(conn, w.events, now))).map(all -> {
+            events.append(conn, w.eventsToWrite(), now),
+            toppingUp,
+            outbox.enqueueTopUps(conn, w.charges, config.stripe().currency(), now))).map(all -> {
               if (recorded.result() != w.operations.size() || held.result() != w.newHolds.size()
-                  || closing.result() != w.closedHolds.size()) {
+                  || closing.result() != w.closedHolds.size() || toppingUp.result() != w.charges.size()) {
                 throw new ReplaysFound();
               }
               return null;

@@ -391,6 +391,38 @@ public final class OutboxStore {
     return enqueueMany(conn, rows, now);
   }
 
+  /** An auto top-up's charge of the user's saved card; its operationId is the Idempotency-Key. */
+  public record TopUpCharge(String userId, String operationId, long credits, long cents, String customer,
+                            String paymentMethodId) {
+  }
+
+  /**
+   * One {@code create_payment_intent} row per charge: off-session, confirmed, in {@code currency}, with the
+   * purchase to grant in its metadata ({@code userId, credits, operationId, grantType}).
+   */
+  public Future<Void> enqueueTopUps(SqlClient conn, List<TopUpCharge> charges, String currency, Instant now) {
+    if (charges.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<NewRow> rows = new ArrayList<>();
+    for (TopUpCharge c : charges) {
+      JsonObject payload = new JsonObject()
+          .put("amount", c.cents())
+          .put("currency", currency)
+          .put("customer", c.customer())
+          .put("paymentMethod", c.paymentMethodId())
+          .put("offSession", true)
+          .put("confirm", true)
+          .put("metadata", new JsonObject()
+              .put("userId", c.userId())
+              .put("credits", Long.toString(c.credits()))
+              .put("operationId", c.operationId())
+              .put("grantType", "purchase"));
+      rows.add(new NewRow(null, c.userId(), OutboxAction.CREATE_PAYMENT_INTENT, c.operationId(), payload));
+    }
+    return enqueueMany(conn, rows, now);
+  }
+
   private record NewRow(Long grantId, String userId, OutboxAction action, String key, JsonObject payload) {
   }
 
@@ -498,8 +530,9 @@ public final class OutboxStore {
   }
 
   /** Records a failed send: the row waits until {@code nextAttemptAt}, or is dead. Only the lease holder may. */
-  public Future<Void> failed(Pool pool, OutboxRow row, String owner, String error, boolean dead,
-                             Instant nextAttemptAt, Instant now) {
+  /** Records a failed attempt of a row this relay leases; answers whether it did (false: the lease was lost). */
+  public Future<Boolean> failed(SqlClient client, OutboxRow row, String owner, String error, boolean dead,
+                                Instant nextAttemptAt, Instant now) {
     Map<String, Object> p = new HashMap<>();
     p.put("id", row.outboxId());
     p.put("owner", owner);
@@ -507,7 +540,7 @@ public final class OutboxStore {
     p.put("dead", dead);
     p.put("nextAttemptAt", sql(nextAttemptAt));
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(pool, FAILED).execute(p).mapEmpty();
+    return SqlTemplate.forUpdate(client, FAILED).execute(p).map(r -> r.rowCount() == 1);
   }
 
   /** Hands a claimed, unsent row back (Stripe asked us to slow down): no attempt is counted. */

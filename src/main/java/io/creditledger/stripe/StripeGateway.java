@@ -3,13 +3,17 @@ package io.creditledger.stripe;
 import com.stripe.StripeClient;
 import com.stripe.exception.ApiConnectionException;
 import com.stripe.exception.ApiException;
+import com.stripe.exception.CardException;
 import com.stripe.exception.IdempotencyException;
 import com.stripe.exception.InvalidRequestException;
 import com.stripe.exception.RateLimitException;
 import com.stripe.exception.StripeException;
+import com.stripe.model.Customer;
+import com.stripe.model.PaymentIntent;
 import com.stripe.model.StripeCollection;
 import com.stripe.model.billing.CreditGrant;
 import com.stripe.net.RequestOptions;
+import com.stripe.param.PaymentIntentCreateParams;
 import com.stripe.param.billing.CreditGrantCreateParams;
 import com.stripe.param.billing.CreditGrantListParams;
 import com.stripe.param.billing.CreditGrantVoidGrantParams;
@@ -65,6 +69,45 @@ public final class StripeGateway {
     }
     return client.v1().billing().creditGrants()
         .voidGrant(row.voidTarget(), CreditGrantVoidGrantParams.builder().build(), options).getId();
+  }
+
+  /** What Stripe answered a PaymentIntent: its id and status ({@code succeeded}, {@code processing}, ...). */
+  public record PaymentIntentAnswer(String id, String status) {
+  }
+
+  /**
+   * Creates and confirms an auto top-up's PaymentIntent off-session, under the row's key. A declined card comes
+   * back as a {@link com.stripe.exception.CardException} (402): not worth a retry.
+   */
+  public PaymentIntentAnswer createPaymentIntent(OutboxRow row) throws StripeException {
+    JsonObject p = row.payload();
+    PaymentIntentCreateParams.Builder params = PaymentIntentCreateParams.builder()
+        .setAmount(p.getLong("amount"))
+        .setCurrency(p.getString("currency"))
+        .setCustomer(p.getString("customer"))
+        .setOffSession(p.getBoolean("offSession", true))
+        .setConfirm(p.getBoolean("confirm", true))
+        .setAutomaticPaymentMethods(PaymentIntentCreateParams.AutomaticPaymentMethods.builder().setEnabled(true)
+            .setAllowRedirects(PaymentIntentCreateParams.AutomaticPaymentMethods.AllowRedirects.NEVER).build());
+    params.setPaymentMethod(p.getString("paymentMethod") != null ? p.getString("paymentMethod")
+        : defaultPaymentMethod(p.getString("customer")));
+    JsonObject metadata = p.getJsonObject("metadata");
+    for (String key : metadata.fieldNames()) {
+      params.putMetadata(key, metadata.getString(key));
+    }
+    RequestOptions options = RequestOptions.builder().setIdempotencyKey(row.idempotencyKey()).build();
+    PaymentIntent intent = client.v1().paymentIntents().create(params.build(), options);
+    return new PaymentIntentAnswer(intent.getId(), intent.getStatus());
+  }
+
+  /** The card the customer's invoices use, which an auto top-up without its own card charges. */
+  private String defaultPaymentMethod(String customer) throws StripeException {
+    Customer found = client.v1().customers().retrieve(customer);
+    String method = found.getInvoiceSettings() == null ? null : found.getInvoiceSettings().getDefaultPaymentMethod();
+    if (method == null) {
+      throw new IllegalArgumentException("customer " + customer + " has no default payment method");
+    }
+    return method;
   }
 
   /**
@@ -173,7 +216,10 @@ public final class StripeGateway {
    * response stripe-java attaches to the parsed error.
    */
   public static Failure classify(Throwable e) {
-    String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+    String message = e instanceof CardException card
+        ? "card_error " + card.getCode() + (card.getDeclineCode() == null ? "" : "/" + card.getDeclineCode()) + ": "
+            + (card.getStripeError() == null ? card.getMessage() : card.getStripeError().getMessage())
+        : e.getClass().getSimpleName() + ": " + e.getMessage();
     if (e instanceof RateLimitException rate) {
       String header = rate.getStripeError() == null || rate.getStripeError().getLastResponse() == null ? null
           : rate.getStripeError().getLastResponse().headers().firstValue("Retry-After").orElse(null);

@@ -6,6 +6,8 @@ import io.creditledger.domain.MeterWindow;
 import io.creditledger.domain.OutboxAction;
 import io.creditledger.retry.Backoff;
 import io.creditledger.retry.RatePacer;
+import io.creditledger.service.AutoTopUpService;
+import io.creditledger.service.OutboxAdminService;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.stripe.OutboxRow;
 import io.creditledger.stripe.StripeGateway;
@@ -14,6 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
@@ -52,6 +55,8 @@ public final class StripeRelayVerticle extends VerticleBase {
   private final String owner = "relay-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
 
   private final StripeGateway gateway;
+  private final AutoTopUpService topUps;
+  private final OutboxAdminService outbox;
   private WorkerExecutor worker;
   private PgSubscriber subscriber;
   private RatePacer pacer;
@@ -70,9 +75,11 @@ public final class StripeRelayVerticle extends VerticleBase {
   private boolean marking;
 
   public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions, OutboxStore store,
-                             StripeGateway gateway) {
+                             StripeGateway gateway, AutoTopUpService topUps, OutboxAdminService outbox) {
     this.pool = pool;
     this.gateway = gateway;
+    this.topUps = topUps;
+    this.outbox = outbox;
     this.store = store;
     this.config = config;
     this.settings = config.stripe();
@@ -182,6 +189,9 @@ public final class StripeRelayVerticle extends VerticleBase {
     if (outOfWindow != null) {
       return failed(row, new StripeGateway.Failure(false, null, outOfWindow));
     }
+    if (row.action() == OutboxAction.CREATE_PAYMENT_INTENT) {
+      return charge(row);
+    }
     boolean pastKeyWindow = row.action() == OutboxAction.CREATE_CREDIT_GRANT && row.firstAttemptAt() != null
         && row.firstAttemptAt().isBefore(now().minus(IDEMPOTENCY_WINDOW));
     return worker.executeBlocking(() -> {
@@ -202,6 +212,39 @@ public final class StripeRelayVerticle extends VerticleBase {
     }, false).compose(outcome -> outcome.failure() == null
         ? delivered(row, outcome.stripeId())
         : failed(row, outcome.failure()));
+  }
+
+  private record Charged(StripeGateway.PaymentIntentAnswer answer, StripeGateway.Failure failure) {
+  }
+
+  /**
+   * An auto top-up: the PaymentIntent is created and confirmed off-session. Succeeded, the purchase is granted
+   * and the top-up settled before the row is marked; processing, the row is done and Stripe's webhook settles it;
+   * any other state is a failure for good.
+   */
+  private Future<Void> charge(OutboxRow row) {
+    return worker.executeBlocking(() -> {
+      try {
+        return new Charged(gateway.createPaymentIntent(row), null);
+      } catch (Exception e) {
+        return new Charged(null, StripeGateway.classify(e));
+      }
+    }, false).compose(charged -> {
+      if (charged.failure() != null) {
+        return failed(row, charged.failure());
+      }
+      String intent = charged.answer().id();
+      return switch (charged.answer().status()) {
+        case "succeeded" -> {
+          JsonObject metadata = row.payload().getJsonObject("metadata");
+          yield topUps.paid(row.userId(), row.idempotencyKey(), Long.parseLong(metadata.getString("credits")),
+              row.payload().getLong("amount"), intent).compose(v -> delivered(row, intent));
+        }
+        case "processing" -> delivered(row, intent);
+        default -> failed(row, new StripeGateway.Failure(false, null,
+            "PaymentIntent " + intent + " is " + charged.answer().status()));
+      };
+    });
   }
 
   private record Unmarked(OutboxStore.Delivery delivery, Promise<Void> marked) {
@@ -258,11 +301,17 @@ public final class StripeRelayVerticle extends VerticleBase {
     if (dead) {
       log.error("Outbox row {} ({} of grant {}) is dead after {} attempts: {}", row.outboxId(), row.action(),
           row.grantOperationId(), attempts, failure.message());
+      if (row.action() == OutboxAction.CREATE_PAYMENT_INTENT) {
+        // the top-up failed for good: auto top-up goes off before the row is recorded dead
+        long credits = Long.parseLong(row.payload().getJsonObject("metadata").getString("credits"));
+        return topUps.failed(row.userId(), row.idempotencyKey(), credits, failure.message())
+            .compose(v -> outbox.failed(row, owner, failure.message(), true, now.plus(wait), now));
+      }
     } else {
       log.warn("Outbox row {} ({} of grant {}) failed, attempt {}, retry in {}: {}", row.outboxId(), row.action(),
           row.grantOperationId(), attempts, wait, failure.message());
     }
-    return store.failed(pool, row, owner, failure.message(), dead, now.plus(wait), now);
+    return outbox.failed(row, owner, failure.message(), dead, now.plus(wait), now);
   }
 
   private void prune() {

@@ -10,8 +10,8 @@ import io.vertx.core.VerticleBase;
 import java.util.List;
 
 /**
- * The outbound side's addresses: Stripe's webhook, the operators' outbox view, reconciliation with Stripe, and the
- * host's webhook endpoints and their deliveries.
+ * The outbound side's addresses: Stripe's webhook, the operators' outbox view, reconciliation with Stripe, auto
+ * top-up settings, and the host's webhook endpoints and their deliveries.
  */
 public final class StripeVerticle extends VerticleBase {
   private final Wiring wiring;
@@ -35,6 +35,10 @@ public final class StripeVerticle extends VerticleBase {
             Json::reconcileRun),
         e.serve(Addresses.STRIPE_RECONCILE_LAST, Command.LastReconcile.class, in::lastReconcile,
             wiring.reconcile()::last, Json::reconcileRun),
+        e.serve(Addresses.AUTO_TOP_UP_PUT, Command.PutAutoTopUp.class, in::putAutoTopUp, wiring.autoTopUps()::put,
+            Json::autoTopUp),
+        e.serve(Addresses.AUTO_TOP_UP_GET, Command.GetAutoTopUp.class, in::getAutoTopUp, wiring.autoTopUps()::get,
+            Json::autoTopUp),
         e.serve(Addresses.WEBHOOK_ENDPOINT_PUT, Command.PutWebhookEndpoint.class, in::putWebhookEndpoint,
             wiring.events()::put, Json::webhookEndpoint),
         e.serve(Addresses.WEBHOOK_ENDPOINT_LIST, Command.ListWebhookEndpoints.class, in::listWebhookEndpoints,

@@ -5,6 +5,7 @@ import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
 import io.creditledger.service.ApiKeyVault;
 import io.creditledger.service.AuditService;
+import io.creditledger.service.AutoTopUpService;
 import io.creditledger.service.EventAdminService;
 import io.creditledger.service.GrantOnce;
 import io.creditledger.service.GrantRevoker;
@@ -40,7 +41,7 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
                      LedgerService ledger, WriteQueue writes, ResetService resets,
                      StripeWebhookService webhooks, OutboxAdminService outbox, ReconcileService reconcile,
                      AuditService audit, ApiKeyVault vault, StripeGateway stripe, HoldService holds,
-                     EventAdminService events) {
+                     EventAdminService events, AutoTopUpService autoTopUps) {
 
   /**
    * @param reads where the hot one-shot reads go ({@link io.creditledger.db.DatabasePool#reads()}, or the pool)
@@ -60,6 +61,7 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
     LedgerService ledger = new LedgerService(pool, reads, config, transactions, stores, grantOnce, revoker, locks,
         resets);
     WriteBatch batch = new WriteBatch(config, stores, resets, ledger, new ReferralService(config, stores, grants, resets));
+    AutoTopUpService autoTopUps = new AutoTopUpService(pool, config, transactions, stores, locks, grantOnce);
     return new Wiring(
         stores,
         new Commands(config, vaultCrypto != null),
@@ -69,13 +71,14 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
         new WriteQueue(config, transactions, batch),
         resets,
         new StripeWebhookService(vertx, pool, config, transactions, stores, grantOnce, grants, revoker, refunds, locks,
-            gateway),
+            gateway, autoTopUps),
         new OutboxAdminService(pool, config, stores),
         new ReconcileService(pool, config, stores, gateway, vertx.createSharedWorkerExecutor("stripe-reconcile", 1)),
         new AuditService(pool, stores),
         new ApiKeyVault(pool, config, vaultCrypto, stores),
         gateway,
         new HoldService(pool, reads, config, stores, resets),
-        new EventAdminService(pool, config, stores));
+        new EventAdminService(pool, config, stores),
+        autoTopUps);
   }
 }

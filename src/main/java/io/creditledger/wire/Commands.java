@@ -40,8 +40,10 @@ public final class Commands {
   private static final int MAX_REFERRAL_LIMIT = 1_000_000;
   private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,190}");
   private static final Pattern STRIPE_CUSTOMER = Pattern.compile("cus_[A-Za-z0-9]{1,250}");
+  private static final Pattern PAYMENT_METHOD = Pattern.compile("pm_[A-Za-z0-9_]{1,250}");
 
   private final long maxCredits;
+  private final long autoTopUpMinCredits;
   private final HoldSettings holds;
   private final List<String> apiKeyTypes;
   private final boolean vaultOn;
@@ -49,6 +51,7 @@ public final class Commands {
   /** @param vaultOn whether the API-key vault has its secret (when not, its requests are 503 before anything else) */
   public Commands(LedgerConfig config, boolean vaultOn) {
     this.maxCredits = config.maxCreditsPerOperation();
+    this.autoTopUpMinCredits = config.autoTopUpMinCredits();
     this.holds = config.holds();
     this.apiKeyTypes = config.apiKeyTypes();
     this.vaultOn = vaultOn;
@@ -327,6 +330,26 @@ public final class Commands {
     } catch (IllegalArgumentException e) {
       return false;
     }
+  }
+
+  /** {@code amount} at least {@code AUTO_TOP_UP_MIN_CREDITS}, {@code threshold} from 0. */
+  public Command.PutAutoTopUp putAutoTopUp(JsonObject body) {
+    Input in = Input.of(body, Set.of("userId", "enabled", "threshold", "amount", "paymentMethodId"));
+    String userId = in.id("userId");
+    if (!(body.getValue("enabled") instanceof Boolean enabled)) {
+      throw body.getValue("enabled") == null ? Input.missing("enabled") : Input.invalid("enabled", "must be true or false");
+    }
+    long threshold = in.integer("threshold", 0, maxCredits);
+    long amount = in.integer("amount", 1, maxCredits);
+    if (amount < autoTopUpMinCredits) {
+      throw Input.invalid("amount", "must be at least " + autoTopUpMinCredits + " (AUTO_TOP_UP_MIN_CREDITS)");
+    }
+    String paymentMethodId = in.optionalMatching("paymentMethodId", PAYMENT_METHOD, "a Stripe PaymentMethod id (pm_...)");
+    return new Command.PutAutoTopUp(userId, enabled, threshold, amount, paymentMethodId);
+  }
+
+  public Command.GetAutoTopUp getAutoTopUp(JsonObject body) {
+    return new Command.GetAutoTopUp(Input.of(body, Set.of("userId")).id("userId"));
   }
 
   private static int limit(Input in) {

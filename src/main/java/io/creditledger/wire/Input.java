@@ -20,10 +20,13 @@ public final class Input {
   public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
   /**
    * A grant's operationId as the ledger may have made it itself: a client's id, or a sign-up, cycle or import grant
-   * ({@code free/<user>/<reset>}, {@code referral/...}, {@code rollover/...}, {@code stripe/<credit grant id>}).
+   * ({@code free/<user>/<reset>}, {@code referral/...}, {@code rollover/...}, {@code stripe/<credit grant id>}), or an
+   * auto top-up's purchase ({@code topup/<user>/<n>}).
    */
   public static final Pattern GRANT_ID = Pattern.compile(ID.pattern()
-      + "|(free|referral|rollover|stripe)/[A-Za-z0-9._:@/-]{1,250}");
+      + "|(free|referral|rollover|stripe|topup)/[A-Za-z0-9._:@/-]{1,250}");
+  /** An auto top-up's purchase: {@code topup/<userId>/<n>}. */
+  public static final Pattern TOP_UP_ID = Pattern.compile("topup/" + ID.pattern() + "/[1-9][0-9]{0,9}");
 
   private final JsonObject json;
 

@@ -2,6 +2,7 @@ package io.creditledger.wire;
 
 import io.creditledger.domain.ApiKey;
 import io.creditledger.domain.AuditReport;
+import io.creditledger.domain.AutoTopUp;
 import io.creditledger.domain.Balance;
 import io.creditledger.domain.Capture;
 import io.creditledger.domain.Consumption;
@@ -345,6 +346,19 @@ public final class Json {
         j.getJsonObject("payload"), OutboxStatus.fromWire(j.getString("status")), j.getInteger("attempts"),
         instant(j, "nextAttemptAt"), j.getString("lastError"), j.getString("stripeObjectId"), null,
         instant(j, "createdAt"), instant(j, "deliveredAt"), null);
+  }
+
+  public static JsonObject autoTopUp(AutoTopUp t) {
+    return new JsonObject()
+        .put("userId", t.userId())
+        .put("enabled", t.enabled())
+        .put("threshold", t.threshold())
+        .put("amount", t.amount())
+        .put("paymentMethodId", t.paymentMethodId())
+        .put("inFlight", t.inFlight() != null)
+        .put("lastAttemptAt", text(t.lastAttemptAt()))
+        .put("lastError", t.lastError())
+        .put("disabledReason", t.disabledReason());
   }
 
   /** An endpoint; {@code secret} only when the endpoint carries it (the answer that set it). */

@@ -233,6 +233,33 @@ class WebhookEventsTest {
   }
 
   @Test
+  void aGrantThatExpiresWithCreditsLeftSaysHowMany() {
+    app.user("ev-x");
+    Api.Response grant = app.api.post("/v1/users/ev-x/grants", new JsonObject().put("operationId", "ev-x-g")
+        .put("type", "purchase").put("amount", 80).put("expiresAt", app.clock.instant().plus(Duration.ofHours(1))
+            .toString()));
+    assertThat(grant.status()).as(grant.toString()).isEqualTo(201);
+    assertThat(app.grant("ev-x", "ev-x-g2", "purchase", 100).status()).isEqualTo(201);
+    assertThat(app.consume("ev-x", "ev-x-1", 30).status()).isEqualTo(200);
+    Instant was = app.clock.instant();
+    app.clock.advance(Duration.ofHours(2));
+    try {
+      assertThat(app.consume("ev-x", "ev-x-2", 1).status()).isEqualTo(200); // the consumption journals the expiry
+      long left = 80 - Math.max(0, app.number("SELECT -coalesce(sum(delta), 0) FROM journal j JOIN grants g "
+          + "ON g.grant_id = j.grant_id WHERE g.operation_id = 'ev-x-g' AND j.kind = 'consume'"));
+      JsonObject data = new JsonObject(app.text("SELECT data::text FROM events WHERE type = 'grant.expired' "
+          + "AND user_id = 'ev-x'"));
+      assertThat(data.getString("operationId")).isEqualTo("ev-x-g");
+      assertThat(data.getLong("expired")).isEqualTo(left).isPositive();
+      assertThat(data.getLong("grantId")).isEqualTo(grant.json().getLong("grantId"));
+      assertThat(app.number("SELECT count(*) FROM events WHERE type = 'grant.expired' AND user_id = 'ev-x'"))
+          .isEqualTo(1);
+    } finally {
+      app.clock.set(was);
+    }
+  }
+
+  @Test
   void endpointsAreAdminsAndTheirSecretIsShownOnce() {
     String url = "https://hooks.example.com/ledger";
     Api.Response created = app.admin.put("/v1/admin/webhook-endpoints/ev-admin",

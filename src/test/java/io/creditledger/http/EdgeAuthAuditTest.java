@@ -176,6 +176,9 @@ class EdgeAuthAuditTest {
     t.add(new Route("POST", "/v1/users/{}/consume", "/v1/users/" + user + "/consume",
         new JsonObject().put("operationId", opPrefix + "-consume").put("amount", 1).encode(), Access.SERVICE));
     t.add(new Route("GET", "/v1/users/{}/balance", "/v1/users/" + user + "/balance", null, Access.SERVICE));
+    t.add(new Route("PUT", "/v1/users/{}/auto-top-up", "/v1/users/" + user + "/auto-top-up",
+        new JsonObject().put("enabled", true).put("threshold", 100).put("amount", 500).encode(), Access.SERVICE));
+    t.add(new Route("GET", "/v1/users/{}/auto-top-up", "/v1/users/" + user + "/auto-top-up", null, Access.SERVICE));
     t.add(new Route("GET", "/v1/users/{}/ledger", "/v1/users/" + user + "/ledger?limit=10", null, Access.SERVICE));
     String hold = "/v1/users/" + user + "/holds/" + opPrefix + "-hold";
     t.add(new Route("POST", "/v1/users/{}/holds", "/v1/users/" + user + "/holds",
@@ -500,7 +503,8 @@ class EdgeAuthAuditTest {
     Map<String, Long> counts = new TreeMap<>();
     try (SqlSession db = app.db()) {
       for (String table : List.of("users", "grants", "journal", "operations", "referrals", "api_keys", "stripe_outbox",
-          "stripe_events", "sync_failure", "events", "webhook_endpoints", "webhook_deliveries")) {
+          "stripe_events", "sync_failure", "events", "webhook_endpoints", "webhook_deliveries",
+          "auto_top_ups")) {
         if (db.hasTable(table)) {
           counts.put(table, db.number("SELECT count(*) FROM " + table));
         }

@@ -79,6 +79,7 @@ public final class FakeStripe implements AutoCloseable {
   private static final Pattern CREDIT_GRANT_ACTION =
       Pattern.compile("^/v1/billing/credit_grants/([^/]+)/(void|expire)$");
   private static final Pattern PAYMENT_INTENT = Pattern.compile("^/v1/payment_intents/([^/]+)$");
+  private static final Pattern CUSTOMER = Pattern.compile("^/v1/customers/([^/]+)$");
   private static final String PAYMENT_INTENTS = "/v1/payment_intents";
   private static final String METER_EVENTS = "/v1/billing/meter_events";
   private static final Set<String> CREATE_PARAMS = Set.of("amount", "applicability_config", "category", "customer",
@@ -176,6 +177,7 @@ public final class FakeStripe implements AutoCloseable {
   private final Map<String, Stored> idempotent = new HashMap<>();
   private final List<Recorded> recorded = new ArrayList<>();
   private final Map<String, JsonObject> paymentIntents = new HashMap<>();
+  private final Map<String, JsonObject> customers = new HashMap<>();
   private final List<String> createdIntents = new ArrayList<>();
   private final Deque<Decline> declines = new ArrayDeque<>();
   private final List<JsonObject> meterEvents = new ArrayList<>();
@@ -395,6 +397,19 @@ public final class FakeStripe implements AutoCloseable {
     }
     synchronized (lock) {
       paymentIntents.put(id, paymentIntent.copy());
+    }
+  }
+
+  /**
+   * A customer {@code GET /v1/customers/{id}} answers, in Stripe's fixture shape, whose invoices (and off-session
+   * charges that name no card) use {@code defaultPaymentMethod} (null: none). Customers are not modelled otherwise.
+   */
+  public void putCustomer(String id, String defaultPaymentMethod) {
+    JsonObject customer = StripeFixtures.fixture("customer").put("id", id).put("created", now());
+    JsonObject invoice = customer.getValue("invoice_settings") instanceof JsonObject j ? j : new JsonObject();
+    customer.put("invoice_settings", invoice.put("default_payment_method", defaultPaymentMethod));
+    synchronized (lock) {
+      customers.put(id, customer);
     }
   }
 
@@ -732,6 +747,16 @@ public final class FakeStripe implements AutoCloseable {
       if (post) {
         return updateGrant(id, params);
       }
+    }
+    m = CUSTOMER.matcher(path);
+    if (m.matches() && get) {
+      String id = pathSegment(m.group(1));
+      JsonObject customer = customers.get(id);
+      if (customer == null) {
+        return new Outcome(Reply.of(404, error("invalid_request_error", "No such customer: '" + id + "'",
+            "resource_missing", "id")), true);
+      }
+      return new Outcome(Reply.of(200, customer.copy()), true);
     }
     m = PAYMENT_INTENT.matcher(path);
     if (m.matches() && get) {
