@@ -218,6 +218,79 @@ class AutoTopUpTest {
     assertThat(intentsFor("t-nocard")).isEmpty();
   }
 
+  @Test
+  void aCaptureThatLeavesTheBalanceLowTopsUpToo() {
+    customer("t-hold");
+    assertThat(app.grant("t-hold", "t-hold-g", "purchase", 300).status()).isEqualTo(201);
+    assertThat(settings("t-hold", on(100, 500)).status()).isEqualTo(200);
+    assertThat(app.api.post("/v1/users/t-hold/holds", new JsonObject().put("operationId", "t-hold-h").put("amount", 250))
+        .status()).isEqualTo(201);
+    assertThat(intentsFor("t-hold")).as("a hold spends nothing").isEmpty();
+    assertThat(app.api.post("/v1/users/t-hold/holds/t-hold-h/capture", new JsonObject()
+        .put("operationId", "t-hold-c").put("amount", 250)).status()).isEqualTo(200); // 50 left
+    Eventually.await("the top-up granted", WAIT,
+        () -> app.number("SELECT count(*) FROM grants WHERE operation_id = 'topup/t-hold/1'") == 1);
+    assertThat(app.balance("t-hold").getLong("netBalance")).isEqualTo(550);
+  }
+
+  @Test
+  void aPaymentFailedWebhookForTheTopUpInFlightTurnsItOff() {
+    customer("t-fail");
+    assertThat(app.grant("t-fail", "t-fail-g", "purchase", 300).status()).isEqualTo(201);
+    assertThat(settings("t-fail", on(100, 500)).status()).isEqualTo(200);
+    Eventually.await("the grant mirrored", WAIT, () -> app.number("SELECT count(*) FROM stripe_outbox "
+        + "WHERE user_id = 't-fail' AND status <> 'delivered'") == 0);
+    stripe.outage("POST", "/v1/payment_intents", true); // the charge stays in the outbox, in flight
+    try {
+      assertThat(app.consume("t-fail", "t-fail-1", 250).status()).isEqualTo(200);
+      assertThat(app.api.get("/v1/users/t-fail/auto-top-up").json().getBoolean("inFlight")).isTrue();
+      JsonObject intent = StripeFixtures.fixture("payment_intent").put("id", "pi_tfail").put("status",
+          "requires_payment_method").put("amount", 1250).put("metadata", new JsonObject().put("userId", "t-fail")
+          .put("credits", "500").put("operationId", "topup/t-fail/1").put("grantType", "purchase"))
+          .put("last_payment_error", new JsonObject().put("code", "card_declined").put("message", "Declined."));
+      Api.Response failed = deliver(StripeFixtures.event("payment_intent.payment_failed", intent,
+          app.clock.instant().getEpochSecond()));
+      assertThat(failed.status()).as(failed.toString()).isEqualTo(200);
+      assertThat(failed.json().getString("outcome")).isEqualTo("auto_top_up_failed");
+      JsonObject shown = app.api.get("/v1/users/t-fail/auto-top-up").json();
+      assertThat(shown.getBoolean("enabled")).isFalse();
+      assertThat(shown.getBoolean("inFlight")).isFalse();
+      assertThat(shown.getString("disabledReason")).contains("card_declined");
+      assertThat(events("auto_top_up.failed", "t-fail")).isEqualTo(1);
+      // the same report again (another event id) changes nothing
+      Api.Response again = deliver(StripeFixtures.event("payment_intent.payment_failed", intent,
+          app.clock.instant().getEpochSecond()));
+      assertThat(again.status()).isEqualTo(200);
+      assertThat(events("auto_top_up.failed", "t-fail")).isEqualTo(1);
+    } finally {
+      stripe.outage("POST", "/v1/payment_intents", false);
+    }
+  }
+
+  @Test
+  void twoInstancesSpendingAtOnceStartOneTopUp() throws Exception {
+    customer("t-two");
+    assertThat(app.grant("t-two", "t-two-g", "purchase", 1000).status()).isEqualTo(201);
+    assertThat(settings("t-two", on(900, 500)).status()).isEqualTo(200);
+    try (TestApp other = TestApp.start(Map.of("FREE_GRANT_CREDITS", "0", "STRIPE_API_KEY", "sk_test_autotopup",
+        "STRIPE_API_BASE", stripe.baseUrl()), app.database, app.clock)) {
+      java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+      try {
+        List<Integer> statuses = io.creditledger.support.Together.run(threads, 16, i -> (i % 2 == 0 ? app : other)
+            .consume("t-two", "t-two-" + i, 10).status());
+        assertThat(statuses).containsOnly(200);
+      } finally {
+        threads.shutdown();
+      }
+      Eventually.await("the top-up granted", WAIT,
+          () -> app.number("SELECT count(*) FROM grants WHERE operation_id = 'topup/t-two/1'") == 1);
+      assertThat(app.number("SELECT count(*) FROM stripe_outbox WHERE user_id = 't-two' "
+          + "AND action = 'create_payment_intent'")).isEqualTo(1);
+      assertThat(intentsFor("t-two")).hasSize(1);
+      assertThat(app.balance("t-two").getLong("netBalance")).isEqualTo(1000 - 160 + 500);
+    }
+  }
+
   static Api.Response deliver(JsonObject event) {
     String payload = event.encode();
     return app.api.withToken(null).rawWithHeader("POST", "/v1/stripe/webhook", "application/json", payload,
