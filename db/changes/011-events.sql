@@ -4,9 +4,11 @@
 -- Events for the host application. A row is written in the transaction that caused it, so it exists if and only
 -- if that change committed. The relay dispatches rows in seq order: it publishes each on the event bus and fans it
 -- out to a delivery per subscribed webhook endpoint, in one statement that also marks it dispatched.
+-- event_id (evt_ and 32 random hex digits, made by the writer) is what the host sees; rows are found by seq, so
+-- that an event costs one index beside the queue's.
 CREATE TABLE events (
   seq           bigserial PRIMARY KEY,
-  event_id      text NOT NULL UNIQUE,
+  event_id      text NOT NULL,
   type          text NOT NULL,
   user_id       text,
   data          jsonb NOT NULL,
@@ -14,7 +16,6 @@ CREATE TABLE events (
   dispatched_at timestamptz
 );
 CREATE INDEX events_undispatched ON events (seq) WHERE dispatched_at IS NULL;
-CREATE INDEX events_user ON events (user_id, seq);
 
 CREATE TABLE webhook_endpoints (
   endpoint_id text PRIMARY KEY,
@@ -28,7 +29,7 @@ CREATE TABLE webhook_endpoints (
 -- One event to one endpoint. next_attempt_at doubles as the lease: a claim moves it past the send's timeout.
 CREATE TABLE webhook_deliveries (
   delivery_id     bigserial PRIMARY KEY,
-  event_id        text NOT NULL REFERENCES events (event_id),
+  event_seq       bigint NOT NULL REFERENCES events (seq),
   endpoint_id     text NOT NULL,
   status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
   attempts        integer NOT NULL DEFAULT 0,
@@ -37,7 +38,7 @@ CREATE TABLE webhook_deliveries (
   created_at      timestamptz NOT NULL,
   updated_at      timestamptz NOT NULL,
   delivered_at    timestamptz,
-  UNIQUE (event_id, endpoint_id)
+  UNIQUE (event_seq, endpoint_id)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, delivery_id) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_status ON webhook_deliveries (status, delivery_id);

@@ -72,11 +72,11 @@ public final class EventStore {
       WHERE e.seq = picked.seq
       RETURNING e.seq, e.event_id, e.type, e.user_id, e.data, e.created_at),
     fanned AS (
-      INSERT INTO webhook_deliveries (event_id, endpoint_id, next_attempt_at, created_at, updated_at)
-      SELECT d.event_id, w.endpoint_id, #{now}, #{now}, #{now}
+      INSERT INTO webhook_deliveries (event_seq, endpoint_id, next_attempt_at, created_at, updated_at)
+      SELECT d.seq, w.endpoint_id, #{now}, #{now}, #{now}
       FROM done d
       JOIN webhook_endpoints w ON d.type = ANY (w.event_types)
-      ON CONFLICT (event_id, endpoint_id) DO NOTHING)
+      ON CONFLICT (event_seq, endpoint_id) DO NOTHING)
     SELECT seq, event_id, type, user_id, data, created_at
     FROM done
     ORDER BY seq""";
@@ -96,11 +96,11 @@ public final class EventStore {
       SET next_attempt_at = #{leaseUntil}, updated_at = #{now}
       FROM due
       WHERE d.delivery_id = due.delivery_id
-      RETURNING d.delivery_id, d.event_id, d.endpoint_id, d.attempts)
+      RETURNING d.delivery_id, d.event_seq, d.endpoint_id, d.attempts)
     SELECT c.delivery_id, c.attempts, c.endpoint_id, e.seq, e.event_id, e.type, e.user_id, e.data, e.created_at,
         w.url, w.secret
     FROM claimed c
-    JOIN events e ON e.event_id = c.event_id
+    JOIN events e ON e.seq = c.event_seq
     LEFT JOIN webhook_endpoints w ON w.endpoint_id = c.endpoint_id
     ORDER BY c.delivery_id""";
 
@@ -118,13 +118,13 @@ public final class EventStore {
       AND status = 'pending'""";
 
   private static final String DELIVERY_COLUMNS = """
-    d.delivery_id, d.event_id, e.type, e.user_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at,
+    d.delivery_id, e.event_id, e.type, e.user_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at,
     d.last_error, d.created_at, d.delivered_at""";
 
   private static final String LIST_DELIVERIES = """
     SELECT %s
     FROM webhook_deliveries d
-    JOIN events e ON e.event_id = d.event_id
+    JOIN events e ON e.seq = d.event_seq
     WHERE (#{status}::text IS NULL OR d.status = #{status})
       AND d.delivery_id < #{before}
     ORDER BY d.delivery_id DESC
@@ -141,7 +141,7 @@ public final class EventStore {
     FROM (SELECT * FROM retried
           UNION ALL
           SELECT * FROM webhook_deliveries WHERE delivery_id = #{id} AND NOT EXISTS (SELECT 1 FROM retried)) d
-    JOIN events e ON e.event_id = d.event_id""".formatted(DELIVERY_COLUMNS);
+    JOIN events e ON e.seq = d.event_seq""".formatted(DELIVERY_COLUMNS);
 
   /** A new endpoint takes the secret; an existing one only when {@code replaceSecret}. */
   private static final String PUT_ENDPOINT = """
