@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * The bearer tokens of the HTTP API: a service token for normal calls and an admin token for admin
@@ -32,28 +33,29 @@ public final class ApiTokens {
     }
   });
 
-  private final byte[] serviceDigest;
-  private final byte[] adminDigest;
+  private final List<byte[]> serviceDigests;
+  private final List<byte[]> adminDigests;
   private final String service;
   private final String admin;
   private final boolean generated;
 
-  private ApiTokens(String service, String admin, boolean generated) {
-    this.service = service;
-    this.admin = admin;
-    this.serviceDigest = digest(service);
-    this.adminDigest = digest(admin);
+  /** The first of each list is the current token (shown, when generated); the others are still accepted. */
+  private ApiTokens(List<String> services, List<String> admins, boolean generated) {
+    this.service = services.get(0);
+    this.admin = admins.get(0);
+    this.serviceDigests = services.stream().map(ApiTokens::digest).toList();
+    this.adminDigests = admins.stream().map(ApiTokens::digest).toList();
     this.generated = generated;
   }
 
   public static ApiTokens of(String service, String admin) {
-    return new ApiTokens(service, admin, false);
+    return new ApiTokens(List.of(service), List.of(admin), false);
   }
 
   /** The configured tokens, completed from (or into) {@code DATA_DIR/tokens.json}. Blocking file I/O. */
   public static ApiTokens resolve(LedgerConfig config) {
-    if (config.apiToken() != null && config.adminToken() != null) {
-      return of(config.apiToken(), config.adminToken());
+    if (!config.apiTokens().isEmpty() && !config.adminTokens().isEmpty()) {
+      return new ApiTokens(config.apiTokens(), config.adminTokens(), false);
     }
     Path file = config.dataDir().resolve(FILE);
     try {
@@ -71,9 +73,9 @@ public final class ApiTokens {
       if (generated) {
         PrivateFile.write(file, stored.encodePrettily());
       }
-      String service = config.apiToken() != null ? config.apiToken() : stored.getString("service");
-      String admin = config.adminToken() != null ? config.adminToken() : stored.getString("admin");
-      return new ApiTokens(service, admin, generated);
+      List<String> services = !config.apiTokens().isEmpty() ? config.apiTokens() : List.of(stored.getString("service"));
+      List<String> admins = !config.adminTokens().isEmpty() ? config.adminTokens() : List.of(stored.getString("admin"));
+      return new ApiTokens(services, admins, generated);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read or write " + file, e);
     }
@@ -92,8 +94,15 @@ public final class ApiTokens {
       return null;
     }
     byte[] d = digest(presented);
-    boolean isAdmin = MessageDigest.isEqual(d, adminDigest);
-    boolean isService = MessageDigest.isEqual(d, serviceDigest);
+    boolean isAdmin = false;
+    boolean isService = false;
+    // every digest is compared, so the time taken does not tell which (or whether one) matched
+    for (byte[] admin : adminDigests) {
+      isAdmin |= MessageDigest.isEqual(d, admin);
+    }
+    for (byte[] service : serviceDigests) {
+      isService |= MessageDigest.isEqual(d, service);
+    }
     return isAdmin ? Role.ADMIN : isService ? Role.SERVICE : null;
   }
 

@@ -55,7 +55,36 @@ public final class ConfigLoader {
         merged.put(name, v);
       }
     }
+    for (String name : SECRETS) {
+      String file = overrides.get(name + FILE_SUFFIX);
+      if (file != null && !file.isBlank()) {
+        String direct = overrides.get(name);
+        if (direct != null && !direct.isBlank()) {
+          throw new ConfigException("Set " + name + " or " + name + FILE_SUFFIX + ", not both");
+        }
+        merged.put(name, readSecretFile(name + FILE_SUFFIX, Path.of(file.strip())));
+      }
+    }
     return new ConfigLoader(merged).build();
+  }
+
+  /** Settings that hold secrets: each may instead be read from the file its {@code _FILE} twin names. */
+  public static final List<String> SECRETS = List.of("LEDGER_API_TOKEN", "LEDGER_ADMIN_TOKEN",
+      "API_KEY_ENCRYPTION_SECRET", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET");
+  public static final String FILE_SUFFIX = "_FILE";
+
+  /** A secret file's content without the line break (or spaces) editors and {@code echo} leave at its end. */
+  private static String readSecretFile(String setting, Path file) {
+    try {
+      String content = Files.readString(file, StandardCharsets.UTF_8).strip();
+      if (content.isEmpty()) {
+        throw new ConfigException("Invalid setting " + setting + ": " + file + " is empty");
+      }
+      return content;
+    } catch (IOException | UncheckedIOException e) {
+      throw new ConfigException("Invalid setting " + setting + ": cannot read " + file + " ("
+          + e.getClass().getSimpleName() + ")");
+    }
   }
 
   static JsonObject readDefaults() {
@@ -99,8 +128,8 @@ public final class ConfigLoader {
             integer("LEDGER_BATCH_CONCURRENCY", 1, 64),
             integer("LEDGER_QUEUE_MAX", 1, 1_000_000)),
         Path.of(required("DATA_DIR")),
-        token("LEDGER_API_TOKEN"),
-        token("LEDGER_ADMIN_TOKEN"),
+        tokens("LEDGER_API_TOKEN"),
+        tokens("LEDGER_ADMIN_TOKEN"),
         resetCycle(),
         centsPerCredit("DEFAULT_CENTS_PER_CREDIT"),
         longValue("MAX_DEBT", 0, 1_000_000_000_000L),
@@ -129,7 +158,7 @@ public final class ConfigLoader {
         apiKeySecret(),
         apiKeyTypes(),
         Clock.systemUTC());
-    if (config.apiToken() != null && config.apiToken().equals(config.adminToken())) {
+    if (config.adminTokens().stream().anyMatch(config.apiTokens()::contains)) {
       throw ConfigException.invalid("LEDGER_ADMIN_TOKEN", "must differ from LEDGER_API_TOKEN");
     }
     return config;
@@ -307,12 +336,25 @@ public final class ConfigLoader {
     return v == null ? null : DatabaseUrl.parse("DATABASE_URL", v);
   }
 
-  private String token(String name) {
+  /**
+   * One token, or several separated by commas (during a rotation: the new one and the one it replaces); empty when
+   * the setting is not set.
+   */
+  private List<String> tokens(String name) {
     String v = optional(name);
-    if (v != null && (v.length() < 16 || !v.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
-      throw ConfigException.invalid(name, "must be at least 16 printable ASCII characters without spaces");
+    if (v == null) {
+      return List.of();
     }
-    return v;
+    List<String> tokens = new java.util.ArrayList<>();
+    for (String part : v.split(",", -1)) {
+      String t = part.strip();
+      if (t.length() < 16 || !t.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw ConfigException.invalid(name, "must be at least 16 printable ASCII characters without spaces (several "
+            + "tokens: separated by commas)");
+      }
+      tokens.add(t);
+    }
+    return List.copyOf(tokens);
   }
 
   private ResetCycle resetCycle() {

@@ -15,8 +15,9 @@ import java.util.Map;
  * with an explicit settings map. Secrets are kept out of {@link #toString()}.
  *
  * @param databaseUrl null means: start the embedded PostgreSQL under {@code dataDir}
- * @param apiToken null means: use (or generate) the token kept under {@code dataDir}
- * @param adminToken null means: use (or generate) the token kept under {@code dataDir}
+ * @param apiTokens the service tokens (the first is current, others still accepted); empty means: use (or
+ *                  generate) the token kept under {@code dataDir}
+ * @param adminTokens the admin tokens, like {@code apiTokens}
  * @param verticleInstances how many HTTP and ledger verticle instances to deploy
  * @param writes how balance-changing operations are batched
  * @param maxDebt the most a user may owe after a consumption, in credits
@@ -37,8 +38,8 @@ public record LedgerConfig(
     PoolSettings databasePool,
     BatchSettings writes,
     Path dataDir,
-    String apiToken,
-    String adminToken,
+    List<String> apiTokens,
+    List<String> adminTokens,
     ResetCycle resetCycle,
     BigDecimal defaultCentsPerCredit,
     long maxDebt,
@@ -62,7 +63,7 @@ public record LedgerConfig(
   /** The same configuration reading time from {@code otherClock}: tests use it to move time. */
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
-        databasePool, writes, dataDir, apiToken, adminToken, resetCycle, defaultCentsPerCredit, maxDebt,
+        databasePool, writes, dataDir, apiTokens, adminTokens, resetCycle, defaultCentsPerCredit, maxDebt,
         grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, events, autoTopUpMinCredits, apiKeySecret,
         apiKeyTypes, otherClock);
   }
@@ -77,6 +78,6 @@ public record LedgerConfig(
         + ", database=" + (databaseUrl == null ? "embedded under " + dataDir : databaseUrl.redacted())
         + ", databasePool=" + databasePool + ", writes=" + writes + ", verticleInstances=" + verticleInstances
         + ", resetCycle=" + resetCycle + ", maxDebt=" + maxDebt + ", " + stripe + ", apiKeyTypes=" + apiKeyTypes
-        + ", apiKeySecret=" + (apiKeySecret == null ? "unset" : "set") + ", tokens=" + (apiToken == null ? "generated" : "configured") + "]";
+        + ", apiKeySecret=" + (apiKeySecret == null ? "unset" : "set") + ", tokens=" + (apiTokens.isEmpty() ? "generated" : "configured") + "]";
   }
 }

@@ -44,4 +44,18 @@ class ApiTokensTest {
     assertThat(tokens.roleOf(null)).isNull();
     assertThat(tokens.toString()).doesNotContain("token-0123456789");
   }
+
+  @Test
+  void duringARotationTheOldAndTheNewTokenBothWork(@TempDir Path dir) {
+    LedgerConfig config = ConfigLoader.load(Map.of("DATA_DIR", dir.toString(),
+        "LEDGER_API_TOKEN", "service-token-new-00001,service-token-old-00001",
+        "LEDGER_ADMIN_TOKEN", "admin-token-new-000001,admin-token-old-000001"));
+    ApiTokens tokens = ApiTokens.resolve(config);
+    assertThat(tokens.roleOf("service-token-new-00001")).isEqualTo(ApiTokens.Role.SERVICE);
+    assertThat(tokens.roleOf("service-token-old-00001")).isEqualTo(ApiTokens.Role.SERVICE);
+    assertThat(tokens.roleOf("admin-token-new-000001")).isEqualTo(ApiTokens.Role.ADMIN);
+    assertThat(tokens.roleOf("admin-token-old-000001")).isEqualTo(ApiTokens.Role.ADMIN);
+    assertThat(tokens.roleOf("service-token-new-00001,service-token-old-00001")).isNull();
+    assertThat(tokens.service()).isEqualTo("service-token-new-00001");
+  }
 }

@@ -2,7 +2,10 @@ package io.creditledger.config;
 
 import io.creditledger.time.ResetCycle;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
@@ -55,6 +58,49 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(Map.of(
         "LEDGER_API_TOKEN", "same-token-1234567890", "LEDGER_ADMIN_TOKEN", "same-token-1234567890")))
         .isInstanceOf(ConfigException.class)
+        .hasMessage("Invalid setting LEDGER_ADMIN_TOKEN: must differ from LEDGER_API_TOKEN");
+  }
+
+  @Test
+  void secretsComeFromTheFilesTheirTwinsName(@TempDir Path dir) throws Exception {
+    Path service = dir.resolve("service");
+    Path admin = dir.resolve("admin");
+    Path stripe = dir.resolve("stripe");
+    Files.writeString(service, "service-token-from-file-1,service-token-from-file-0\n");
+    Files.writeString(admin, "admin-token-from-file-00\n");
+    Files.writeString(stripe, "sk_test_from_file\n");
+    LedgerConfig c = ConfigLoader.load(Map.of("LEDGER_API_TOKEN_FILE", service.toString(),
+        "LEDGER_ADMIN_TOKEN_FILE", admin.toString(), "STRIPE_API_KEY_FILE", stripe.toString()));
+    assertThat(c.apiTokens()).containsExactly("service-token-from-file-1", "service-token-from-file-0");
+    assertThat(c.adminTokens()).containsExactly("admin-token-from-file-00");
+    assertThat(c.stripe().apiKey()).isEqualTo("sk_test_from_file");
+    assertThat(c.toString()).doesNotContain("from-file", "from_file");
+
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("STRIPE_API_KEY_FILE", stripe.toString(),
+        "STRIPE_API_KEY", "sk_test_direct")))
+        .isInstanceOf(ConfigException.class).hasMessage("Set STRIPE_API_KEY or STRIPE_API_KEY_FILE, not both");
+    Path missing = dir.resolve("nope");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("STRIPE_WEBHOOK_SECRET_FILE", missing.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("Invalid setting STRIPE_WEBHOOK_SECRET_FILE: cannot read " + missing + " (NoSuchFileException)");
+    Path empty = dir.resolve("empty");
+    Files.writeString(empty, "\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("API_KEY_ENCRYPTION_SECRET_FILE", empty.toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("is empty");
+    Path secret = dir.resolve("vault");
+    Files.writeString(secret, "0123456789abcdef0123456789abcdef\n");
+    assertThat(ConfigLoader.load(Map.of("API_KEY_ENCRYPTION_SECRET_FILE", secret.toString())).apiKeySecret())
+        .isNotNull();
+  }
+
+  @Test
+  void severalTokensPerRoleAllowARotation() {
+    LedgerConfig c = ConfigLoader.load(Map.of("LEDGER_API_TOKEN", "service-token-new-0001, service-token-old-0001",
+        "LEDGER_ADMIN_TOKEN", "admin-token-only-00001"));
+    assertThat(c.apiTokens()).containsExactly("service-token-new-0001", "service-token-old-0001");
+    assertInvalid("LEDGER_API_TOKEN", "service-token-new-0001,,", "Invalid setting LEDGER_API_TOKEN: must be at least 16");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("LEDGER_API_TOKEN", "service-token-new-0001,shared-token-00001",
+        "LEDGER_ADMIN_TOKEN", "shared-token-00001")))
         .hasMessage("Invalid setting LEDGER_ADMIN_TOKEN: must differ from LEDGER_API_TOKEN");
   }
 
