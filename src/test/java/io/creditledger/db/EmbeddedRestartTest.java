@@ -14,6 +14,7 @@ import java.util.Map;
 
 import static io.creditledger.support.TestApp.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The default mode: no DATABASE_URL, an embedded PostgreSQL under DATA_DIR that keeps rows across restarts. */
 class EmbeddedRestartTest {
@@ -53,6 +54,30 @@ class EmbeddedRestartTest {
       await(ledger.close());
     } finally {
       await(again.close());
+    }
+    assertThat(readString(dataDir.resolve("postgres").resolve("PG_VERSION")).strip())
+        .as("the major version the build says it embeds").isEqualTo(PostgresServer.EMBEDDED_MAJOR);
+  }
+
+  @Test
+  void dataOfAnotherMajorVersionIsRefusedWithOneClearLine(@TempDir Path dataDir) throws Exception {
+    Path postgres = java.nio.file.Files.createDirectories(dataDir.resolve("postgres"));
+    java.nio.file.Files.writeString(postgres.resolve("PG_VERSION"), "16\n");
+    java.nio.file.Files.writeString(postgres.resolve("marker"), "untouched");
+    LedgerConfig config = ConfigLoader.load(Map.of("DATA_DIR", dataDir.toString()));
+    assertThatThrownBy(() -> PostgresServer.open(config))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("holds data of PostgreSQL 16, and this build embeds PostgreSQL " + PostgresServer.EMBEDDED_MAJOR)
+        .hasMessageNotContaining("\n");
+    assertThat(readString(postgres.resolve("PG_VERSION"))).isEqualTo("16\n");
+    assertThat(readString(postgres.resolve("marker"))).isEqualTo("untouched");
+  }
+
+  private static String readString(Path file) {
+    try {
+      return java.nio.file.Files.readString(file);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 }
