@@ -15,12 +15,27 @@ public final class BalanceSignals {
    */
   public static Set<EventType> of(Balance before, Balance after, long lowThreshold) {
     Set<EventType> signals = EnumSet.noneOf(EventType.class);
-    if (lowThreshold > 0 && before.netBalance() >= lowThreshold && after.netBalance() < lowThreshold) {
+    if (crossed(before, after, lowThreshold)) {
       signals.add(EventType.BALANCE_LOW);
     }
     if (after.totalDebt() > before.totalDebt()) {
       signals.add(EventType.BALANCE_DEBT);
     }
     return signals;
+  }
+
+  /** The highest of {@code thresholds} the net balance fell below (from at least it), or 0 when none. */
+  public static long highestCrossed(Balance before, Balance after, long... thresholds) {
+    long highest = 0;
+    for (long t : thresholds) {
+      if (crossed(before, after, t) && t > highest) {
+        highest = t;
+      }
+    }
+    return highest;
+  }
+
+  private static boolean crossed(Balance before, Balance after, long threshold) {
+    return threshold > 0 && before.netBalance() >= threshold && after.netBalance() < threshold;
   }
 }

@@ -5,6 +5,7 @@ import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.AutoTopUp;
 import io.creditledger.domain.Balance;
+import io.creditledger.domain.BalanceSignals;
 import io.creditledger.domain.Capture;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.Consumption;
@@ -506,9 +507,11 @@ public final class WriteBatch {
      * balance.debt), and an auto top-up when the balance it leaves asks for one and none is in flight.
      */
     void announce(User user, String operationId, Balance before, Balance after) {
-      pending.events.addAll(LedgerEvents.balanceChanged(user.userId(), operationId, before, after,
-          config.events().lowBalanceThreshold()));
       AutoTopUp topUp = topUps.get(user.userId());
+      // balance.low for LOW_BALANCE_THRESHOLD and for the user's own auto top-up threshold, whichever was crossed
+      long low = BalanceSignals.highestCrossed(before, after, config.events().lowBalanceThreshold(),
+          topUp == null ? 0 : topUp.threshold());
+      pending.events.addAll(LedgerEvents.balanceChanged(user.userId(), operationId, before, after, low));
       if (topUp != null && user.stripeCustomerId() != null && topUp.due(after)) {
         String topUpId = topUp.nextOperationId();
         long credits = topUp.credits(after);

@@ -23,6 +23,14 @@ class BalanceSignalsTest {
   }
 
   @Test
+  void theHighestThresholdCrossedCounts() {
+    assertThat(BalanceSignals.highestCrossed(net(250, 0), net(50, 0), 100, 200)).isEqualTo(200);
+    assertThat(BalanceSignals.highestCrossed(net(150, 0), net(50, 0), 100, 200)).isEqualTo(100);
+    assertThat(BalanceSignals.highestCrossed(net(150, 0), net(120, 0), 100, 200)).isZero();
+    assertThat(BalanceSignals.highestCrossed(net(150, 0), net(50, 0), 0, 0)).isZero();
+  }
+
+  @Test
   void debtWheneverItGrows() {
     assertThat(BalanceSignals.of(net(10, 0), net(0, 5), 0)).containsExactly(EventType.BALANCE_DEBT);
     assertThat(BalanceSignals.of(net(0, 5), net(0, 8), 0)).containsExactly(EventType.BALANCE_DEBT);

@@ -128,6 +128,8 @@ class AutoTopUpTest {
     assertThat(app.number("SELECT count(*) FROM grants WHERE operation_id = 'topup/t-race/1'")).isEqualTo(1);
     assertThat(events("auto_top_up.succeeded", "t-race")).isEqualTo(1);
     assertThat(intentsFor("t-race")).hasSize(1);
+    assertThat(app.text("SELECT data->>'threshold' FROM events WHERE type = 'balance.low' AND user_id = 't-race'"))
+        .as("the user's own threshold raises balance.low").isEqualTo("200");
 
     // the next crossing starts the next top-up; this time the relay's answer settles it
     assertThat(app.consume("t-race", "t-race-3", 500).status()).isEqualTo(200); // 140 left
