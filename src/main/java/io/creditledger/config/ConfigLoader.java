@@ -158,6 +158,11 @@ public final class ConfigLoader {
         apiKeySecret(),
         apiKeyTypes(),
         Clock.systemUTC());
+    // read by logback.xml from the environment; checked here so that a typo stops startup instead of all output
+    String logFormat = required("LOG_FORMAT");
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      throw ConfigException.invalid("LOG_FORMAT", "must be text or json, got \"" + logFormat + "\"");
+    }
     if (config.adminTokens().stream().anyMatch(config.apiTokens()::contains)) {
       throw ConfigException.invalid("LEDGER_ADMIN_TOKEN", "must differ from LEDGER_API_TOKEN");
     }

@@ -6,7 +6,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-/** Writes JSON answers and {@code {"error":{"code","message"}}} errors. */
+/** Writes JSON answers and {@code {"error":{"code","message","requestId"}}} errors. */
 final class HttpJson {
   private static final String RETRY_AFTER_SECONDS = "1";
   /** Encoded once: every answer carries it. */
@@ -29,7 +29,12 @@ final class HttpJson {
     if (code.status() == 503 && !ctx.response().ended()) {
       ctx.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
     }
-    send(ctx, code.status(), new JsonObject().put("error", new JsonObject().put("code", code.wire()).put("message", message)));
+    JsonObject error = new JsonObject().put("code", code.wire()).put("message", message);
+    String requestId = RequestId.of(ctx);
+    if (requestId != null) {
+      error.put("requestId", requestId);
+    }
+    send(ctx, code.status(), new JsonObject().put("error", error));
   }
 
   static void error(RoutingContext ctx, LedgerException e) {

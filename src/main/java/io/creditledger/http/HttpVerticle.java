@@ -21,6 +21,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.PlatformHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +61,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     router = Router.router(vertx);
+    router.route().handler(new RequestId());
     router.route().handler(new AccessLog());
     router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/ready").handler(this::ready);
@@ -339,7 +341,13 @@ public final class HttpVerticle extends VerticleBase {
 
   private void internalError(RoutingContext ctx) {
     if (ctx.failure() != null) {
-      log.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+      MDC.put(RequestId.KEY, RequestId.of(ctx));
+      try {
+        log.error("{} {} failed (request {})", ctx.request().method(), ctx.request().path(), RequestId.of(ctx),
+            ctx.failure());
+      } finally {
+        MDC.remove(RequestId.KEY);
+      }
     }
     HttpJson.error(ctx, ErrorCode.INTERNAL_ERROR, "The request failed");
   }

@@ -59,8 +59,8 @@ class AccessLogTest {
     Eventually.await("both requests logged", Duration.ofSeconds(5), () -> logged().size() >= 2);
     List<String> lines = logged();
     assertThat(lines).hasSize(2);
-    assertThat(lines.get(0)).matches("PUT /v1/users/logged 201 \\d+\\.\\d{3}ms");
-    assertThat(lines.get(1)).matches("GET /v1/users/logged 401 \\d+\\.\\d{3}ms");
+    assertThat(lines.get(0)).matches("PUT /v1/users/logged 201 \\d+\\.\\d{3}ms rid=[0-9a-f-]{36}");
+    assertThat(lines.get(1)).matches("GET /v1/users/logged 401 \\d+\\.\\d{3}ms rid=[0-9a-f-]{36}");
     assertThat(String.join("\n", lines)).doesNotContain("private@example.com", "secret", TestApp.SERVICE_TOKEN,
         "wrong-token-for-the-log");
   }

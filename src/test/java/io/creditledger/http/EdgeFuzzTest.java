@@ -536,7 +536,8 @@ class EdgeFuzzTest {
     paths.add("/v1/admin/outbox?limit=500");
     for (String path : paths) {
       Api.Response r = app.admin.get(path);
-      views.put(path, r.status() + " " + r.text());
+      // each answer has its own request id: the rest must not change
+      views.put(path, r.status() + " " + r.text().replaceAll("\"requestId\":\"[^\"]*\"", "\"requestId\":\"-\""));
     }
     return views;
   }

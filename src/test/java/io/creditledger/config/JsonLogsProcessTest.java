@@ -1,0 +1,110 @@
+package io.creditledger.config;
+
+import io.creditledger.support.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code LOG_FORMAT=json} in the real process: one JSON object per line, the request id in the access lines and in
+ * error bodies, and no body, token or key anywhere in the output.
+ */
+class JsonLogsProcessTest {
+  private static final String SERVICE = "service-token-json-logs-01";
+  private static final String ADMIN = "admin-token-json-logs-0001";
+  private static final String API_KEY = "sk-json-logs-very-secret-key";
+  private static final String EMAIL = "json-logs-private@example.com";
+
+  @Test
+  void jsonLinesCarryTheRequestIdAndNoSecret(@TempDir Path dir) throws Exception {
+    DatabaseUrl db = TestDatabase.fresh();
+    Path log = dir.resolve("service.log");
+    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    // the service's own logback.xml: the test classpath also holds the tests' logback-test.xml, which would win
+    String config = Path.of("target", "classes", "logback.xml").toAbsolutePath().toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-Dlogback.configurationFile=" + config, "-cp",
+        System.getProperty("java.class.path"), "io.creditledger.Main")
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("LOG_FORMAT", "json");
+    pb.environment().put("DATABASE_URL", "postgresql://" + db.user() + "@" + db.host() + ":" + db.port() + "/"
+        + db.database());
+    pb.environment().put("DATA_DIR", dir.toString());
+    pb.environment().put("HTTP_PORT", "0");
+    pb.environment().put("HTTP_HOST", "127.0.0.1");
+    pb.environment().put("LEDGER_API_TOKEN", SERVICE);
+    pb.environment().put("LEDGER_ADMIN_TOKEN", ADMIN);
+    pb.environment().put("API_KEY_ENCRYPTION_SECRET", "0123456789abcdef0123456789abcdef");
+    Process p = pb.start();
+    try {
+      int port = awaitPort(log, p);
+      HttpClient http = HttpClient.newHttpClient();
+      HttpResponse<String> withId = http.send(request(port, "/v1/users/json-logs")
+          .header("X-Request-Id", "req-abc-123").PUT(HttpRequest.BodyPublishers.ofString(
+              new JsonObject().put("email", EMAIL).encode())).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(withId.statusCode()).isEqualTo(201);
+      assertThat(withId.headers().firstValue("X-Request-Id")).hasValue("req-abc-123");
+      HttpResponse<String> key = http.send(request(port, "/v1/users/json-logs/api-keys/openai")
+          .PUT(HttpRequest.BodyPublishers.ofString(new JsonObject().put("apiKey", API_KEY).encode())).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(key.statusCode()).isEqualTo(201);
+      String generated = key.headers().firstValue("X-Request-Id").orElseThrow();
+      assertThat(generated).matches("[0-9a-f-]{36}");
+      HttpResponse<String> missing = http.send(request(port, "/v1/users/nobody-here")
+          .header("X-Request-Id", "bad id with spaces").GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(missing.statusCode()).isEqualTo(404);
+      String missingId = missing.headers().firstValue("X-Request-Id").orElseThrow();
+      assertThat(missingId).isNotEqualTo("bad id with spaces");
+      assertThat(new JsonObject(missing.body()).getJsonObject("error").getString("requestId")).isEqualTo(missingId);
+
+      p.destroy();
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      List<JsonObject> lines = new ArrayList<>();
+      for (String line : Files.readAllLines(log)) {
+        if (!line.isBlank()) {
+          lines.add(new JsonObject(line)); // every line is one JSON object
+        }
+      }
+      JsonObject access = lines.stream().filter(l -> "http.access".equals(l.getString("loggerName"))
+          && l.getString("formattedMessage", "").startsWith("PUT /v1/users/json-logs ")).findFirst().orElseThrow();
+      assertThat(access.getString("formattedMessage")).endsWith(" rid=req-abc-123");
+      assertThat(access.getJsonObject("mdc").getString("requestId")).isEqualTo("req-abc-123");
+      assertThat(lines.stream().anyMatch(l -> l.getString("formattedMessage", "").contains("rid=" + generated))).isTrue();
+      assertThat(Files.readString(log)).doesNotContain(SERVICE, ADMIN, API_KEY, EMAIL);
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  private static HttpRequest.Builder request(int port, String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("Authorization", "Bearer " + SERVICE).header("Content-Type", "application/json");
+  }
+
+  private static int awaitPort(Path log, Process p) throws Exception {
+    Pattern listening = Pattern.compile("Credit ledger listening on port (\\d+)");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline && p.isAlive()) {
+      Matcher m = listening.matcher(Files.exists(log) ? Files.readString(log) : "");
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the service did not start: " + (Files.exists(log) ? Files.readString(log) : ""));
+  }
+}
