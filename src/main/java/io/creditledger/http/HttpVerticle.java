@@ -9,6 +9,7 @@ import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Commands;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -36,6 +37,7 @@ import java.util.function.IntConsumer;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   private static final long SHUTDOWN_GRACE_SECONDS = 30;
+  private static final long DRAIN_POLL_MS = 20;
   private static final long REQUEST_TIMEOUT_MS = 30_000;
   /** Admin runs that work through every user (resets, reconciliation) may take this long. */
   private static final long ADMIN_RUN_TIMEOUT_MS = 15 * 60 * 1000;
@@ -48,6 +50,10 @@ public final class HttpVerticle extends VerticleBase {
   private final CommandSender ledger;
   private HttpServer server;
   private Router router;
+  /** set when the verticle starts to stop; read on its event loop */
+  private boolean stopping;
+  /** requests being answered (counted on the event loop) */
+  private int inFlight;
 
   public HttpVerticle(LedgerConfig config, ApiTokens tokens, Commands commands, CommandSender ledger,
                       IntConsumer boundPort) {
@@ -63,6 +69,7 @@ public final class HttpVerticle extends VerticleBase {
     router = Router.router(vertx);
     router.route().handler(new RequestId());
     router.route().handler(new AccessLog());
+    router.route().handler(this::refuseWhenStopping);
     router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/ready").handler(this::ready);
 
@@ -148,10 +155,40 @@ public final class HttpVerticle extends VerticleBase {
     return router.getRoutes();
   }
 
-  /** Stops accepting, lets in-flight requests finish (up to a grace period), then closes. */
+  /** Stops accepting, answers 503 to new requests, lets in-flight ones finish (up to a grace period), then closes. */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+    stopping = true;
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    // the server keeps accepting while the requests in flight finish, so that new ones hear 503, not silence
+    Promise<Void> drained = Promise.promise();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SHUTDOWN_GRACE_SECONDS);
+    vertx.setPeriodic(0, DRAIN_POLL_MS, timer -> {
+      if (inFlight == 0 || System.nanoTime() - deadline > 0) {
+        vertx.cancelTimer(timer);
+        drained.complete();
+      }
+    });
+    return drained.future().compose(v -> server.shutdown(0, TimeUnit.SECONDS));
+  }
+
+  /**
+   * Once the service is stopping, a request that arrives on a connection still open is answered 503
+   * {@code shutting_down} before anything reads it (and the connection is closed); the requests already in flight
+   * finish.
+   */
+  private void refuseWhenStopping(RoutingContext ctx) {
+    if (!stopping) {
+      inFlight++;
+      ctx.addEndHandler(done -> inFlight--);
+      ctx.next();
+      return;
+    }
+    ctx.response().putHeader("Connection", "close");
+    HttpJson.error(ctx, ErrorCode.SHUTTING_DOWN, "The service is shutting down; retry shortly (another instance "
+        + "may answer)");
   }
 
   /** A route that reads a body: only JSON, refused before any decoder (form, multipart) sees anything else. */
