@@ -1,12 +1,12 @@
 package io.creditledger.config;
 
+import io.creditledger.support.MainProcess;
 import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestDatabase;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,15 +15,13 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,21 +41,11 @@ class GracefulShutdownProcessTest {
   void inFlightRequestsFinishNewOnesAreRefusedAndNo2xxIsLost(@TempDir Path dir) throws Exception {
     DatabaseUrl db = TestDatabase.fresh();
     Path log = dir.resolve("service.log");
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.creditledger.Main")
-        .redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("DATABASE_URL", "postgresql://" + db.user() + "@" + db.host() + ":" + db.port() + "/"
-        + db.database());
-    pb.environment().put("DATA_DIR", dir.toString());
-    pb.environment().put("HTTP_PORT", "0");
-    pb.environment().put("HTTP_HOST", "127.0.0.1");
-    pb.environment().put("LEDGER_API_TOKEN", SERVICE);
-    pb.environment().put("LEDGER_ADMIN_TOKEN", ADMIN);
-    pb.environment().put("FREE_GRANT_CREDITS", "0");
-    Process p = pb.start();
+    Process p = MainProcess.start(db, Map.of("DATA_DIR", dir.toString(), "LEDGER_API_TOKEN", SERVICE,
+        "LEDGER_ADMIN_TOKEN", ADMIN, "FREE_GRANT_CREDITS", "0"), log);
     ExecutorService load = Executors.newFixedThreadPool(12);
     try {
-      int port = awaitPort(log, p);
+      int port = MainProcess.awaitPort(p, log);
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
       assertThat(send(http, port, "PUT", "/v1/users/sd", new JsonObject().put("email", "sd@example.com"), SERVICE)
           .statusCode()).isEqualTo(201);
@@ -145,18 +133,5 @@ class GracefulShutdownProcessTest {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
     }
-  }
-
-  private static int awaitPort(Path log, Process p) throws Exception {
-    Pattern listening = Pattern.compile("Credit ledger listening on port (\\d+)");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline && p.isAlive()) {
-      Matcher m = listening.matcher(Files.exists(log) ? Files.readString(log) : "");
-      if (m.find()) {
-        return Integer.parseInt(m.group(1));
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("the service did not start: " + (Files.exists(log) ? Files.readString(log) : ""));
   }
 }

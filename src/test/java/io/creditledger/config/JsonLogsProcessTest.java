@@ -1,11 +1,11 @@
 package io.creditledger.config;
 
+import io.creditledger.support.MainProcess;
 import io.creditledger.support.TestDatabase;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,9 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,24 +33,13 @@ class JsonLogsProcessTest {
   void jsonLinesCarryTheRequestIdAndNoSecret(@TempDir Path dir) throws Exception {
     DatabaseUrl db = TestDatabase.fresh();
     Path log = dir.resolve("service.log");
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     // the service's own logback.xml: the test classpath also holds the tests' logback-test.xml, which would win
     String config = Path.of("target", "classes", "logback.xml").toAbsolutePath().toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Dlogback.configurationFile=" + config, "-cp",
-        System.getProperty("java.class.path"), "io.creditledger.Main")
-        .redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("LOG_FORMAT", "json");
-    pb.environment().put("DATABASE_URL", "postgresql://" + db.user() + "@" + db.host() + ":" + db.port() + "/"
-        + db.database());
-    pb.environment().put("DATA_DIR", dir.toString());
-    pb.environment().put("HTTP_PORT", "0");
-    pb.environment().put("HTTP_HOST", "127.0.0.1");
-    pb.environment().put("LEDGER_API_TOKEN", SERVICE);
-    pb.environment().put("LEDGER_ADMIN_TOKEN", ADMIN);
-    pb.environment().put("API_KEY_ENCRYPTION_SECRET", "0123456789abcdef0123456789abcdef");
-    Process p = pb.start();
+    Process p = MainProcess.start(db, Map.of("LOG_FORMAT", "json", "DATA_DIR", dir.toString(),
+        "LEDGER_API_TOKEN", SERVICE, "LEDGER_ADMIN_TOKEN", ADMIN,
+        "API_KEY_ENCRYPTION_SECRET", "0123456789abcdef0123456789abcdef"), log, "-Dlogback.configurationFile=" + config);
     try {
-      int port = awaitPort(log, p);
+      int port = MainProcess.awaitPort(p, log);
       HttpClient http = HttpClient.newHttpClient();
       HttpResponse<String> withId = http.send(request(port, "/v1/users/json-logs")
           .header("X-Request-Id", "req-abc-123").PUT(HttpRequest.BodyPublishers.ofString(
@@ -93,18 +81,5 @@ class JsonLogsProcessTest {
   private static HttpRequest.Builder request(int port, String path) {
     return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .header("Authorization", "Bearer " + SERVICE).header("Content-Type", "application/json");
-  }
-
-  private static int awaitPort(Path log, Process p) throws Exception {
-    Pattern listening = Pattern.compile("Credit ledger listening on port (\\d+)");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline && p.isAlive()) {
-      Matcher m = listening.matcher(Files.exists(log) ? Files.readString(log) : "");
-      if (m.find()) {
-        return Integer.parseInt(m.group(1));
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("the service did not start: " + (Files.exists(log) ? Files.readString(log) : ""));
   }
 }
