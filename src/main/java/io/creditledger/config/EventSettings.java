@@ -13,10 +13,17 @@ import java.time.Duration;
  * @param maxAttempts attempts before a delivery is dead
  * @param backoffBase the wait after the first failure, doubled after each one (with jitter)
  * @param backoffMax the longest wait between attempts
+ * @param retention how long dispatched events (and their deliveries, once all delivered) are kept
  */
 public record EventSettings(long lowBalanceThreshold, Duration pollInterval, Duration timeout, int concurrency,
-                            int maxAttempts, Duration backoffBase, Duration backoffMax) {
+                            int maxAttempts, Duration backoffBase, Duration backoffMax, Duration retention) {
   public Duration lease() {
     return timeout.plusSeconds(5);
+  }
+
+  /** How often old events are pruned: every 50 polls, at most every 10 minutes. */
+  public Duration pruneInterval() {
+    Duration every = pollInterval.multipliedBy(50);
+    return every.compareTo(Duration.ofMinutes(10)) > 0 ? Duration.ofMinutes(10) : every;
   }
 }

@@ -170,6 +170,32 @@ public final class EventStore {
         AND EXISTS (SELECT 1 FROM gone))
     SELECT * FROM gone""";
 
+  /**
+   * Deletes events dispatched before {@code cutoff} whose deliveries all succeeded (or that had none), with those
+   * deliveries: at most {@code limit} events. Events still owed to an endpoint (pending or dead) stay.
+   */
+  private static final String PRUNE = """
+    WITH old AS (
+      SELECT e.seq
+      FROM events e
+      WHERE e.dispatched_at IS NOT NULL
+        AND e.created_at < #{cutoff}
+        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq AND d.status <> 'delivered')
+      ORDER BY e.seq
+      LIMIT #{limit}),
+    deliveries AS (
+      DELETE FROM webhook_deliveries d
+      USING old
+      WHERE d.event_seq = old.seq)
+    DELETE FROM events e
+    USING old
+    WHERE e.seq = old.seq""";
+
+  public Future<Integer> prune(Pool pool, Instant cutoff, int limit) {
+    return SqlTemplate.forUpdate(pool, PRUNE).execute(Map.of("cutoff", sql(cutoff), "limit", limit))
+        .map(r -> r.rowCount());
+  }
+
   /** Writes {@code events} in the caller's transaction, with one statement. */
   public Future<Void> append(SqlClient conn, List<NewEvent> events, Instant now) {
     if (events.isEmpty()) {

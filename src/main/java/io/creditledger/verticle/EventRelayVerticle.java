@@ -40,6 +40,7 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class EventRelayVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(EventRelayVerticle.class);
   private static final int DISPATCH_BATCH = 500;
+  private static final int PRUNE_BATCH = 1000;
   private static final int ERROR_MAX = 500;
 
   private final Pool pool;
@@ -74,6 +75,7 @@ public final class EventRelayVerticle extends VerticleBase {
     subscriber = PgSubscriber.subscriber(vertx, connectOptions).reconnectPolicy(retries -> 1000L);
     subscriber.channel(EventStore.WAKE_CHANNEL).subscribeHandler(v -> wake()).handler(payload -> wake());
     timers.add(vertx.setPeriodic(settings.pollInterval().toMillis(), t -> wake()));
+    timers.add(vertx.setPeriodic(settings.pruneInterval().toMillis(), t -> prune()));
     return subscriber.connect()
         .recover(e -> {
           log.warn("LISTEN {} failed ({}); relying on the poll every {}", EventStore.WAKE_CHANNEL, e.toString(),
@@ -188,6 +190,17 @@ public final class EventRelayVerticle extends VerticleBase {
           String error = ar.succeeded() ? "HTTP " + ar.result() : String.valueOf(ar.cause());
           return failed(row, error, false);
         });
+  }
+
+  /** Deletes events older than EVENTS_RETENTION that nothing is owed for any more, a batch at a time. */
+  private void prune() {
+    store.prune(pool, now().minus(settings.retention()), PRUNE_BATCH).onComplete(done -> {
+      if (done.failed()) {
+        log.warn("Pruning events failed: {}", done.cause().toString());
+      } else if (done.result() > 0) {
+        log.info("Pruned {} events older than {}", done.result(), settings.retention());
+      }
+    });
   }
 
   /** An event as published on the bus: {@code eventId, type, userId, timestamp, data}. */

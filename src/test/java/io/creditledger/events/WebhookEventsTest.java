@@ -36,7 +36,8 @@ class WebhookEventsTest {
       "EVENTS_POLL_INTERVAL", "PT0.1S",
       "WEBHOOK_BACKOFF_BASE", "PT0.1S",
       "WEBHOOK_BACKOFF_MAX", "PT0.2S",
-      "WEBHOOK_MAX_ATTEMPTS", "3"), started -> app = started);
+      "WEBHOOK_MAX_ATTEMPTS", "3",
+      "EVENTS_RETENTION", "P1D"), started -> app = started);
 
   private static final Duration WAIT = Duration.ofSeconds(15);
 
@@ -256,6 +257,33 @@ class WebhookEventsTest {
           .isEqualTo(1);
     } finally {
       app.clock.set(was);
+    }
+  }
+
+  @Test
+  void eventsPastTheirRetentionGoOnceNothingIsOwedForThem() {
+    try (WebhookReceiver ok = new WebhookReceiver(); WebhookReceiver failing = new WebhookReceiver()) {
+      endpoint("ev-keep-ok", ok, "grant.created");
+      app.user("ev-p1");
+      app.grant("ev-p1", "ev-p1-g", "admin", 5);
+      Eventually.await("delivered", WAIT, () -> app.number("SELECT count(*) FROM webhook_deliveries d JOIN events e "
+          + "ON e.seq = d.event_seq WHERE e.user_id = 'ev-p1' AND d.status = 'delivered'") == 1);
+      failing.otherwise(503);
+      endpoint("ev-keep-failing", failing, "grant.created");
+      app.user("ev-p2");
+      app.grant("ev-p2", "ev-p2-g", "admin", 5);
+      Eventually.await("owed to the failing endpoint", WAIT, () -> failing.received().size() >= 1);
+      app.sql("UPDATE events SET created_at = created_at - interval '2 days' WHERE user_id IN ('ev-p1', 'ev-p2')");
+
+      Eventually.await("the delivered event pruned", Duration.ofSeconds(20),
+          () -> app.number("SELECT count(*) FROM events WHERE user_id = 'ev-p1'") == 0);
+      assertThat(app.number("SELECT count(*) FROM webhook_deliveries d WHERE NOT EXISTS "
+          + "(SELECT 1 FROM events e WHERE e.seq = d.event_seq)")).isZero();
+      assertThat(app.number("SELECT count(*) FROM events WHERE user_id = 'ev-p2'"))
+          .as("an event still owed to an endpoint stays").isEqualTo(1);
+    } finally {
+      app.admin.delete("/v1/admin/webhook-endpoints/ev-keep-ok");
+      app.admin.delete("/v1/admin/webhook-endpoints/ev-keep-failing");
     }
   }
 
