@@ -11,7 +11,9 @@ import io.creditledger.db.Migrations;
 import io.creditledger.db.PostgresServer;
 import io.creditledger.http.HttpVerticle;
 import io.creditledger.verticle.AuditVerticle;
+import io.creditledger.metrics.LedgerMeters;
 import io.creditledger.verticle.EventRelayVerticle;
+import io.creditledger.verticle.MetricsVerticle;
 import io.creditledger.verticle.HoldSweepVerticle;
 import io.creditledger.verticle.InProcessLedger;
 import io.creditledger.verticle.LedgerVerticle;
@@ -78,7 +80,8 @@ public final class CreditLedger {
       List<HttpVerticle> http = Collections.synchronizedList(new ArrayList<>());
       DeploymentOptions instances = new DeploymentOptions().setInstances(config.verticleInstances());
       LocalCodec.register(vertx.eventBus());
-      Wiring wiring = Wiring.of(vertx, pool, pool.reads(), config, prepared.changeSets(), prepared.vault());
+      LedgerMeters meters = LedgerMeters.of(vertx);
+      Wiring wiring = Wiring.of(vertx, pool, pool.reads(), config, prepared.changeSets(), prepared.vault(), meters);
       InProcessLedger ledger = new InProcessLedger(wiring, new LedgerClient(vertx));
       return vertx.deployVerticle(() -> new LedgerVerticle(wiring), instances)
           .onSuccess(deployments::add)
@@ -97,15 +100,18 @@ public final class CreditLedger {
             }
           })
           .compose(id -> vertx.deployVerticle(new ResetVerticle(pool, config, wiring.commands(),
-              wiring.stores().resetClaims())))
+              wiring.stores().resetClaims(), meters)))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(new HoldSweepVerticle(wiring.holds(), config.holds().sweepInterval())))
+          .onSuccess(deployments::add)
+          .compose(id -> vertx.deployVerticle(new MetricsVerticle(pool, config, wiring.stores().metrics(), meters)))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(new EventRelayVerticle(pool, config,
               prepared.postgres().url().connectOptions(), wiring.stores().events())))
           .onSuccess(deployments::add)
           .compose(id -> vertx.deployVerticle(() -> {
-            HttpVerticle verticle = new HttpVerticle(config, prepared.tokens(), wiring.commands(), ledger, port::set);
+            HttpVerticle verticle = new HttpVerticle(config, prepared.tokens(), wiring.commands(), ledger, port::set,
+                meters::scrape);
             http.add(verticle);
             return verticle;
           }, instances))
@@ -130,7 +136,7 @@ public final class CreditLedger {
       return Future.succeededFuture(null);
     }
     return vertx.deployVerticle(new StripeRelayVerticle(pool, config, postgres.url().connectOptions(),
-        wiring.stores().outbox(), wiring.stripe(), wiring.autoTopUps(), wiring.outbox()));
+        wiring.stores().outbox(), wiring.stripe(), wiring.autoTopUps(), wiring.outbox(), wiring.meters()));
   }
 
   private static Prepared prepare(LedgerConfig config) {

@@ -1,6 +1,7 @@
 package io.creditledger;
 
 import io.creditledger.config.ConfigException;
+import io.creditledger.metrics.LedgerMeters;
 import io.creditledger.config.ConfigLoader;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Migrations;
@@ -110,7 +111,7 @@ public final class Main {
     try (PostgresServer postgres = PostgresServer.open(config)) {
       Pool pool = PgBuilder.pool().connectingTo(postgres.url().connectOptions()).using(vertx).build();
       try {
-        ReconcileService service = Wiring.of(vertx, pool, pool, config, 0, null).reconcile();
+        ReconcileService service = Wiring.of(vertx, pool, pool, config, 0, null, LedgerMeters.of(vertx)).reconcile();
         ReconcileRun result = service.reconcile(userId, repair).toCompletionStage().toCompletableFuture()
             .get(1, TimeUnit.HOURS);
         result.drift().forEach(d -> System.out.println(d.kind().wire() + ": user " + d.userId() + ", grant "
@@ -131,7 +132,8 @@ public final class Main {
   }
 
   private static void serve(LedgerConfig config) {
-    Vertx vertx = Vertx.vertx();
+    // the HTTP server, the pools and the event bus report into the registry GET /metrics scrapes
+    Vertx vertx = LedgerMeters.instrumentedVertx();
     CreditLedger ledger;
     try {
       ledger = CreditLedger.deploy(vertx, config).toCompletionStage().toCompletableFuture().get();

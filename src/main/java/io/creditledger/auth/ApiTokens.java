@@ -35,6 +35,7 @@ public final class ApiTokens {
 
   private final List<byte[]> serviceDigests;
   private final List<byte[]> adminDigests;
+  private List<byte[]> metricsDigests = List.of();
   private final String service;
   private final String admin;
   private final boolean generated;
@@ -55,7 +56,7 @@ public final class ApiTokens {
   /** The configured tokens, completed from (or into) {@code DATA_DIR/tokens.json}. Blocking file I/O. */
   public static ApiTokens resolve(LedgerConfig config) {
     if (!config.apiTokens().isEmpty() && !config.adminTokens().isEmpty()) {
-      return new ApiTokens(config.apiTokens(), config.adminTokens(), false);
+      return new ApiTokens(config.apiTokens(), config.adminTokens(), false).withMetricsTokens(config.metrics().tokens());
     }
     Path file = config.dataDir().resolve(FILE);
     try {
@@ -75,7 +76,7 @@ public final class ApiTokens {
       }
       List<String> services = !config.apiTokens().isEmpty() ? config.apiTokens() : List.of(stored.getString("service"));
       List<String> admins = !config.adminTokens().isEmpty() ? config.adminTokens() : List.of(stored.getString("admin"));
-      return new ApiTokens(services, admins, generated);
+      return new ApiTokens(services, admins, generated).withMetricsTokens(config.metrics().tokens());
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read or write " + file, e);
     }
@@ -104,6 +105,25 @@ public final class ApiTokens {
       isService |= MessageDigest.isEqual(d, service);
     }
     return isAdmin ? Role.ADMIN : isService ? Role.SERVICE : null;
+  }
+
+  /** These tokens may also read {@code GET /metrics} (and nothing else). */
+  public ApiTokens withMetricsTokens(List<String> tokens) {
+    metricsDigests = tokens.stream().map(ApiTokens::digest).toList();
+    return this;
+  }
+
+  /** Whether {@code presented} may read the metrics: the admin token, or a metrics token. Constant time. */
+  public boolean mayReadMetrics(String presented) {
+    if (presented == null) {
+      return false;
+    }
+    byte[] d = digest(presented);
+    boolean metrics = false;
+    for (byte[] m : metricsDigests) {
+      metrics |= MessageDigest.isEqual(d, m);
+    }
+    return roleOf(presented) == Role.ADMIN | metrics;
   }
 
   /** True when this start generated a token, which is then shown once. */

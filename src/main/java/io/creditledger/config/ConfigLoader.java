@@ -70,7 +70,7 @@ public final class ConfigLoader {
 
   /** Settings that hold secrets: each may instead be read from the file its {@code _FILE} twin names. */
   public static final List<String> SECRETS = List.of("LEDGER_API_TOKEN", "LEDGER_ADMIN_TOKEN",
-      "API_KEY_ENCRYPTION_SECRET", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET");
+      "API_KEY_ENCRYPTION_SECRET", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "METRICS_TOKEN");
   public static final String FILE_SUFFIX = "_FILE";
 
   /** A secret file's content without the line break (or spaces) editors and {@code echo} leave at its end. */
@@ -156,6 +156,7 @@ public final class ConfigLoader {
             duration("WEBHOOK_BACKOFF_MAX"),
             duration("EVENTS_RETENTION")),
         longValue("AUTO_TOP_UP_MIN_CREDITS", 1, 1_000_000_000_000L),
+        new MetricsSettings(tokens("METRICS_TOKEN"), duration("METRICS_POLL_INTERVAL")),
         apiKeySecret(),
         apiKeyTypes(),
         Clock.systemUTC());
@@ -163,6 +164,10 @@ public final class ConfigLoader {
     String logFormat = required("LOG_FORMAT");
     if (!logFormat.equals("text") && !logFormat.equals("json")) {
       throw ConfigException.invalid("LOG_FORMAT", "must be text or json, got \"" + logFormat + "\"");
+    }
+    if (config.metrics().tokens().stream().anyMatch(t -> config.apiTokens().contains(t)
+        || config.adminTokens().contains(t))) {
+      throw ConfigException.invalid("METRICS_TOKEN", "must differ from the service and admin tokens");
     }
     if (config.adminTokens().stream().anyMatch(config.apiTokens()::contains)) {
       throw ConfigException.invalid("LEDGER_ADMIN_TOKEN", "must differ from LEDGER_API_TOKEN");

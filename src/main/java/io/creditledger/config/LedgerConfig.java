@@ -52,6 +52,7 @@ public record LedgerConfig(
     HoldSettings holds,
     EventSettings events,
     long autoTopUpMinCredits,
+    MetricsSettings metrics,
     Secret apiKeySecret,
     List<String> apiKeyTypes,
     Clock clock) {
@@ -64,7 +65,7 @@ public record LedgerConfig(
   public LedgerConfig withClock(Clock otherClock) {
     return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
         databasePool, writes, dataDir, apiTokens, adminTokens, resetCycle, defaultCentsPerCredit, maxDebt,
-        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, events, autoTopUpMinCredits, apiKeySecret,
+        grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, events, autoTopUpMinCredits, metrics, apiKeySecret,
         apiKeyTypes, otherClock);
   }
 

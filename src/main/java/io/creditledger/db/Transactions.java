@@ -36,12 +36,15 @@ public final class Transactions {
   private final Pool pool;
   private final Clock clock;
   private final SyncFailures failures;
+  /** told of every retry (the retries meter) */
+  private final Runnable retried;
 
-  public Transactions(Vertx vertx, Pool pool, Clock clock, SyncFailures failures) {
+  public Transactions(Vertx vertx, Pool pool, Clock clock, SyncFailures failures, Runnable retried) {
     this.vertx = vertx;
     this.pool = pool;
     this.clock = clock;
     this.failures = failures;
+    this.retried = retried;
   }
 
   /** Failed for good after {@code attempts} tries; {@code getCause()} is the last failure. */
@@ -137,6 +140,7 @@ public final class Transactions {
       if (n >= MAX_ATTEMPTS) {
         return Future.failedFuture(new GaveUp(failure, n));
       }
+      retried.run();
       long delay = BACKOFF.delay(n, ThreadLocalRandom.current()::nextDouble).toMillis();
       return vertx.timer(delay).compose(v -> attempt(n + 1, work));
     });

@@ -21,11 +21,16 @@ final class BearerAuth implements Handler<RoutingContext> {
     this.tokens = tokens;
   }
 
+  /** The bearer token the request presents (any case of the scheme), or null. */
+  static String presented(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    return header != null && header.length() > PREFIX.length()
+        && header.regionMatches(true, 0, PREFIX, 0, PREFIX.length()) ? header.substring(PREFIX.length()).trim() : null;
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
-    String header = ctx.request().getHeader("Authorization");
-    String presented = header != null && header.length() > PREFIX.length()
-        && header.regionMatches(true, 0, PREFIX, 0, PREFIX.length()) ? header.substring(PREFIX.length()).trim() : null;
+    String presented = presented(ctx);
     ApiTokens.Role role = tokens.roleOf(presented);
     if (role == null) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");

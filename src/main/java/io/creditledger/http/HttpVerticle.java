@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 
 /**
  * The HTTP API. It checks tokens, reads JSON and forwards every operation, as a command, to the ledger's addresses
@@ -50,13 +51,16 @@ public final class HttpVerticle extends VerticleBase {
   private final CommandSender ledger;
   private HttpServer server;
   private Router router;
+  private final Supplier<String> metrics;
   /** set when the verticle starts to stop; read on its event loop */
   private boolean stopping;
   /** requests being answered (counted on the event loop) */
   private int inFlight;
 
+  /** @param metrics the Prometheus text of the service's meters, for {@code GET /metrics} */
   public HttpVerticle(LedgerConfig config, ApiTokens tokens, Commands commands, CommandSender ledger,
-                      IntConsumer boundPort) {
+                      IntConsumer boundPort, Supplier<String> metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.tokens = tokens;
     this.commands = commands;
@@ -72,6 +76,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(this::refuseWhenStopping);
     router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/ready").handler(this::ready);
+    router.get("/metrics").handler(this::metrics);
 
     // Stripe's webhook proves itself with its signature, checked on the raw body, instead of a bearer token
     jsonBody(router.post("/v1/stripe/webhook")).handler(this::stripeWebhook);
@@ -153,6 +158,19 @@ public final class HttpVerticle extends VerticleBase {
   /** The routes this verticle serves, as its router holds them (once started). */
   public List<Route> routes() {
     return router.getRoutes();
+  }
+
+  /**
+   * The meters in Prometheus's text format, for the admin token or a {@code METRICS_TOKEN} (which opens nothing
+   * else).
+   */
+  private void metrics(RoutingContext ctx) {
+    if (!tokens.mayReadMetrics(BearerAuth.presented(ctx))) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      HttpJson.error(ctx, ErrorCode.UNAUTHORIZED, "GET /metrics needs the admin token or a METRICS_TOKEN");
+      return;
+    }
+    ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.get());
   }
 
   /** Stops accepting, answers 503 to new requests, lets in-flight ones finish (up to a grace period), then closes. */

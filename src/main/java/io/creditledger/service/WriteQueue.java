@@ -5,10 +5,13 @@ import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.DbErrors;
 import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
+import io.creditledger.domain.Capture;
 import io.creditledger.domain.Command;
+import io.creditledger.domain.Consumption;
 import io.creditledger.domain.CycleGrants;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
+import io.creditledger.metrics.LedgerMeters;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -38,12 +41,14 @@ public final class WriteQueue {
   private final BatchSettings settings;
   private final Transactions transactions;
   private final WriteBatch batch;
+  private final LedgerMeters meters;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final long maxWaitNanos;
   private int inFlight;
   private long sweeper = -1;
 
-  public WriteQueue(LedgerConfig config, Transactions transactions, WriteBatch batch) {
+  public WriteQueue(LedgerConfig config, Transactions transactions, WriteBatch batch, LedgerMeters meters) {
+    this.meters = meters;
     this.config = config;
     this.settings = config.writes();
     this.transactions = transactions;
@@ -110,6 +115,7 @@ public final class WriteQueue {
         List<WriteBatch.Outcome> outcomes = ar.result();
         for (int i = 0; i < ops.size(); i++) {
           WriteBatch.Outcome outcome = outcomes.get(i);
+          measure(ops.get(i).command(), outcome.answer(), outcome.failure());
           if (outcome.failure() == null) {
             ops.get(i).promise().complete(outcome.answer());
           } else {
@@ -120,12 +126,54 @@ public final class WriteQueue {
       }
       Throwable cause = ar.cause() instanceof Transactions.GaveUp gaveUp ? gaveUp.getCause() : ar.cause();
       if (ops.size() == 1 || DbErrors.isUnavailable(cause) || DbErrors.isPoolBusy(cause)) {
-        ops.forEach(op -> op.promise().fail(ar.cause()));
+        ops.forEach(op -> {
+          measure(op.command(), null, ar.cause());
+          op.promise().fail(ar.cause());
+        });
         return Future.succeededFuture();
       }
       int half = ops.size() / 2;
       return write(ops.subList(0, half)).compose(v -> write(ops.subList(half, ops.size())));
     });
+  }
+
+  /** ledger_operations_total{op,outcome}, and the credits a consumption or capture (not a replay) took. */
+  private void measure(Command command, Answer<?> answer, Throwable failure) {
+    String outcome = failure == null ? "ok"
+        : failure instanceof LedgerException e && e.status() < 500 ? "refused" : "failed";
+    meters.operation(opName(command), outcome);
+    if (answer != null && !answer.replayed()) {
+      if (answer.result() instanceof Consumption c) {
+        meters.consumed(c.consumed());
+      } else if (answer.result() instanceof Capture c) {
+        meters.consumed(c.consumption().consumed());
+      }
+    }
+  }
+
+  private static String opName(Command c) {
+    if (c instanceof Command.Consume) {
+      return "consume";
+    }
+    if (c instanceof Command.GrantCredits) {
+      return "grant";
+    }
+    if (c instanceof Command.Revoke) {
+      return "revoke";
+    }
+    if (c instanceof Command.Refer) {
+      return "referral";
+    }
+    if (c instanceof Command.PlaceHold) {
+      return "hold";
+    }
+    if (c instanceof Command.CaptureHold) {
+      return "capture";
+    }
+    if (c instanceof Command.ReleaseHold) {
+      return "release";
+    }
+    return c instanceof Command.ApplyReset ? "reset" : c.getClass().getSimpleName();
   }
 
   /** One transaction for the batch; again, looking its operations up, when it held replays. */

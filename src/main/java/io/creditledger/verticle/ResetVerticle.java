@@ -7,6 +7,7 @@ import io.creditledger.config.ResetSettings;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.ResetRun;
+import io.creditledger.metrics.LedgerMeters;
 import io.creditledger.retry.Backoff;
 import io.creditledger.store.ResetClaims;
 import io.creditledger.time.Now;
@@ -51,7 +52,10 @@ public final class ResetVerticle extends VerticleBase {
   private boolean scanning;
   private boolean stopped;
 
-  public ResetVerticle(Pool pool, LedgerConfig config, Commands commands, ResetClaims claims) {
+  private final LedgerMeters meters;
+
+  public ResetVerticle(Pool pool, LedgerConfig config, Commands commands, ResetClaims claims, LedgerMeters meters) {
+    this.meters = meters;
     this.pool = pool;
     this.commands = commands;
     this.claims = claims;
@@ -110,7 +114,13 @@ public final class ResetVerticle extends VerticleBase {
    */
   private Future<Run> drain() {
     Run run = new Run(new AtomicInteger(), new ConcurrentHashMap<>());
-    return nextBatch(run).map(v -> run);
+    long started = System.nanoTime();
+    return nextBatch(run).map(v -> {
+      if (run.reset().get() > 0 || !run.failed().isEmpty()) {
+        meters.resetRun(Duration.ofNanos(System.nanoTime() - started));
+      }
+      return run;
+    });
   }
 
   private Future<Void> nextBatch(Run count) {

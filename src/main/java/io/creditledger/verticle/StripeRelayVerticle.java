@@ -6,6 +6,7 @@ import io.creditledger.domain.MeterWindow;
 import io.creditledger.domain.OutboxAction;
 import io.creditledger.retry.Backoff;
 import io.creditledger.retry.RatePacer;
+import io.creditledger.metrics.LedgerMeters;
 import io.creditledger.service.AutoTopUpService;
 import io.creditledger.service.OutboxAdminService;
 import io.creditledger.store.OutboxStore;
@@ -57,6 +58,7 @@ public final class StripeRelayVerticle extends VerticleBase {
   private final StripeGateway gateway;
   private final AutoTopUpService topUps;
   private final OutboxAdminService outbox;
+  private final LedgerMeters meters;
   private WorkerExecutor worker;
   private PgSubscriber subscriber;
   private RatePacer pacer;
@@ -75,7 +77,9 @@ public final class StripeRelayVerticle extends VerticleBase {
   private boolean marking;
 
   public StripeRelayVerticle(Pool pool, LedgerConfig config, PgConnectOptions connectOptions, OutboxStore store,
-                             StripeGateway gateway, AutoTopUpService topUps, OutboxAdminService outbox) {
+                             StripeGateway gateway, AutoTopUpService topUps, OutboxAdminService outbox,
+                             LedgerMeters meters) {
+    this.meters = meters;
     this.pool = pool;
     this.gateway = gateway;
     this.topUps = topUps;
@@ -252,6 +256,7 @@ public final class StripeRelayVerticle extends VerticleBase {
 
   /** Completes when the row is marked delivered: together with the rows delivered while the last mark ran. */
   private Future<Void> delivered(OutboxRow row, String stripeId) {
+    meters.stripeRequest("delivered");
     Promise<Void> marked = Promise.promise();
     unmarked.add(new Unmarked(new OutboxStore.Delivery(row, stripeId), marked));
     markDelivered();
@@ -297,6 +302,7 @@ public final class StripeRelayVerticle extends VerticleBase {
     }
     int attempts = row.attempts() + 1;
     boolean dead = !failure.retryable() || attempts >= settings.maxAttempts();
+    meters.stripeRequest(dead ? "dead" : "retry");
     Duration wait = backoff.delay(attempts, ThreadLocalRandom.current()::nextDouble, failure.retryAfter());
     if (dead) {
       log.error("Outbox row {} ({} of grant {}) is dead after {} attempts: {}", row.outboxId(), row.action(),

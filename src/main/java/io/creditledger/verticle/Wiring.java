@@ -5,6 +5,7 @@ import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
 import io.creditledger.service.ApiKeyVault;
 import io.creditledger.service.AuditService;
+import io.creditledger.metrics.LedgerMeters;
 import io.creditledger.service.AutoTopUpService;
 import io.creditledger.service.EventAdminService;
 import io.creditledger.service.GrantOnce;
@@ -41,16 +42,17 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
                      LedgerService ledger, WriteQueue writes, ResetService resets,
                      StripeWebhookService webhooks, OutboxAdminService outbox, ReconcileService reconcile,
                      AuditService audit, ApiKeyVault vault, StripeGateway stripe, HoldService holds,
-                     EventAdminService events, AutoTopUpService autoTopUps) {
+                     EventAdminService events, AutoTopUpService autoTopUps, LedgerMeters meters) {
 
   /**
    * @param reads where the hot one-shot reads go ({@link io.creditledger.db.DatabasePool#reads()}, or the pool)
    * @param vaultCrypto null when the API-key vault is off
    */
   public static Wiring of(Vertx vertx, Pool pool, SqlClient reads, LedgerConfig config, int expectedChangeSets,
-                          ApiKeyCrypto vaultCrypto) {
+                          ApiKeyCrypto vaultCrypto, LedgerMeters meters) {
     Stores stores = Stores.create(config);
-    Transactions transactions = new Transactions(vertx, pool, config.clock(), stores.syncFailures());
+    Transactions transactions = new Transactions(vertx, pool, config.clock(), stores.syncFailures(),
+        meters::transactionRetry);
     StripeGateway gateway = config.stripe().relayEnabled() ? new StripeGateway(config.stripe()) : null;
     GrantRevoker revoker = new GrantRevoker(stores, config.stripe().currency());
     Refunds refunds = new Refunds(stores, revoker);
@@ -68,17 +70,18 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
         new ReadinessService(pool, stores, expectedChangeSets),
         new UserService(pool, config, transactions, stores, grants, resets),
         ledger,
-        new WriteQueue(config, transactions, batch),
+        new WriteQueue(config, transactions, batch, meters),
         resets,
         new StripeWebhookService(vertx, pool, config, transactions, stores, grantOnce, grants, revoker, refunds, locks,
             gateway, autoTopUps),
         new OutboxAdminService(pool, config, stores),
         new ReconcileService(pool, config, stores, gateway, vertx.createSharedWorkerExecutor("stripe-reconcile", 1)),
-        new AuditService(pool, stores),
+        new AuditService(pool, stores, meters),
         new ApiKeyVault(pool, config, vaultCrypto, stores),
         gateway,
         new HoldService(pool, reads, config, stores, resets),
         new EventAdminService(pool, config, stores),
-        autoTopUps);
+        autoTopUps,
+        meters);
   }
 }

@@ -4,6 +4,7 @@ import io.creditledger.CreditLedger;
 import io.creditledger.config.ConfigLoader;
 import io.creditledger.config.DatabaseUrl;
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.metrics.LedgerMeters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -52,6 +53,16 @@ public final class TestApp implements AutoCloseable {
 
   /** Boots on {@code database} (a second instance may share it) with {@code clock}. */
   public static TestApp start(Map<String, String> settings, DatabaseUrl database, MutableClock clock) {
+    return start(settings, database, clock, Vertx.vertx());
+  }
+
+  /** Boots on a Vert.x whose HTTP server, pools and event bus report metrics, as the service's main runs it. */
+  public static TestApp startInstrumented(Map<String, String> settings) {
+    return start(settings, TestDatabase.fresh(), new MutableClock(Instant.parse("2026-01-15T10:00:00Z")),
+        LedgerMeters.instrumentedVertx());
+  }
+
+  private static TestApp start(Map<String, String> settings, DatabaseUrl database, MutableClock clock, Vertx vertx) {
     Map<String, String> env = new HashMap<>();
     env.put("DATABASE_URL", "postgresql://" + database.user() + "@" + database.host() + ":" + database.port()
         + "/" + database.database());
@@ -62,7 +73,6 @@ public final class TestApp implements AutoCloseable {
     env.put("DATABASE_POOL_SIZE", "8");
     env.putAll(settings);
     LedgerConfig config = ConfigLoader.load(env).withClock(clock);
-    Vertx vertx = Vertx.vertx();
     try {
       CreditLedger ledger = await(CreditLedger.deploy(vertx, config));
       return new TestApp(vertx, ledger, config, database, clock);
