@@ -73,7 +73,14 @@ public final class EventRelayVerticle extends VerticleBase {
     http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(timeoutMs)
         .setIdleTimeout(60).setKeepAliveTimeout(60), new PoolOptions().setHttp1MaxSize(settings.concurrency()));
     subscriber = PgSubscriber.subscriber(vertx, connectOptions).reconnectPolicy(retries -> 1000L);
-    subscriber.channel(EventStore.WAKE_CHANNEL).subscribeHandler(v -> wake()).handler(payload -> wake());
+    subscriber.channel(EventStore.WAKE_CHANNEL).subscribeHandler(v -> {
+      // a LISTEN connection's errors (the server going away) are the subscriber's to handle (it reconnects);
+      // without a handler the client prints them to stderr
+      if (subscriber.actualConnection() != null) {
+        subscriber.actualConnection().exceptionHandler(e -> log.debug("LISTEN connection: {}", e.toString()));
+      }
+      wake();
+    }).handler(payload -> wake());
     timers.add(vertx.setPeriodic(settings.pollInterval().toMillis(), t -> wake()));
     timers.add(vertx.setPeriodic(settings.pruneInterval().toMillis(), t -> prune()));
     return subscriber.connect()

@@ -99,7 +99,14 @@ public final class StripeRelayVerticle extends VerticleBase {
     backoff = new Backoff(settings.backoffBase(), settings.backoffMax());
     subscriber = PgSubscriber.subscriber(vertx, connectOptions).reconnectPolicy(retries -> 1000L);
     subscriber.channel(OutboxStore.WAKE_CHANNEL)
-        .subscribeHandler(v -> wake())
+        .subscribeHandler(v -> {
+          // the LISTEN connection's errors (the server going away) are the subscriber's to handle (it reconnects);
+          // without a handler the client prints them to stderr
+          if (subscriber.actualConnection() != null) {
+            subscriber.actualConnection().exceptionHandler(e -> log.debug("LISTEN connection: {}", e.toString()));
+          }
+          wake();
+        })
         .handler(payload -> wake());
     timers.add(vertx.setPeriodic(settings.pollInterval().toMillis(), t -> wake()));
     long pruneEvery = Math.min(settings.retention().toMillis(), Duration.ofMinutes(10).toMillis());
