@@ -39,6 +39,7 @@ public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   private static final long SHUTDOWN_GRACE_SECONDS = 30;
   private static final long DRAIN_POLL_MS = 20;
+  private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
   private static final long REQUEST_TIMEOUT_MS = 30_000;
   /** Admin runs that work through every user (resets, reconciliation) may take this long. */
   private static final long ADMIN_RUN_TIMEOUT_MS = 15 * 60 * 1000;
@@ -86,15 +87,16 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/v1/users/:userId").handler(withPath(Addresses.USER_GET, commands::getUser, "userId"));
     jsonBody(router.post("/v1/users/:userId/grants")).handler(this::createGrant);
     router.get("/v1/users/:userId/grants").handler(withPage(Addresses.GRANT_LIST, commands::listGrants));
-    jsonBody(router.post("/v1/users/:userId/consume")).handler(withBody(Addresses.CONSUME, commands::consume, "userId"));
+    jsonBody(router.post("/v1/users/:userId/consume"))
+        .handler(withIdempotentBody(Addresses.CONSUME, commands::consume, "userId"));
     router.get("/v1/users/:userId/balance").handler(withPath(Addresses.BALANCE, commands::balance, "userId"));
     jsonBody(router.post("/v1/users/:userId/holds"))
-        .handler(withBody(Addresses.HOLD_PLACE, commands::placeHold, "userId"));
+        .handler(withIdempotentBody(Addresses.HOLD_PLACE, commands::placeHold, "userId"));
     router.get("/v1/users/:userId/holds").handler(this::listHolds);
     router.get("/v1/users/:userId/holds/:holdId")
         .handler(withPath(Addresses.HOLD_GET, commands::getHold, "userId", "holdId"));
     jsonBody(router.post("/v1/users/:userId/holds/:holdId/capture"))
-        .handler(withBody(Addresses.HOLD_CAPTURE, commands::captureHold, "userId", "holdId"));
+        .handler(withIdempotentBody(Addresses.HOLD_CAPTURE, commands::captureHold, "userId", "holdId"));
     // the body is {} or nothing at all
     jsonBody(router.post("/v1/users/:userId/holds/:holdId/release")).handler(ctx -> forward(ctx,
         Addresses.HOLD_RELEASE, c -> commands.releaseHold(pathParams(c, optionalJsonBody(c), "userId", "holdId"))));
@@ -105,7 +107,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal));
     jsonBody(router.post("/v1/grants/:operationId/revoke"))
         .handler(withBody(Addresses.GRANT_REVOKE, commands::revoke, "operationId"));
-    jsonBody(router.post("/v1/referrals")).handler(withBody(Addresses.REFERRAL_CREATE, commands::refer));
+    jsonBody(router.post("/v1/referrals")).handler(withIdempotentBody(Addresses.REFERRAL_CREATE, commands::refer));
     jsonBody(router.put("/v1/users/:userId/api-keys/:type"))
         .handler(withBody(Addresses.API_KEY_PUT, commands::putApiKey, "userId", "type"));
     router.get("/v1/users/:userId/api-keys/:type")
@@ -265,6 +267,29 @@ public final class HttpVerticle extends VerticleBase {
     return ctx -> forward(ctx, address, c -> read.apply(pathParams(c, jsonBody(c), pathParams)));
   }
 
+  /** Like {@link #withBody}, for a route whose body names an operationId, which Idempotency-Key may give instead. */
+  private Handler<RoutingContext> withIdempotentBody(String address, Function<JsonObject, Command> read,
+                                                     String... pathParams) {
+    return ctx -> forward(ctx, address, c -> read.apply(idempotencyKey(c, pathParams(c, jsonBody(c), pathParams))));
+  }
+
+  /**
+   * Stripe's convention: an {@code Idempotency-Key} header names the operation, as the body's {@code operationId}
+   * does; given both, they must be equal.
+   */
+  private static JsonObject idempotencyKey(RoutingContext ctx, JsonObject body) {
+    String key = ctx.request().getHeader(IDEMPOTENCY_KEY);
+    if (key == null) {
+      return body;
+    }
+    Object given = body.getValue("operationId");
+    if (given != null && !key.equals(given)) {
+      throw new LedgerException(ErrorCode.IDEMPOTENCY_KEY_MISMATCH,
+          "The Idempotency-Key header and the body's operationId differ; send one, or the same in both");
+    }
+    return body.put("operationId", key);
+  }
+
   private void stripeWebhook(RoutingContext ctx) {
     forward(ctx, Addresses.STRIPE_WEBHOOK, c -> commands.stripeWebhook(new JsonObject()
         .put("payload", c.body().asString("UTF-8") == null ? "" : c.body().asString("UTF-8"))
@@ -299,7 +324,7 @@ public final class HttpVerticle extends VerticleBase {
   /** Admin grants need the admin token; the other types the service token. */
   private void createGrant(RoutingContext ctx) {
     forward(ctx, Addresses.GRANT_CREATE, c -> {
-      JsonObject body = pathParams(c, jsonBody(c), "userId");
+      JsonObject body = idempotencyKey(c, pathParams(c, jsonBody(c), "userId"));
       if ("admin".equals(body.getValue("type")) && c.get(BearerAuth.ROLE) != ApiTokens.Role.ADMIN) {
         throw new LedgerException(ErrorCode.FORBIDDEN, "Admin grants need the admin token");
       }
