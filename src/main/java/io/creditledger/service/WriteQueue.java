@@ -20,6 +20,7 @@ import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -151,29 +152,19 @@ public final class WriteQueue {
     }
   }
 
+  /** The {@code op} label of each write command. */
+  private static final Map<Class<?>, String> OP_NAMES = Map.of(
+      Command.Consume.class, "consume",
+      Command.GrantCredits.class, "grant",
+      Command.Revoke.class, "revoke",
+      Command.Refer.class, "referral",
+      Command.PlaceHold.class, "hold",
+      Command.CaptureHold.class, "capture",
+      Command.ReleaseHold.class, "release",
+      Command.ApplyReset.class, "reset");
+
   private static String opName(Command c) {
-    if (c instanceof Command.Consume) {
-      return "consume";
-    }
-    if (c instanceof Command.GrantCredits) {
-      return "grant";
-    }
-    if (c instanceof Command.Revoke) {
-      return "revoke";
-    }
-    if (c instanceof Command.Refer) {
-      return "referral";
-    }
-    if (c instanceof Command.PlaceHold) {
-      return "hold";
-    }
-    if (c instanceof Command.CaptureHold) {
-      return "capture";
-    }
-    if (c instanceof Command.ReleaseHold) {
-      return "release";
-    }
-    return c instanceof Command.ApplyReset ? "reset" : c.getClass().getSimpleName();
+    return OP_NAMES.getOrDefault(c.getClass(), c.getClass().getSimpleName());
   }
 
   /** One transaction for the batch; again, looking its operations up, when it held replays. */
