@@ -35,28 +35,32 @@ public final class ApiTokens {
 
   private final List<byte[]> serviceDigests;
   private final List<byte[]> adminDigests;
-  private List<byte[]> metricsDigests = List.of();
+  private final List<byte[]> metricsDigests;
   private final String service;
   private final String admin;
   private final boolean generated;
 
-  /** The first of each list is the current token (shown, when generated); the others are still accepted. */
-  private ApiTokens(List<String> services, List<String> admins, boolean generated) {
+  /**
+   * The first of each list is the current token (shown, when generated); the others are still accepted.
+   * {@code metrics} may read {@code GET /metrics} and nothing else.
+   */
+  private ApiTokens(List<String> services, List<String> admins, List<String> metrics, boolean generated) {
     this.service = services.get(0);
     this.admin = admins.get(0);
     this.serviceDigests = services.stream().map(ApiTokens::digest).toList();
     this.adminDigests = admins.stream().map(ApiTokens::digest).toList();
+    this.metricsDigests = metrics.stream().map(ApiTokens::digest).toList();
     this.generated = generated;
   }
 
   public static ApiTokens of(String service, String admin) {
-    return new ApiTokens(List.of(service), List.of(admin), false);
+    return new ApiTokens(List.of(service), List.of(admin), List.of(), false);
   }
 
   /** The configured tokens, completed from (or into) {@code DATA_DIR/tokens.json}. Blocking file I/O. */
   public static ApiTokens resolve(LedgerConfig config) {
     if (!config.apiTokens().isEmpty() && !config.adminTokens().isEmpty()) {
-      return new ApiTokens(config.apiTokens(), config.adminTokens(), false).withMetricsTokens(config.metrics().tokens());
+      return new ApiTokens(config.apiTokens(), config.adminTokens(), config.metrics().tokens(), false);
     }
     Path file = config.dataDir().resolve(FILE);
     try {
@@ -76,7 +80,7 @@ public final class ApiTokens {
       }
       List<String> services = !config.apiTokens().isEmpty() ? config.apiTokens() : List.of(stored.getString("service"));
       List<String> admins = !config.adminTokens().isEmpty() ? config.adminTokens() : List.of(stored.getString("admin"));
-      return new ApiTokens(services, admins, generated).withMetricsTokens(config.metrics().tokens());
+      return new ApiTokens(services, admins, config.metrics().tokens(), generated);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read or write " + file, e);
     }
@@ -105,12 +109,6 @@ public final class ApiTokens {
       isService |= MessageDigest.isEqual(d, service);
     }
     return isAdmin ? Role.ADMIN : isService ? Role.SERVICE : null;
-  }
-
-  /** These tokens may also read {@code GET /metrics} (and nothing else). */
-  public ApiTokens withMetricsTokens(List<String> tokens) {
-    metricsDigests = tokens.stream().map(ApiTokens::digest).toList();
-    return this;
   }
 
   /** Whether {@code presented} may read the metrics: the admin token, or a metrics token. Constant time. */

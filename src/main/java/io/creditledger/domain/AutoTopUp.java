@@ -22,6 +22,12 @@ public record AutoTopUp(String userId, boolean enabled, long threshold, long amo
     return Math.max(amount, after.totalDebt());
   }
 
+  /** These settings once the next top-up ({@link #nextOperationId}) has started at {@code now}. */
+  public AutoTopUp started(Instant now) {
+    return new AutoTopUp(userId, enabled, threshold, amount, paymentMethodId, nextOperationId(), started + 1, now,
+        lastError, disabledReason);
+  }
+
   public String nextOperationId() {
     return operationId(userId, started + 1);
   }

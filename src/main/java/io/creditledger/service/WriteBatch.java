@@ -518,8 +518,7 @@ public final class WriteBatch {
         pending.charges.add(new OutboxStore.TopUpCharge(user.userId(), topUpId, credits,
             CentsPerCredit.centsFor(credits, user.centsPerCredit()), user.stripeCustomerId(),
             topUp.paymentMethodId()));
-        topUps.put(user.userId(), new AutoTopUp(topUp.userId(), true, topUp.threshold(), topUp.amount(),
-            topUp.paymentMethodId(), topUpId, topUp.started() + 1, now, topUp.lastError(), null));
+        topUps.put(user.userId(), topUp.started(now));
       }
     }
 

@@ -21,6 +21,11 @@ public record OutboxRow(long outboxId, Long grantId, String grantOperationId, St
     return named != null ? named : stripeGrantId;
   }
 
+  /** The credits an auto top-up's charge ({@code create_payment_intent}) buys, from its metadata. */
+  public long topUpCredits() {
+    return Long.parseLong(payload.getJsonObject("metadata").getString("credits"));
+  }
+
   /** A create that replaces the grant's voided mirror after a partial revoke. */
   public boolean replacement() {
     return payload.getBoolean("replacement", false);

@@ -17,7 +17,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +48,7 @@ public final class EventRelayVerticle extends VerticleBase {
   private final PgConnectOptions connectOptions;
   private final EventStore store;
   private final List<Long> timers = new ArrayList<>();
-  private PgSubscriber subscriber;
+  private NotifyWakeUp wakeUp;
   private HttpClient http;
   private Backoff backoff;
   private boolean stopped;
@@ -72,31 +71,20 @@ public final class EventRelayVerticle extends VerticleBase {
     int timeoutMs = (int) settings.timeout().toMillis();
     http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(timeoutMs)
         .setIdleTimeout(60).setKeepAliveTimeout(60), new PoolOptions().setHttp1MaxSize(settings.concurrency()));
-    subscriber = PgSubscriber.subscriber(vertx, connectOptions).reconnectPolicy(retries -> 1000L);
-    subscriber.channel(EventStore.WAKE_CHANNEL).subscribeHandler(v -> {
-      // a LISTEN connection's errors (the server going away) are the subscriber's to handle (it reconnects);
-      // without a handler the client prints them to stderr
-      if (subscriber.actualConnection() != null) {
-        subscriber.actualConnection().exceptionHandler(e -> log.debug("LISTEN connection: {}", e.toString()));
-      }
-      wake();
-    }).handler(payload -> wake());
     timers.add(vertx.setPeriodic(settings.pollInterval().toMillis(), t -> wake()));
     timers.add(vertx.setPeriodic(settings.pruneInterval().toMillis(), t -> prune()));
-    return subscriber.connect()
-        .recover(e -> {
-          log.warn("LISTEN {} failed ({}); relying on the poll every {}", EventStore.WAKE_CHANNEL, e.toString(),
-              settings.pollInterval());
-          return Future.succeededFuture();
-        })
-        .onSuccess(v -> wake());
+    return NotifyWakeUp.listen(vertx, connectOptions, EventStore.WAKE_CHANNEL, this::wake, settings.pollInterval())
+        .onSuccess(listening -> {
+          wakeUp = listening;
+          wake();
+        });
   }
 
   @Override
   public Future<?> stop() {
     stopped = true;
     timers.forEach(vertx::cancelTimer);
-    return subscriber.close().eventually(() -> http.close());
+    return (wakeUp == null ? Future.succeededFuture() : wakeUp.close()).eventually(() -> http.close());
   }
 
   private Instant now() {

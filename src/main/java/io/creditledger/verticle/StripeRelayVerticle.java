@@ -17,9 +17,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +58,7 @@ public final class StripeRelayVerticle extends VerticleBase {
   private final OutboxAdminService outbox;
   private final LedgerMeters meters;
   private WorkerExecutor worker;
-  private PgSubscriber subscriber;
+  private NotifyWakeUp wakeUp;
   private RatePacer pacer;
   private Backoff backoff;
   private final List<Long> timers = new ArrayList<>();
@@ -97,26 +95,12 @@ public final class StripeRelayVerticle extends VerticleBase {
     worker = vertx.createSharedWorkerExecutor("stripe-relay", settings.concurrency() * 2);
     pacer = new RatePacer(settings.maxRequestsPerSecond());
     backoff = new Backoff(settings.backoffBase(), settings.backoffMax());
-    subscriber = PgSubscriber.subscriber(vertx, connectOptions).reconnectPolicy(retries -> 1000L);
-    subscriber.channel(OutboxStore.WAKE_CHANNEL)
-        .subscribeHandler(v -> {
-          // the LISTEN connection's errors (the server going away) are the subscriber's to handle (it reconnects);
-          // without a handler the client prints them to stderr
-          if (subscriber.actualConnection() != null) {
-            subscriber.actualConnection().exceptionHandler(e -> log.debug("LISTEN connection: {}", e.toString()));
-          }
-          wake();
-        })
-        .handler(payload -> wake());
     timers.add(vertx.setPeriodic(settings.pollInterval().toMillis(), t -> wake()));
     long pruneEvery = Math.min(settings.retention().toMillis(), Duration.ofMinutes(10).toMillis());
     timers.add(vertx.setPeriodic(pruneEvery, t -> prune()));
-    return subscriber.connect()
-        .recover(e -> {
-          log.warn("LISTEN {} failed ({}); relying on the poll every {}", OutboxStore.WAKE_CHANNEL, e.toString(), settings.pollInterval());
-          return Future.succeededFuture();
-        })
-        .onSuccess(v -> {
+    return NotifyWakeUp.listen(vertx, connectOptions, OutboxStore.WAKE_CHANNEL, this::wake, settings.pollInterval())
+        .onSuccess(listening -> {
+          wakeUp = listening;
           log.info("Stripe relay {} sending to {} at up to {} requests/s", owner, settings.apiBase(),
               settings.maxRequestsPerSecond());
           wake();
@@ -127,7 +111,7 @@ public final class StripeRelayVerticle extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     timers.forEach(vertx::cancelTimer);
-    return subscriber.close().eventually(() -> worker.close());
+    return (wakeUp == null ? Future.succeededFuture() : wakeUp.close()).eventually(() -> worker.close());
   }
 
   private Instant now() {
@@ -246,11 +230,8 @@ public final class StripeRelayVerticle extends VerticleBase {
       }
       String intent = charged.answer().id();
       return switch (charged.answer().status()) {
-        case "succeeded" -> {
-          JsonObject metadata = row.payload().getJsonObject("metadata");
-          yield topUps.paid(row.userId(), row.idempotencyKey(), Long.parseLong(metadata.getString("credits")),
-              row.payload().getLong("amount"), intent).compose(v -> delivered(row, intent));
-        }
+        case "succeeded" -> topUps.paid(row.userId(), row.idempotencyKey(), row.topUpCredits(),
+            row.payload().getLong("amount"), intent).compose(v -> delivered(row, intent));
         case "processing" -> delivered(row, intent);
         default -> failed(row, new StripeGateway.Failure(false, null,
             "PaymentIntent " + intent + " is " + charged.answer().status()));
@@ -316,8 +297,7 @@ public final class StripeRelayVerticle extends VerticleBase {
           row.grantOperationId(), attempts, failure.message());
       if (row.action() == OutboxAction.CREATE_PAYMENT_INTENT) {
         // the top-up failed for good: auto top-up goes off before the row is recorded dead
-        long credits = Long.parseLong(row.payload().getJsonObject("metadata").getString("credits"));
-        return topUps.failed(row.userId(), row.idempotencyKey(), credits, failure.message())
+        return topUps.failed(row.userId(), row.idempotencyKey(), row.topUpCredits(), failure.message())
             .compose(v -> outbox.failed(row, owner, failure.message(), true, now.plus(wait), now));
       }
     } else {
