@@ -9,6 +9,7 @@ import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.wire.Commands;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Promise;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -78,6 +79,8 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(this::metrics);
+    Buffer openApi = OpenApiDocument.encoded();
+    router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", APPLICATION_JSON).end(openApi));
 
     // Stripe's webhook proves itself with its signature, checked on the raw body, instead of a bearer token
     jsonBody(router.post("/v1/stripe/webhook")).handler(this::stripeWebhook);

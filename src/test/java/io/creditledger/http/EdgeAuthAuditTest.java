@@ -1,6 +1,7 @@
 package io.creditledger.http;
 
 import io.creditledger.support.Api;
+import io.creditledger.support.ContractCheck;
 import io.creditledger.support.TestApp;
 import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonObject;
@@ -78,7 +79,8 @@ class EdgeAuthAuditTest {
   /** a webhook delivery that stays pending (its endpoint listens on the discard port) */
   static long hookDeliveryId;
 
-  enum Access { OPEN, SERVICE, ADMIN, SIGNATURE }
+  /** METRICS: the admin token or a METRICS_TOKEN, which the service token is not (401, not 403). */
+  enum Access { OPEN, SERVICE, ADMIN, SIGNATURE, METRICS }
 
   /** One row of the audit table: a concrete request that would succeed (or at least act) with the right credentials. */
   record Route(String method, String template, String path, String body, Access access) {
@@ -163,6 +165,8 @@ class EdgeAuthAuditTest {
     List<Route> t = new ArrayList<>();
     t.add(new Route("GET", "/health", "/health", null, Access.OPEN));
     t.add(new Route("GET", "/ready", "/ready", null, Access.OPEN));
+    t.add(new Route("GET", "/openapi.json", "/openapi.json", null, Access.OPEN));
+    t.add(new Route("GET", "/metrics", "/metrics", null, Access.METRICS));
     t.add(new Route("PUT", "/v1/users/{}", "/v1/users/" + newUser,
         new JsonObject().put("email", newUser + "@example.com").encode(), Access.SERVICE));
     t.add(new Route("GET", "/v1/users/{}", "/v1/users/" + user, null, Access.SERVICE));
@@ -251,7 +255,10 @@ class EdgeAuthAuditTest {
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
         : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
     try {
-      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      HttpRequest request = b.build();
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      ContractCheck.get().check(method, request.uri().getRawPath(), r.statusCode(),
+          r.headers().firstValue("Content-Type").orElse(null), r.body());
       return new Reply(r.statusCode(), r.headers().map(), r.body());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(method + " " + path, e);
@@ -395,7 +402,8 @@ class EdgeAuthAuditTest {
       Reply r = send(route, null);
       switch (route.access()) {
         case OPEN -> {
-          if (route.template().equals("/health") || route.template().equals("/ready")) {
+          if (route.template().equals("/health") || route.template().equals("/ready")
+              || route.template().equals("/openapi.json")) {
             assertThat(r.status()).as("%s is open -> %s", route, r).isEqualTo(200);
           }
         }
@@ -448,6 +456,9 @@ class EdgeAuthAuditTest {
       if (route.access() == Access.ADMIN) {
         assertThat(send(route, "Bearer " + TestApp.SERVICE_TOKEN).status()).as(route.toString()).isEqualTo(403);
       }
+      if (route.access() == Access.METRICS) {
+        assertThat(send(route, "Bearer " + TestApp.SERVICE_TOKEN).status()).as(route.toString()).isEqualTo(401);
+      }
     }
     // checked through the API, with the admin token
     assertThat(app.admin.get("/v1/users/audit-ghost").status()).as("no user was created").isEqualTo(404);
@@ -468,7 +479,8 @@ class EdgeAuthAuditTest {
       if (route.access() == Access.OPEN || route.access() == Access.SIGNATURE) {
         continue;
       }
-      String token = route.access() == Access.ADMIN ? TestApp.ADMIN_TOKEN : TestApp.SERVICE_TOKEN;
+      String token = route.access() == Access.ADMIN || route.access() == Access.METRICS ? TestApp.ADMIN_TOKEN
+          : TestApp.SERVICE_TOKEN;
       Reply r = send(route, "Bearer " + token);
       assertThat(r.status()).as("%s with its token -> %s", route, r).isNotIn(401, 403).isLessThan(500);
       assertThat(r.status() / 100).as("%s with its token -> %s", route, r).isEqualTo(2);

@@ -9,7 +9,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** A blocking HTTP client for tests, speaking JSON to the service with a bearer token. */
+/**
+ * A blocking HTTP client for tests, speaking JSON to the service with a bearer token. Every answer is checked
+ * against openapi.yaml ({@link ContractCheck}) before the test sees it.
+ */
 public final class Api {
   private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -94,7 +97,10 @@ public final class Api {
 
   private static Response send(HttpRequest.Builder b) {
     try {
-      HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      HttpRequest request = b.build();
+      HttpResponse<String> r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+      ContractCheck.get().check(request.method(), request.uri().getRawPath(), r.statusCode(),
+          r.headers().firstValue("Content-Type").orElse(null), r.body());
       return new Response(r.statusCode(), r.body(), r.headers());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
