@@ -1,5 +1,6 @@
 package io.creditledger.http;
 
+import io.creditledger.support.ContractCheck;
 import io.creditledger.support.Api;
 import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestApp;
@@ -297,8 +298,10 @@ class EdgeFuzzTest {
     }
     sent++;
     HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-    return new Answer(r.statusCode(), r.headers().firstValue("Content-Type").orElse(null),
+    Answer answer = new Answer(r.statusCode(), r.headers().firstValue("Content-Type").orElse(null),
         new String(r.body(), StandardCharsets.UTF_8));
+    ContractCheck.get().check(c.method, request.uri().getRawPath(), answer.status(), answer.contentType(), answer.body());
+    return answer;
   }
 
   /** One HTTP/1.1 request on its own connection; reads the status, the headers and a Content-Length body. */

@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.internal.net.RFC3986;
 import io.vertx.core.json.JsonObject;
 import io.vertx.json.schema.JsonSchema;
 import io.vertx.json.schema.OutputUnit;
@@ -67,10 +68,15 @@ public final class ContractCheck {
     return contract;
   }
 
-  /** The operation that takes {@code method} on {@code path} (query left out), or null. */
+  /**
+   * The operation that takes {@code method} on {@code path} (query left out), or null. The path is matched as the
+   * router matches it: normalized (percent-encoded unreserved characters decoded, dot segments removed), so
+   * {@code /v1/users/%2e%2e/ledger} is {@code /v1/ledger}, which no operation takes.
+   */
   public Operation operation(String method, String path) {
     String noQuery = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
-    return contract.findOperation(noQuery, HttpMethod.valueOf(method.toUpperCase(Locale.ROOT)));
+    // methods are case-sensitive (RFC 9110): "get" is not GET, and no operation takes it
+    return contract.findOperation(RFC3986.normalizePath(noQuery), HttpMethod.valueOf(method));
   }
 
   /** Throws an AssertionError saying what differs when the answer breaks the document. */
