@@ -78,6 +78,9 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health").handler(ctx -> HttpJson.send(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(this::metrics);
+    // the admin console's files are open; the calls the page makes carry the admin token (see Console)
+    router.get("/console").handler(Console::redirect);
+    router.route("/console/*").handler(Console.HEADERS).handler(Console.files());
 
     // Stripe's webhook proves itself with its signature, checked on the raw body, instead of a bearer token
     jsonBody(router.post("/v1/stripe/webhook")).handler(this::stripeWebhook);
