@@ -81,6 +81,9 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(this::metrics);
     Buffer openApi = OpenApiDocument.encoded();
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", APPLICATION_JSON).end(openApi));
+    // the admin console's files are open; the calls the page makes carry the admin token (see Console)
+    router.get("/console").handler(Console::redirect);
+    router.get("/console/*").handler(Console.HEADERS).handler(Console.files());
 
     // Stripe's webhook proves itself with its signature, checked on the raw body, instead of a bearer token
     jsonBody(router.post("/v1/stripe/webhook")).handler(this::stripeWebhook);

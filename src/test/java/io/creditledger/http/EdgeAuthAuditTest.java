@@ -167,6 +167,10 @@ class EdgeAuthAuditTest {
     t.add(new Route("GET", "/ready", "/ready", null, Access.OPEN));
     t.add(new Route("GET", "/openapi.json", "/openapi.json", null, Access.OPEN));
     t.add(new Route("GET", "/metrics", "/metrics", null, Access.METRICS));
+    // the admin console's page: open, it holds no data (its calls carry the admin token to the /v1 routes below)
+    t.add(new Route("GET", "/console", "/console", null, Access.OPEN));
+    t.add(new Route("GET", "/console/", "/console/", null, Access.OPEN));
+    t.add(new Route("GET", "/console/{}", "/console/console.js", null, Access.OPEN));
     t.add(new Route("PUT", "/v1/users/{}", "/v1/users/" + newUser,
         new JsonObject().put("email", newUser + "@example.com").encode(), Access.SERVICE));
     t.add(new Route("GET", "/v1/users/{}", "/v1/users/" + user, null, Access.SERVICE));
@@ -403,8 +407,12 @@ class EdgeAuthAuditTest {
       switch (route.access()) {
         case OPEN -> {
           if (route.template().equals("/health") || route.template().equals("/ready")
-              || route.template().equals("/openapi.json")) {
+              || route.template().equals("/openapi.json") || route.template().startsWith("/console/")) {
             assertThat(r.status()).as("%s is open -> %s", route, r).isEqualTo(200);
+          }
+          if (route.template().equals("/console")) {
+            assertThat(r.status()).as("%s is open: a redirect to the page -> %s", route, r).isEqualTo(302);
+            assertThat(r.header("Location")).as("%s: Location", route).isEqualTo("/console/");
           }
         }
         case SIGNATURE -> {
@@ -439,6 +447,30 @@ class EdgeAuthAuditTest {
       assertThat(r.status()).as("GET %s without a token -> %s", unknown, r).isEqualTo(401);
     }
     assertThat(open).as("routes that answered 2xx without any token").isEmpty();
+  }
+
+  /**
+   * The console's files need no token, and its path leads nowhere else: walking out of it into /v1, under any
+   * spelling, still meets the bearer check; a name that is not one of its files is a 404.
+   */
+  @Test
+  @Order(6)
+  void theConsoleIsOpenButLeadsNowhereElse() {
+    Reply page = send("GET", "/console/", null, null, Map.of());
+    assertThat(page.status()).as("GET /console/ -> %s", page).isEqualTo(200);
+    assertThat(page.header("Content-Type")).startsWith("text/html");
+    assertThat(page.header("Content-Security-Policy")).contains("default-src 'self'");
+    assertThat(send("GET", "/console/console.js", null, null, Map.of()).status()).isEqualTo(200);
+    for (String path : List.of("/console/../v1/admin/audit", "/console/%2e%2e/v1/admin/audit",
+        "/console/..%2fv1%2fadmin%2faudit", "/console/%2e%2e%2fv1%2fadmin%2faudit", "/console//v1/admin/audit",
+        "/console/./../v1/users/audit-victim", "/console/v1/admin/audit", "/console/nothing-here.js",
+        "/console/.hidden", "/console/..%2flogback.xml")) {
+      for (String method : List.of("GET", "HEAD", "POST", "PUT", "DELETE")) {
+        Reply r = send(method, path, method.equals("GET") || method.equals("HEAD") ? null : "application/json",
+            method.equals("GET") || method.equals("HEAD") ? null : "{}", Map.of());
+        assertThat(r.status()).as("%s %s without a token -> %s", method, path, r).isIn(401, 404, 405);
+      }
+    }
   }
 
   @Test

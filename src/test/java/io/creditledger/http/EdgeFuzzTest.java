@@ -763,7 +763,8 @@ class EdgeFuzzTest {
     }
     for (String path : List.of("/", "/v1", "/v1/", "/v2/users/" + ALICE, "/v1/users", "/v1/users/" + ALICE + "/grants/1",
         "/v1/admin", "/v1/admin/outbox/1", "/.env", "/v1/users/" + ALICE + "/api-keys", "/v1/users/" + ALICE + "/api-keys/openai/x",
-        "/health/x", "/v1/stripe/webhook/x", "/V1/users/" + ALICE, "/v1/users/" + ALICE + "/balance.json")) {
+        "/health/x", "/v1/stripe/webhook/x", "/V1/users/" + ALICE, "/v1/users/" + ALICE + "/balance.json",
+        "/console/nothing-here.js", "/console/.env", "/console/..%2flogback.xml", "/console/%2e%2e/pom.xml")) {
       p.add(new Case("paths", "GET " + path).get(path).token(TestApp.ADMIN_TOKEN).expect(Expect.status(404, "not_found")));
     }
 

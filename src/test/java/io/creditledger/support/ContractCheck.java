@@ -71,12 +71,20 @@ public final class ContractCheck {
   /**
    * The operation that takes {@code method} on {@code path} (query left out), or null. The path is matched as the
    * router matches it: normalized (percent-encoded unreserved characters decoded, dot segments removed), so
-   * {@code /v1/users/%2e%2e/ledger} is {@code /v1/ledger}, which no operation takes.
+   * {@code /v1/users/%2e%2e/ledger} is {@code /v1/ledger}, which no operation takes, and a trailing slash is
+   * optional.
    */
   public Operation operation(String method, String path) {
     String noQuery = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
     // methods are case-sensitive (RFC 9110): "get" is not GET, and no operation takes it
-    return contract.findOperation(RFC3986.normalizePath(noQuery), HttpMethod.valueOf(method));
+    HttpMethod m = HttpMethod.valueOf(method);
+    String normalized = RFC3986.normalizePath(noQuery);
+    Operation op = contract.findOperation(normalized, m);
+    if (op == null && normalized.length() > 1 && normalized.endsWith("/")) {
+      // Vert.x routes match with or without a trailing slash
+      op = contract.findOperation(normalized.substring(0, normalized.length() - 1), m);
+    }
+    return op;
   }
 
   /** Throws an AssertionError saying what differs when the answer breaks the document. */

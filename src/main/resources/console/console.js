@@ -1,0 +1,792 @@
+// The credit ledger's admin console: plain JavaScript, no framework, no build step.
+//
+// Rules this file keeps:
+// - The admin token lives in sessionStorage (this tab only) and travels only in the Authorization header; it is
+//   never put in a URL, a hash, a cookie or the page. A 401 from any call clears it and shows the sign-in form.
+// - Everything the service answers is data, shown with textContent (or as an attribute value); no HTML is ever
+//   parsed from strings, so a hostile user id, description or error message stays text.
+// - No inline script or style (the page is served with Content-Security-Policy: default-src 'self').
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'creditLedger.adminToken';
+  const JOURNAL_PAGE = 25;
+  const GRANTS_LIMIT = 500;
+  const OUTBOX_LIMIT = 100;
+  const CHART_PAGE = 500;
+  const CHART_CAP = 2000;
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+
+  const $ = (id) => document.getElementById(id);
+
+  /** An element with attributes and children; strings become text nodes, never markup. */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value !== null && value !== undefined && value !== false) {
+        node.setAttribute(name, value === true ? '' : String(value));
+      }
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) {
+        continue;
+      }
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function svg(tag, attrs) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      node.setAttribute(name, String(value));
+    }
+    return node;
+  }
+
+  // ---- formatting
+
+  const numberFormat = new Intl.NumberFormat('en-US');
+
+  function fmtNumber(n) {
+    return n === null || n === undefined ? '—' : numberFormat.format(n);
+  }
+
+  function fmtDelta(n) {
+    return n > 0 ? '+' + numberFormat.format(n) : numberFormat.format(n);
+  }
+
+  /** ISO-8601 UTC to "2026-01-15 10:00 UTC" (the full instant is in the element's title). */
+  function fmtTime(iso) {
+    if (!iso) {
+      return '—';
+    }
+    const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+    return m ? m[1] + ' ' + m[2] + ' UTC' : iso;
+  }
+
+  /** A time in a table: its date and its time of day may go on two lines when the table is short of room. */
+  function timeCell(iso, attrs) {
+    const text = fmtTime(iso);
+    const cut = text.indexOf(' ');
+    return el('td', Object.assign({ title: iso || null, class: 'time' }, attrs), cut < 0 ? text
+      : el('span', { class: 'nobr' }, text.slice(0, cut)), cut < 0 ? null : ' ',
+      cut < 0 ? null : el('span', { class: 'nobr' }, text.slice(cut + 1)));
+  }
+
+  /** An id such as free/alice/2026-02-15T10:00:00Z, allowed to break after its slashes (and nowhere else). */
+  function breakable(text) {
+    const parts = String(text).split('/');
+    const out = document.createDocumentFragment();
+    parts.forEach((part, i) => {
+      out.append(el('span', { class: 'nobr' }, part + (i < parts.length - 1 ? '/' : '')));
+      if (i < parts.length - 1) {
+        out.append(document.createElement('wbr'));
+      }
+    });
+    return out;
+  }
+
+  function pill(text) {
+    return el('span', { class: 'pill ' + String(text).replace(/[^a-z_]/g, '') }, text);
+  }
+
+  // ---- the API
+
+  class ApiError extends Error {
+    constructor(status, code, message, requestId) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.requestId = requestId;
+    }
+
+    /** "404 user_not_found: No user ... (request 4f1c...)" */
+    describe() {
+      const head = this.status ? this.status + ' ' + this.code : this.code;
+      return head + ': ' + this.message + (this.requestId ? ' (request ' + this.requestId + ')' : '');
+    }
+  }
+
+  function token() {
+    return sessionStorage.getItem(TOKEN_KEY);
+  }
+
+  /**
+   * Calls the service with the admin token. Resolves to the JSON answer; rejects with an ApiError carrying the
+   * answer's {"error":{code,message,requestId}}. A 401 signs the operator out before rejecting.
+   */
+  async function api(method, path, body) {
+    const current = token();
+    if (!current) {
+      signOut('Sign in with the admin token.');
+      throw new ApiError(401, 'unauthorized', 'Not signed in');
+    }
+    const init = {
+      method,
+      headers: { Authorization: 'Bearer ' + current, Accept: 'application/json' },
+      cache: 'no-store',
+      credentials: 'omit',
+      redirect: 'error',
+    };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(0, 'network_error', 'The service did not answer (' + e.message + ')');
+    }
+    const text = await response.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch (e) {
+      json = null;
+    }
+    const error = json && typeof json === 'object' && json.error && typeof json.error === 'object' ? json.error : null;
+    if (response.status === 401) {
+      // only if the token that was refused is still the one in use (a later sign-in must not be undone)
+      if (token() === current) {
+        signOut('The admin token was refused (401 ' + (error && error.code ? error.code : 'unauthorized')
+          + '). Sign in again.');
+      }
+      throw new ApiError(401, 'unauthorized', error && error.message ? error.message : 'Unauthorized');
+    }
+    if (!response.ok) {
+      throw new ApiError(response.status, error && error.code ? String(error.code) : 'http_' + response.status,
+        error && error.message ? String(error.message) : (text || response.statusText).slice(0, 300),
+        error && error.requestId ? String(error.requestId) : null);
+    }
+    return json;
+  }
+
+  const enc = encodeURIComponent;
+
+  /** Sets a status line: state is idle, loading, ready, empty, error, ok or problems (tests and CSS read it). */
+  function status(node, state, text) {
+    node.dataset.state = state;
+    node.textContent = text || '';
+  }
+
+  function showError(node, err) {
+    if (err instanceof ApiError && err.status === 401) {
+      status(node, 'idle', '');
+      return;
+    }
+    status(node, 'error', 'Error ' + (err instanceof ApiError ? err.describe() : String(err)));
+  }
+
+  // ---- signing in and out
+
+  function signedIn() {
+    return !!token();
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    clearPages();
+    $('nav').hidden = true;
+    for (const page of document.querySelectorAll('.page')) {
+      page.hidden = true;
+    }
+    $('signin').hidden = false;
+    const m = $('signin-message');
+    m.textContent = message || '';
+    m.hidden = !message;
+    m.className = message ? 'notice error' : 'notice';
+    $('token-input').value = '';
+    $('token-input').focus();
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    const input = $('token-input');
+    const given = input.value.trim();
+    input.value = '';
+    const message = $('signin-message');
+    if (!given) {
+      message.textContent = 'Enter the admin token.';
+      message.className = 'notice error';
+      message.hidden = false;
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, given);
+    $('signin-button').disabled = true;
+    try {
+      // an admin-only read: the service token gets 403 here, a wrong token 401
+      await api('GET', '/v1/admin/outbox?status=dead&limit=1');
+      message.hidden = true;
+      showApp();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        message.textContent = err instanceof ApiError && err.status === 403
+          ? 'That token is not the admin token (403 ' + err.code + ').'
+          : 'Could not sign in: ' + (err instanceof ApiError ? err.describe() : String(err));
+        message.className = 'notice error';
+        message.hidden = false;
+      }
+    } finally {
+      $('signin-button').disabled = false;
+    }
+  }
+
+  function showApp() {
+    $('signin').hidden = true;
+    $('nav').hidden = false;
+    route();
+  }
+
+  // ---- pages (the hash names the page, and the user looked up: #user=alice, #outbox, #operations)
+
+  const state = {
+    userSeq: 0,
+    userId: null,
+    journal: { before: null, newer: [], nextBefore: null, page: 1 },
+  };
+
+  function route() {
+    if (!signedIn()) {
+      if ($('signin').hidden) {
+        signOut('');
+      }
+      return;
+    }
+    const hash = location.hash.replace(/^#/, '');
+    let page = 'user';
+    let userId = null;
+    if (hash === 'outbox' || hash === 'operations') {
+      page = hash;
+    } else if (hash.startsWith('user=')) {
+      try {
+        userId = decodeURIComponent(hash.slice(5));
+      } catch (e) {
+        userId = null;
+      }
+    }
+    for (const section of document.querySelectorAll('.page')) {
+      section.hidden = section.id !== 'page-' + page;
+    }
+    for (const tab of document.querySelectorAll('.tab')) {
+      if (tab.dataset.page === page) {
+        tab.setAttribute('aria-current', 'page');
+      } else {
+        tab.removeAttribute('aria-current');
+      }
+    }
+    if (page === 'outbox') {
+      loadOutbox();
+    } else if (page === 'user' && userId && userId !== state.userId) {
+      $('user-input').value = userId;
+      loadUser(userId);
+    }
+  }
+
+  function clearPages() {
+    state.userSeq++;
+    state.userId = null;
+    $('tab-user').setAttribute('href', '#user');
+    $('user-detail').hidden = true;
+    status($('user-status'), 'idle', 'Enter a user id to see their balance, grants and journal.');
+    for (const id of ['grants-body', 'journal-body', 'chart', 'dead-body', 'pending-body', 'audit-problems',
+      'resets-failures']) {
+      $(id).replaceChildren();
+    }
+    for (const id of ['audit-status', 'resets-status', 'dead-status', 'pending-status']) {
+      status($(id), 'idle', '');
+    }
+    $('outbox-message').hidden = true;
+    $('audit-problems').hidden = true;
+    $('resets-failures').hidden = true;
+  }
+
+  // ---- the user page
+
+  function lookUp(event) {
+    event.preventDefault();
+    const userId = $('user-input').value.trim();
+    if (!userId) {
+      status($('user-status'), 'error', 'Enter a user id.');
+      return;
+    }
+    const target = '#user=' + enc(userId);
+    if (location.hash === target) {
+      loadUser(userId);
+    } else {
+      state.userId = null;
+      location.hash = target;
+    }
+  }
+
+  async function loadUser(userId) {
+    const seq = ++state.userSeq;
+    state.userId = userId;
+    $('user-detail').hidden = true;
+    status($('user-status'), 'loading', 'Loading…');
+    let user;
+    let balance;
+    try {
+      [user, balance] = await Promise.all([
+        api('GET', '/v1/users/' + enc(userId)),
+        api('GET', '/v1/users/' + enc(userId) + '/balance'),
+      ]);
+    } catch (err) {
+      if (seq !== state.userSeq) {
+        return;
+      }
+      if (err instanceof ApiError && err.code === 'user_not_found') {
+        status($('user-status'), 'not-found', 'No user “' + userId + '”.');
+      } else {
+        showError($('user-status'), err);
+      }
+      return;
+    }
+    if (seq !== state.userSeq) {
+      return;
+    }
+    status($('user-status'), 'ready', '');
+    $('tab-user').setAttribute('href', '#user=' + enc(userId));
+    renderUser(user, balance);
+    $('user-detail').hidden = false;
+    state.journal = { before: null, newer: [], nextBefore: null, page: 1 };
+    loadGrants(userId, seq);
+    loadJournal(userId, seq);
+    loadChart(userId, seq);
+  }
+
+  function setCard(id, value, text) {
+    const node = $(id);
+    node.textContent = text;
+    node.dataset.value = value === null || value === undefined ? '' : String(value);
+    node.classList.toggle('negative', typeof value === 'number' && value < 0);
+  }
+
+  function renderUser(user, balance) {
+    $('user-title').textContent = user.userId;
+    const meta = [user.email];
+    meta.push(user.stripeCustomerId ? 'Stripe customer ' + user.stripeCustomerId : 'no Stripe customer');
+    meta.push(user.centsPerCredit + '¢ per credit');
+    meta.push('since ' + fmtTime(user.createdAt));
+    $('user-meta').textContent = meta.join(' · ');
+    setCard('card-available', balance.available, fmtNumber(balance.available));
+    setCard('card-held', balance.held, fmtNumber(balance.held));
+    setCard('card-debt', balance.totalDebt, fmtNumber(balance.totalDebt));
+    setCard('card-usage', balance.usageThisCycle, fmtNumber(balance.usageThisCycle));
+    setCard('card-next-reset', balance.nextQuotaReset, fmtTime(balance.nextQuotaReset));
+    $('card-next-reset').title = balance.nextQuotaReset || '';
+  }
+
+  async function loadGrants(userId, seq) {
+    const node = $('grants-status');
+    status(node, 'loading', 'Loading…');
+    $('grants-table').hidden = true;
+    $('grants-count').textContent = '';
+    let page;
+    try {
+      page = await api('GET', '/v1/users/' + enc(userId) + '/grants?limit=' + GRANTS_LIMIT);
+    } catch (err) {
+      if (seq === state.userSeq) {
+        showError(node, err);
+      }
+      return;
+    }
+    if (seq !== state.userSeq) {
+      return;
+    }
+    const grants = page.grants || [];
+    const body = $('grants-body');
+    body.replaceChildren(...grants.map(grantRow));
+    $('grants-count').textContent = '(' + grants.length + (page.nextBefore !== null ? '+' : '') + ')';
+    if (grants.length === 0) {
+      status(node, 'empty', 'No grants.');
+      return;
+    }
+    status(node, 'ready', page.nextBefore !== null ? 'Showing the newest ' + grants.length + ' grants.' : '');
+    $('grants-table').hidden = false;
+  }
+
+  function grantRow(g) {
+    const stripe = g.stripe || {};
+    const sync = (stripe.state || '—') + (stripe.voided ? ' (voided)' : '');
+    return el('tr', { 'data-testid': 'grant-row', 'data-operation-id': g.operationId },
+      el('td', { 'data-field': 'operationId', class: 'mono id', title: g.description || null }, breakable(g.operationId)),
+      el('td', { 'data-field': 'type' }, g.type),
+      el('td', { 'data-field': 'priority', class: 'num' }, fmtNumber(g.priority)),
+      el('td', { 'data-field': 'principal', class: 'num' }, fmtNumber(g.principal)),
+      el('td', { 'data-field': 'balance', class: 'num' + (g.balance < 0 ? ' delta-minus' : '') }, fmtNumber(g.balance)),
+      timeCell(g.expiresAt, { 'data-field': 'expiresAt' }),
+      el('td', { 'data-field': 'state' }, pill(g.state), g.closeReason ? ' ' + g.closeReason : null),
+      el('td', { 'data-field': 'stripe', title: stripe.stripeGrantId || null }, pill(sync)),
+      timeCell(g.createdAt, { 'data-field': 'createdAt' }));
+  }
+
+  // the journal, a page at a time: "older" follows nextBefore, "newer" goes back along the pages already seen
+
+  async function loadJournal(userId, seq) {
+    const node = $('journal-status');
+    const j = state.journal;
+    status(node, 'loading', 'Loading…');
+    $('journal-older').disabled = true;
+    $('journal-newer').disabled = true;
+    let page;
+    try {
+      page = await api('GET', '/v1/users/' + enc(userId) + '/ledger?limit=' + JOURNAL_PAGE
+        + (j.before !== null ? '&before=' + enc(j.before) : ''));
+    } catch (err) {
+      if (seq === state.userSeq) {
+        showError(node, err);
+        $('journal-newer').disabled = j.newer.length === 0;
+      }
+      return;
+    }
+    if (seq !== state.userSeq) {
+      return;
+    }
+    const entries = page.entries || [];
+    j.nextBefore = page.nextBefore;
+    $('journal-body').replaceChildren(...entries.map(entryRow));
+    $('journal-page').textContent = 'Page ' + j.page;
+    $('journal-older').disabled = j.nextBefore === null || j.nextBefore === undefined;
+    $('journal-newer').disabled = j.newer.length === 0;
+    $('journal-table').hidden = entries.length === 0;
+    status(node, entries.length === 0 ? 'empty' : 'ready', entries.length === 0 ? 'No journal entries.' : '');
+  }
+
+  function entryRow(e) {
+    return el('tr', { 'data-testid': 'journal-row', 'data-entry-id': e.entryId },
+      timeCell(e.createdAt, { 'data-field': 'createdAt' }),
+      el('td', { 'data-field': 'kind' }, e.kind),
+      el('td', { 'data-field': 'delta', class: 'num ' + (e.delta < 0 ? 'delta-minus' : 'delta-plus') }, fmtDelta(e.delta)),
+      el('td', { 'data-field': 'grant', class: 'mono' }, e.grantOperationId + ' (' + e.grantType + ')'),
+      el('td', { 'data-field': 'balanceAfter', class: 'num' }, fmtNumber(e.balanceAfter)),
+      el('td', { 'data-field': 'operationId', class: 'mono' }, e.operationId),
+      el('td', { 'data-field': 'description', class: 'wrap' }, e.description || ''));
+  }
+
+  function journalOlder() {
+    const j = state.journal;
+    if (j.nextBefore === null || state.userId === null) {
+      return;
+    }
+    j.newer.push(j.before);
+    j.before = j.nextBefore;
+    j.page++;
+    loadJournal(state.userId, state.userSeq);
+  }
+
+  function journalNewer() {
+    const j = state.journal;
+    if (j.newer.length === 0 || state.userId === null) {
+      return;
+    }
+    j.before = j.newer.pop();
+    j.page--;
+    loadJournal(state.userId, state.userSeq);
+  }
+
+  // ---- the balance chart
+
+  /**
+   * The user's balance over time, computed from the journal alone.
+   *
+   * Every change of a grant's balance is one journal entry, carrying the change (delta) and the grant's balance
+   * after it (balanceAfter). The journal is read newest first, a page of CHART_PAGE at a time, following
+   * nextBefore until it is null or CHART_CAP entries are in hand; then the entries are walked oldest to newest
+   * keeping each grant's latest balance, and the user's balance at each moment is the sum of those. With the whole
+   * journal this is exactly the running sum of the deltas (every grant opens with an entry worth its principal).
+   * When the history is cut at CHART_CAP, a grant first met after the cut starts at balanceAfter - delta (its
+   * balance before that entry), so the line is still right for every grant that moved within it; grants untouched
+   * within it are left out, and the chart says so.
+   *
+   * Entries made at one instant (one operation drawing on several grants, a debt settled by a new grant) make one
+   * point: the balance once all of them are applied. Credits count until the journal says otherwise: an expired
+   * grant's leftover credits leave the line when their expiry is journalled (by the next consumption or reset).
+   */
+  function balanceSeries(entriesNewestFirst) {
+    const grants = new Map();
+    let total = 0;
+    const points = [];
+    for (let i = entriesNewestFirst.length - 1; i >= 0; i--) {
+      const e = entriesNewestFirst[i];
+      const before = grants.has(e.grantId) ? grants.get(e.grantId) : e.balanceAfter - e.delta;
+      total += e.balanceAfter - before;
+      grants.set(e.grantId, e.balanceAfter);
+      const last = points[points.length - 1];
+      if (last && last.at === e.createdAt) {
+        last.value = total;
+      } else {
+        points.push({ at: e.createdAt, time: Date.parse(e.createdAt), value: total });
+      }
+    }
+    return points;
+  }
+
+  async function loadChart(userId, seq) {
+    const node = $('chart-status');
+    const chart = $('chart');
+    status(node, 'loading', 'Loading…');
+    chart.replaceChildren();
+    const entries = [];
+    let before = null;
+    let cut = false;
+    try {
+      for (;;) {
+        const page = await api('GET', '/v1/users/' + enc(userId) + '/ledger?limit=' + CHART_PAGE
+          + (before !== null ? '&before=' + enc(before) : ''));
+        if (seq !== state.userSeq) {
+          return;
+        }
+        entries.push(...(page.entries || []));
+        before = page.nextBefore;
+        if (before === null || before === undefined) {
+          break;
+        }
+        if (entries.length >= CHART_CAP) {
+          cut = true;
+          break;
+        }
+      }
+    } catch (err) {
+      if (seq === state.userSeq) {
+        showError(node, err);
+      }
+      return;
+    }
+    const points = balanceSeries(entries);
+    if (points.length === 0) {
+      status(node, 'empty', 'No journal entries to chart.');
+      return;
+    }
+    status(node, 'ready', '');
+    chart.replaceChildren(drawChart(points, entries.length, cut));
+  }
+
+  function drawChart(points, entryCount, cut) {
+    const width = 1000;
+    const height = 200;
+    const pad = 8;
+    const values = points.map((p) => p.value);
+    let min = Math.min(0, ...values);
+    let max = Math.max(0, ...values);
+    if (min === max) {
+      max = min + 1;
+    }
+    const first = points[0].time;
+    const last = points[points.length - 1].time;
+    const span = last - first;
+    const x = (p, i) => {
+      if (points.length === 1) {
+        return width / 2;
+      }
+      const share = span > 0 ? (p.time - first) / span : i / (points.length - 1);
+      return pad + share * (width - 2 * pad);
+    };
+    const y = (v) => pad + (1 - (v - min) / (max - min)) * (height - 2 * pad);
+    const coords = points.map((p, i) => x(p, i).toFixed(1) + ',' + y(p.value).toFixed(1));
+
+    const root = svg('svg', {
+      class: 'chart-svg',
+      viewBox: '0 0 ' + width + ' ' + height,
+      preserveAspectRatio: 'none',
+      role: 'img',
+      'data-testid': 'chart-svg',
+      'data-points': points.length,
+      'data-last': points[points.length - 1].value,
+      'aria-label': 'Balance over time: ' + points.length + ' points, now ' + fmtNumber(points[points.length - 1].value),
+    });
+    const title = svg('title');
+    title.textContent = 'Balance from ' + fmtTime(points[0].at) + ' to ' + fmtTime(points[points.length - 1].at);
+    root.append(title);
+    if (min < 0) {
+      root.append(svg('line', { class: 'chart-zero', x1: 0, x2: width, y1: y(0).toFixed(1), y2: y(0).toFixed(1),
+        'vector-effect': 'non-scaling-stroke' }));
+    }
+    if (points.length > 1) {
+      const baseline = y(Math.max(min, 0)).toFixed(1);
+      root.append(svg('polygon', { class: 'chart-area',
+        points: x(points[0], 0).toFixed(1) + ',' + baseline + ' ' + coords.join(' ') + ' '
+          + x(points[points.length - 1], points.length - 1).toFixed(1) + ',' + baseline }));
+    }
+    root.append(svg('polyline', { class: 'chart-line', points: coords.join(' '), 'data-testid': 'chart-line',
+      'vector-effect': 'non-scaling-stroke' }));
+
+    const frame = el('div', { class: 'chart-frame' },
+      el('div', { class: 'chart-y', 'aria-hidden': 'true' }, el('span', null, fmtNumber(max)), el('span', null, fmtNumber(min))),
+      root,
+      el('div', { class: 'chart-x' }, el('span', null, fmtTime(points[0].at)),
+        el('span', { 'data-testid': 'chart-now' }, 'now ' + fmtNumber(points[points.length - 1].value)),
+        el('span', null, fmtTime(points[points.length - 1].at))));
+    const note = el('p', { class: 'chart-note', 'data-testid': 'chart-note' },
+      'Net balance (credits less debt) after each change, from ' + fmtNumber(entryCount) + ' journal entries'
+      + (cut ? ' — the newest ' + fmtNumber(entryCount) + ' only; grants untouched since are not counted.' : '.'));
+    return el('div', null, frame, note);
+  }
+
+  // ---- the outbox page
+
+  let outboxSeq = 0;
+
+  async function loadOutbox() {
+    const seq = ++outboxSeq;
+    const lists = [
+      { status: 'dead', body: $('dead-body'), table: $('dead-table'), node: $('dead-status'), count: $('dead-count') },
+      { status: 'pending', body: $('pending-body'), table: $('pending-table'), node: $('pending-status'),
+        count: $('pending-count') },
+    ];
+    $('outbox-refresh').disabled = true;
+    for (const l of lists) {
+      status(l.node, 'loading', 'Loading…');
+    }
+    await Promise.all(lists.map(async (l) => {
+      let page;
+      try {
+        page = await api('GET', '/v1/admin/outbox?status=' + l.status + '&limit=' + OUTBOX_LIMIT);
+      } catch (err) {
+        if (seq === outboxSeq) {
+          showError(l.node, err);
+          l.table.hidden = true;
+        }
+        return;
+      }
+      if (seq !== outboxSeq) {
+        return;
+      }
+      const rows = page.rows || [];
+      l.body.replaceChildren(...rows.map((r) => outboxRow(r, l.status === 'dead')));
+      l.count.textContent = '(' + rows.length + (page.nextBefore !== null ? '+' : '') + ')';
+      l.table.hidden = rows.length === 0;
+      status(l.node, rows.length === 0 ? 'empty' : 'ready', rows.length === 0 ? 'No ' + l.status + ' rows.' : '');
+    }));
+    if (seq === outboxSeq) {
+      $('outbox-refresh').disabled = false;
+    }
+  }
+
+  function outboxRow(r, dead) {
+    const user = el('a', { href: '#user=' + enc(r.userId), class: 'mono' }, r.userId);
+    const cells = [
+      el('td', { 'data-field': 'outboxId', class: 'num' }, String(r.outboxId)),
+      el('td', { 'data-field': 'action' }, r.action),
+      el('td', { 'data-field': 'userId' }, user),
+      el('td', { 'data-field': 'grantOperationId', class: 'mono id' }, breakable(r.grantOperationId || '—')),
+      el('td', { 'data-field': 'attempts', class: 'num' }, fmtNumber(r.attempts)),
+    ];
+    if (!dead) {
+      cells.push(timeCell(r.nextAttemptAt, { 'data-field': 'nextAttemptAt' }));
+    }
+    cells.push(el('td', { 'data-field': 'lastError', class: 'wrap' }, r.lastError || '—'));
+    cells.push(timeCell(r.createdAt, { 'data-field': 'createdAt' }));
+    if (dead) {
+      const button = el('button', { type: 'button', class: 'retry', 'data-testid': 'retry-button',
+        id: 'retry-' + r.outboxId, 'data-outbox-id': r.outboxId }, 'Retry');
+      button.addEventListener('click', () => retry(r.outboxId, button));
+      cells.push(el('td', null, button));
+    }
+    return el('tr', { 'data-testid': dead ? 'dead-row' : 'pending-row', 'data-outbox-id': r.outboxId }, ...cells);
+  }
+
+  async function retry(outboxId, button) {
+    const message = $('outbox-message');
+    button.disabled = true;
+    button.textContent = 'Retrying…';
+    try {
+      const row = await api('POST', '/v1/admin/outbox/' + enc(outboxId) + '/retry', {});
+      message.textContent = 'Row ' + row.outboxId + ' is back in line (' + row.status + ').';
+      message.className = 'notice ok';
+      message.dataset.state = 'ok';
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        return;
+      }
+      message.textContent = 'Retry of row ' + outboxId + ' failed: '
+        + (err instanceof ApiError ? err.describe() : String(err));
+      message.className = 'notice error';
+      message.dataset.state = 'error';
+    }
+    message.hidden = false;
+    await loadOutbox();
+  }
+
+  // ---- the operations page
+
+  async function runAudit() {
+    const node = $('audit-status');
+    const list = $('audit-problems');
+    const button = $('run-audit');
+    button.disabled = true;
+    list.hidden = true;
+    list.replaceChildren();
+    status(node, 'loading', 'Running the audit…');
+    try {
+      const report = await api('GET', '/v1/admin/audit');
+      const problems = report.problems || [];
+      if (report.ok) {
+        status(node, 'ok', 'OK: no problems (checked ' + fmtTime(report.checkedAt) + ').');
+      } else {
+        status(node, 'problems', problems.length + (problems.length === 1 ? ' problem' : ' problems')
+          + ' (checked ' + fmtTime(report.checkedAt) + '):');
+      }
+      list.replaceChildren(...problems.map((p) => el('li', { 'data-testid': 'audit-problem' },
+        el('span', { class: 'check' }, p.check), ': ' + p.problem)));
+      list.hidden = problems.length === 0;
+    } catch (err) {
+      showError(node, err);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function runResets() {
+    const node = $('resets-status');
+    const list = $('resets-failures');
+    const button = $('run-resets');
+    button.disabled = true;
+    list.hidden = true;
+    list.replaceChildren();
+    status(node, 'loading', 'Running the due resets…');
+    try {
+      const run = await api('POST', '/v1/admin/resets/run', {});
+      const failed = run.failed || [];
+      node.dataset.reset = String(run.reset);
+      node.dataset.failed = String(failed.length);
+      status(node, failed.length === 0 ? 'ok' : 'problems', 'Reset ' + run.reset + (run.reset === 1 ? ' user' : ' users')
+        + (failed.length === 0 ? '; no failures.' : '; ' + failed.length + ' failed:'));
+      list.replaceChildren(...failed.map((f) => el('li', { 'data-testid': 'resets-failure' },
+        el('span', { class: 'check' }, f.userId), ': ' + f.error)));
+      list.hidden = failed.length === 0;
+    } catch (err) {
+      showError(node, err);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // ---- wiring
+
+  function start() {
+    $('signin-form').addEventListener('submit', signIn);
+    $('lookup-form').addEventListener('submit', lookUp);
+    $('sign-out').addEventListener('click', () => signOut('Signed out.'));
+    $('journal-older').addEventListener('click', journalOlder);
+    $('journal-newer').addEventListener('click', journalNewer);
+    $('outbox-refresh').addEventListener('click', loadOutbox);
+    $('tab-outbox').addEventListener('click', () => {
+      if (location.hash === '#outbox') {
+        loadOutbox();
+      }
+    });
+    $('run-audit').addEventListener('click', runAudit);
+    $('run-resets').addEventListener('click', runResets);
+    window.addEventListener('hashchange', route);
+    if (signedIn()) {
+      showApp();
+    } else {
+      signOut('');
+    }
+  }
+
+  start();
+})();
