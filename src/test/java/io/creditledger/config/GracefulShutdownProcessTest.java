@@ -1,5 +1,6 @@
 package io.creditledger.config;
 
+import io.creditledger.support.ContractCheck;
 import io.creditledger.support.MainProcess;
 import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestDatabase;
@@ -128,7 +129,7 @@ class GracefulShutdownProcessTest {
         .timeout(Duration.ofSeconds(30))
         .method(method, HttpRequest.BodyPublishers.ofString(body.encode())).build();
     try {
-      return http.send(request, HttpResponse.BodyHandlers.ofString());
+      return ContractCheck.checked(http.send(request, HttpResponse.BodyHandlers.ofString()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);

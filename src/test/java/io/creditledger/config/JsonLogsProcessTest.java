@@ -1,5 +1,6 @@
 package io.creditledger.config;
 
+import io.creditledger.support.ContractCheck;
 import io.creditledger.support.MainProcess;
 import io.creditledger.support.TestDatabase;
 import io.vertx.core.json.JsonObject;
@@ -41,19 +42,19 @@ class JsonLogsProcessTest {
     try {
       int port = MainProcess.awaitPort(p, log);
       HttpClient http = HttpClient.newHttpClient();
-      HttpResponse<String> withId = http.send(request(port, "/v1/users/json-logs")
+      HttpResponse<String> withId = ContractCheck.checked(http.send(request(port, "/v1/users/json-logs")
           .header("X-Request-Id", "req-abc-123").PUT(HttpRequest.BodyPublishers.ofString(
-              new JsonObject().put("email", EMAIL).encode())).build(), HttpResponse.BodyHandlers.ofString());
+              new JsonObject().put("email", EMAIL).encode())).build(), HttpResponse.BodyHandlers.ofString()));
       assertThat(withId.statusCode()).isEqualTo(201);
       assertThat(withId.headers().firstValue("X-Request-Id")).hasValue("req-abc-123");
-      HttpResponse<String> key = http.send(request(port, "/v1/users/json-logs/api-keys/openai")
+      HttpResponse<String> key = ContractCheck.checked(http.send(request(port, "/v1/users/json-logs/api-keys/openai")
           .PUT(HttpRequest.BodyPublishers.ofString(new JsonObject().put("apiKey", API_KEY).encode())).build(),
-          HttpResponse.BodyHandlers.ofString());
+          HttpResponse.BodyHandlers.ofString()));
       assertThat(key.statusCode()).isEqualTo(201);
       String generated = key.headers().firstValue("X-Request-Id").orElseThrow();
       assertThat(generated).matches("[0-9a-f-]{36}");
-      HttpResponse<String> missing = http.send(request(port, "/v1/users/nobody-here")
-          .header("X-Request-Id", "bad id with spaces").GET().build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> missing = ContractCheck.checked(http.send(request(port, "/v1/users/nobody-here")
+          .header("X-Request-Id", "bad id with spaces").GET().build(), HttpResponse.BodyHandlers.ofString()));
       assertThat(missing.statusCode()).isEqualTo(404);
       String missingId = missing.headers().firstValue("X-Request-Id").orElseThrow();
       assertThat(missingId).isNotEqualTo("bad id with spaces");

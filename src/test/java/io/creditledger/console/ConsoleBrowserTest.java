@@ -1,6 +1,7 @@
 package io.creditledger.console;
 
 import io.creditledger.support.Api;
+import io.creditledger.support.ContractCheck;
 import io.creditledger.support.Eventually;
 import io.creditledger.support.FakeStripe;
 import io.creditledger.support.TestApp;
@@ -359,8 +360,8 @@ class ConsoleBrowserTest {
   }
 
   static HttpResponse<String> get(HttpClient http, String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return ContractCheck.checked(http.send(HttpRequest.newBuilder(URI.create(base + path))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()));
   }
 
   // ---- signing in

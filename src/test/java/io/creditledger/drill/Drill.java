@@ -3,6 +3,7 @@ package io.creditledger.drill;
 import io.creditledger.config.DatabaseUrl;
 import io.creditledger.domain.EventType;
 import io.creditledger.domain.RolloverShares;
+import io.creditledger.support.ContractCheck;
 import io.creditledger.support.FakeStripe;
 import io.creditledger.support.SqlSession;
 import io.creditledger.support.StripeFixtures;
@@ -519,7 +520,7 @@ public final class Drill {
           body instanceof JsonObject j ? j.encode() : body.toString()));
     }
     try {
-      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = ContractCheck.checked(http.send(b.build(), HttpResponse.BodyHandlers.ofString()));
       return new Answer(r.statusCode(), r.body());
     } catch (IOException e) {
       return new Answer(-1, e.toString());

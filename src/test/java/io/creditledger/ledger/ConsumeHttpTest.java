@@ -1,6 +1,7 @@
 package io.creditledger.ledger;
 
 import io.creditledger.support.Api;
+import io.creditledger.support.ContractCheck;
 import io.creditledger.support.TestApp;
 import io.creditledger.support.TestAppExtension;
 import io.vertx.core.json.JsonArray;
@@ -169,11 +170,11 @@ class ConsumeHttpTest {
     var client = java.net.http.HttpClient.newHttpClient();
     java.net.http.HttpResponse<String> replay = null;
     for (int i = 0; i < 2; i++) {
-      replay = client.send(java.net.http.HttpRequest.newBuilder(
+      replay = ContractCheck.checked(client.send(java.net.http.HttpRequest.newBuilder(
               java.net.URI.create("http://127.0.0.1:" + app.ledger.httpPort() + "/v1/users/c-replay/consume"))
           .header("Authorization", "Bearer " + TestApp.SERVICE_TOKEN).header("Content-Type", "application/json")
           .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"operationId\":\"c-replay-c\",\"amount\":1}"))
-          .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+          .build(), java.net.http.HttpResponse.BodyHandlers.ofString()));
       assertThat(replay.headers().firstValue("Idempotent-Replayed").isPresent()).isEqualTo(i == 1);
     }
   }

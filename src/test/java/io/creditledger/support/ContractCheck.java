@@ -87,6 +87,13 @@ public final class ContractCheck {
     return op;
   }
 
+  /** {@code response}, once {@link #check}ed: for tests that send with their own HttpClient. */
+  public static java.net.http.HttpResponse<String> checked(java.net.http.HttpResponse<String> response) {
+    get().check(response.request().method(), response.request().uri().getRawPath(), response.statusCode(),
+        response.headers().firstValue("Content-Type").orElse(null), response.body());
+    return response;
+  }
+
   /** Throws an AssertionError saying what differs when the answer breaks the document. */
   public void check(String method, String path, int status, String contentType, String body) {
     String what = method + " " + path + " -> " + status + " " + abbreviated(body);
