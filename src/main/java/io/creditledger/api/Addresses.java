@@ -25,6 +25,12 @@ public final class Addresses {
   public static final String OUTBOX_RETRY = "ledger.outbox.retry";
   public static final String AUTO_TOP_UP_PUT = "ledger.autotopup.put";
   public static final String AUTO_TOP_UP_GET = "ledger.autotopup.get";
+  public static final String ORG_PUT = "ledger.orgs.put";
+  public static final String ORG_GET = "ledger.orgs.get";
+  public static final String ORG_MEMBER_PUT = "ledger.orgs.members.put";
+  public static final String ORG_MEMBER_DELETE = "ledger.orgs.members.delete";
+  public static final String ORG_MEMBER_LIST = "ledger.orgs.members.list";
+  public static final String ORG_USAGE = "ledger.orgs.usage";
   public static final String WEBHOOK_ENDPOINT_PUT = "ledger.webhooks.endpoints.put";
   public static final String WEBHOOK_ENDPOINT_LIST = "ledger.webhooks.endpoints.list";
   public static final String WEBHOOK_ENDPOINT_DELETE = "ledger.webhooks.endpoints.delete";

@@ -234,6 +234,8 @@ public final class ConfigLoader {
       }
       priorities.put(type, p);
     }
+    // organization grants came later: a setting written before them keeps working
+    priorities.putIfAbsent(GrantType.ORGANIZATION, GrantType.DEFAULT_ORGANIZATION_PRIORITY);
     if (priorities.size() != GrantType.values().length) {
       throw ConfigException.invalid(name, "must name a priority for each of " + GrantType.NAMES);
     }

@@ -9,6 +9,7 @@ import liquibase.UpdateSummaryOutputEnum;
 import liquibase.changelog.ChangeSet;
 import liquibase.command.CommandScope;
 import liquibase.command.core.UpdateCommandStep;
+import liquibase.command.core.UpdateCountCommandStep;
 import liquibase.command.core.helpers.DbUrlConnectionArgumentsCommandStep;
 import liquibase.command.core.helpers.ShowSummaryArgument;
 import liquibase.database.jvm.JdbcConnection;
@@ -56,6 +57,26 @@ public final class Migrations {
         throw new LiquibaseException(e.getMessage(), e);
       }
       return liquibase.getDatabaseChangeLog().getChangeSets().size();
+    });
+  }
+
+  /**
+   * Applies only the first {@code count} pending changesets: an upgrade test fills a database at an older schema
+   * and then applies the rest.
+   */
+  public static void applyFirst(DatabaseUrl url, int count) {
+    run(url, liquibase -> {
+      try {
+        new CommandScope(UpdateCountCommandStep.COMMAND_NAME)
+            .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, liquibase.getDatabase())
+            .addArgumentValue(UpdateCountCommandStep.CHANGELOG_FILE_ARG, CHANGELOG)
+            .addArgumentValue(UpdateCountCommandStep.COUNT_ARG, count)
+            .setOutput(OutputStream.nullOutputStream())
+            .execute();
+      } catch (CommandExecutionException e) {
+        throw new LiquibaseException(e.getMessage(), e);
+      }
+      return null;
     });
   }
 

@@ -38,11 +38,16 @@ public record Balance(long totalRemaining, long totalDebt, long netBalance, long
         Collections.unmodifiableMap(principals), usageThisCycle, nextQuotaReset);
   }
 
-  /** Every grant type, at zero: a balance always lists them all. */
+  /**
+   * Every grant type a user can hold, at zero: a balance always lists them; {@code organization} is listed once an
+   * org holds such a grant (so a user's balance reads as it did before orgs existed).
+   */
   public static Map<GrantType, Long> zeroes() {
     Map<GrantType, Long> m = new EnumMap<>(GrantType.class);
     for (GrantType t : GrantType.values()) {
-      m.put(t, 0L);
+      if (t != GrantType.ORGANIZATION) {
+        m.put(t, 0L);
+      }
     }
     return m;
   }

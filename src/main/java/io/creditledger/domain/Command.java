@@ -47,7 +47,11 @@ public sealed interface Command {
   record Revoke(String operationId, String reason) implements Command {
   }
 
-  record Consume(String userId, String operationId, long amount) implements Command, Recorded {
+  /**
+   * Spends {@code amount} from the account {@code userId}; for an org's pool ({@code org/<orgId>}), {@code memberId}
+   * is the member who spends (null for a user's own credits).
+   */
+  record Consume(String userId, String operationId, long amount, String memberId) implements Command, Recorded {
   }
 
   record GetBalance(String userId) implements Command {
@@ -145,5 +149,27 @@ public sealed interface Command {
   }
 
   record LastReconcile() implements Command {
+  }
+
+  // ---- organizations
+
+  /** Creates or updates an org; null fields keep their value, except as the set/clear flags say. */
+  record PutOrg(String orgId, String name, String stripeCustomerId, boolean clearStripeCustomer,
+                BigDecimal centsPerCredit, boolean setCreditLimit, Long creditLimit) implements Command {
+  }
+
+  record GetOrg(String orgId) implements Command {
+  }
+
+  record PutOrgMember(String orgId, String userId, OrgMember.Role role) implements Command {
+  }
+
+  record DeleteOrgMember(String orgId, String userId) implements Command {
+  }
+
+  record ListOrgMembers(String orgId) implements Command {
+  }
+
+  record GetOrgUsage(String orgId, Instant from, Instant to) implements Command {
   }
 }

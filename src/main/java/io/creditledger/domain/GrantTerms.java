@@ -54,6 +54,7 @@ public record GrantTerms(String description, Instant expiresAt, long cents, BigD
       case ROLLOVER -> "Rolled over credits: " + amount;
       case PURCHASE -> "Purchased credits: " + amount;
       case ADMIN -> "Admin grant: " + amount;
+      case ORGANIZATION -> "Organization credits: " + amount;
     };
   }
 }

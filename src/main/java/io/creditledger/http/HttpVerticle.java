@@ -91,8 +91,8 @@ public final class HttpVerticle extends VerticleBase {
 
     jsonBody(router.put("/v1/users/:userId")).handler(withBody(Addresses.USER_PUT, commands::putUser, "userId"));
     router.get("/v1/users/:userId").handler(withPath(Addresses.USER_GET, commands::getUser, "userId"));
-    jsonBody(router.post("/v1/users/:userId/grants")).handler(this::createGrant);
-    router.get("/v1/users/:userId/grants").handler(withPage(Addresses.GRANT_LIST, commands::listGrants));
+    jsonBody(router.post("/v1/users/:userId/grants")).handler(createGrant("userId"));
+    router.get("/v1/users/:userId/grants").handler(withPage(Addresses.GRANT_LIST, commands::listGrants, "userId"));
     jsonBody(router.post("/v1/users/:userId/consume"))
         .handler(withIdempotentBody(Addresses.CONSUME, commands::consume, "userId"));
     router.get("/v1/users/:userId/balance").handler(withPath(Addresses.BALANCE, commands::balance, "userId"));
@@ -110,7 +110,32 @@ public final class HttpVerticle extends VerticleBase {
         .handler(withBody(Addresses.AUTO_TOP_UP_PUT, commands::putAutoTopUp, "userId"));
     router.get("/v1/users/:userId/auto-top-up").handler(withPath(Addresses.AUTO_TOP_UP_GET, commands::getAutoTopUp,
         "userId"));
-    router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal));
+    router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal, "userId"));
+    // organizations: their pools take the same commands as a user's account, named by orgId
+    jsonBody(router.put("/v1/orgs/:orgId")).handler(withBody(Addresses.ORG_PUT, commands::putOrg, "orgId"));
+    router.get("/v1/orgs/:orgId").handler(withPath(Addresses.ORG_GET, commands::getOrg, "orgId"));
+    jsonBody(router.put("/v1/orgs/:orgId/members/:userId"))
+        .handler(withBody(Addresses.ORG_MEMBER_PUT, commands::putOrgMember, "orgId", "userId"));
+    router.delete("/v1/orgs/:orgId/members/:userId")
+        .handler(withPath(Addresses.ORG_MEMBER_DELETE, commands::deleteOrgMember, "orgId", "userId"));
+    router.get("/v1/orgs/:orgId/members").handler(withPath(Addresses.ORG_MEMBER_LIST, commands::listOrgMembers,
+        "orgId"));
+    jsonBody(router.post("/v1/orgs/:orgId/grants")).handler(createGrant("orgId"));
+    router.get("/v1/orgs/:orgId/grants").handler(withPage(Addresses.GRANT_LIST, commands::listGrants, "orgId"));
+    router.get("/v1/orgs/:orgId/balance").handler(withPath(Addresses.BALANCE, commands::balance, "orgId"));
+    router.get("/v1/orgs/:orgId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal, "orgId"));
+    jsonBody(router.post("/v1/orgs/:orgId/consume"))
+        .handler(withIdempotentBody(Addresses.CONSUME, commands::consume, "orgId"));
+    router.get("/v1/orgs/:orgId/usage").handler(ctx -> forward(ctx, Addresses.ORG_USAGE, c -> {
+      JsonObject query = pathParams(c, new JsonObject(), "orgId");
+      for (String name : List.of("from", "to")) {
+        String v = c.queryParams().get(name);
+        if (v != null) {
+          query.put(name, v);
+        }
+      }
+      return commands.orgUsage(query);
+    }));
     jsonBody(router.post("/v1/grants/:operationId/revoke"))
         .handler(withBody(Addresses.GRANT_REVOKE, commands::revoke, "operationId"));
     jsonBody(router.post("/v1/referrals")).handler(withIdempotentBody(Addresses.REFERRAL_CREATE, commands::refer));
@@ -328,9 +353,10 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** Admin grants need the admin token; the other types the service token. */
-  private void createGrant(RoutingContext ctx) {
-    forward(ctx, Addresses.GRANT_CREATE, c -> {
-      JsonObject body = idempotencyKey(c, pathParams(c, jsonBody(c), "userId"));
+  /** Grants to the account the path names ({@code userId} or {@code orgId}); admin grants need the admin token. */
+  private Handler<RoutingContext> createGrant(String account) {
+    return ctx -> forward(ctx, Addresses.GRANT_CREATE, c -> {
+      JsonObject body = idempotencyKey(c, pathParams(c, jsonBody(c), account));
       if ("admin".equals(body.getValue("type")) && c.get(BearerAuth.ROLE) != ApiTokens.Role.ADMIN) {
         throw new LedgerException(ErrorCode.FORBIDDEN, "Admin grants need the admin token");
       }
@@ -338,10 +364,10 @@ public final class HttpVerticle extends VerticleBase {
     });
   }
 
-  /** A paginated list of one user: {@code ?limit=&before=} become numbers of the command. */
-  private Handler<RoutingContext> withPage(String address, Function<JsonObject, Command> read) {
+  /** A paginated list of one account ({@code userId} or {@code orgId}): {@code ?limit=&before=} become numbers. */
+  private Handler<RoutingContext> withPage(String address, Function<JsonObject, Command> read, String account) {
     return ctx -> forward(ctx, address,
-        c -> read.apply(queryNumbers(c, pathParams(c, new JsonObject(), "userId"), "limit", "before")));
+        c -> read.apply(queryNumbers(c, pathParams(c, new JsonObject(), account), "limit", "before")));
   }
 
   private static JsonObject queryNumbers(RoutingContext ctx, JsonObject into, String... names) {

@@ -3,6 +3,7 @@ package io.creditledger.service;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.SyncFailures;
 import io.creditledger.db.Transactions;
+import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.CycleGrants;
 import io.creditledger.domain.Grant;
@@ -240,7 +241,8 @@ public final class ResetService {
         rollovers.add(new LedgerStore.RolledOver(grant.grantId(), c.rolloverId(), rollover.sources()));
         granted.add(c.rolloverId());
       }
-      if (config.freeGrantCredits() > 0) {
+      // an org's pool gets no free credits (nor referral credits: orgs make no referrals)
+      if (config.freeGrantCredits() > 0 && !Accounts.isOrg(userId)) {
         String freeId = CycleGrants.free(userId, next);
         grant(book, grantIds.next(), new GrantWriter.Spec(freeId, GrantType.FREE, config.freeGrantCredits(), null,
             next), null, JournalKind.GRANT);

@@ -2,6 +2,7 @@ package io.creditledger.service;
 
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
+import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.AutoTopUp;
 import io.creditledger.domain.Balance;
@@ -25,6 +26,7 @@ import io.creditledger.store.AutoTopUpStore;
 import io.creditledger.store.EventStore;
 import io.creditledger.store.HoldStore;
 import io.creditledger.store.LedgerStore;
+import io.creditledger.store.OrgStore;
 import io.creditledger.store.OutboxStore;
 import io.creditledger.store.Stores;
 import io.creditledger.wire.Input;
@@ -70,6 +72,7 @@ public final class WriteBatch {
   private final HoldStore holdStore;
   private final EventStore events;
   private final AutoTopUpStore autoTopUps;
+  private final OrgStore orgs;
 
   public WriteBatch(LedgerConfig config, Stores stores, ResetService resets, LedgerService ledger,
                     ReferralService referrals) {
@@ -82,6 +85,7 @@ public final class WriteBatch {
     this.holdStore = stores.holds();
     this.events = stores.events();
     this.autoTopUps = stores.autoTopUps();
+    this.orgs = stores.orgs();
   }
 
   /** What one operation of a batch came to: its answer, or the failure it is answered with. */
@@ -131,18 +135,32 @@ public final class WriteBatch {
           : store.allocateGrantIds(conn, grants);
       Future<HoldStore.BatchHolds> holds = holdStore.forBatch(conn, userIds, holdIdsOf(commands));
       Future<Map<String, AutoTopUp>> topUps = autoTopUps.forUsers(conn, userIds);
+      Map<String, Set<String>> spenders = orgSpenders(commands);
+      Future<Map<String, OrgStore.Gate>> gates = spenders.isEmpty() ? Future.succeededFuture(Map.of())
+          : orgs.gates(conn, spenders);
       Set<String> capturing = capturingUsers(commands);
       Future<Map<String, Grant>> newest = capturing.isEmpty() ? Future.succeededFuture(Map.of())
           : holdStore.newestGrants(conn, capturing);
-      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps))
+      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps, gates))
           .compose(read -> resetDue(conn, locked.result(), live.result(), holds.result(), now))
           .compose(books -> {
             Run run = new Run(conn, now, lookUp, stored.result(), owners, books, refundsWaiting.result(),
-                grantIds.result(), holds.result().byId(), newest.result(), topUps.result());
+                grantIds.result(), holds.result().byId(), newest.result(), topUps.result(), gates.result());
             return run.from(commands, 0).compose(v -> run.flush()).compose(v -> run.checkRefusals())
                 .map(v -> run.outcomes);
           });
     });
+  }
+
+  /** The members of each org who spend from its pool in this batch, by org id. */
+  private static Map<String, Set<String>> orgSpenders(List<? extends Command> commands) {
+    Map<String, Set<String>> spenders = new HashMap<>();
+    for (Command c : commands) {
+      if (c instanceof Command.Consume x && x.memberId() != null) {
+        spenders.computeIfAbsent(Accounts.orgId(x.userId()), k -> new HashSet<>()).add(x.memberId());
+      }
+    }
+    return spenders;
   }
 
   private static int grantsOf(List<? extends Command> commands) {
@@ -273,6 +291,8 @@ public final class WriteBatch {
     final Map<String, Hold> expiredHolds = new HashMap<>();
     /** auto top-ups started: their charges, and each user's top-up now in flight */
     final List<OutboxStore.TopUpCharge> charges = new ArrayList<>();
+    /** consumptions from orgs' pools: who spent them */
+    final List<OrgStore.Spent> spent = new ArrayList<>();
 
     boolean isEmpty() {
       return operations.isEmpty() && closedHolds.isEmpty() && expiredHolds.isEmpty();
@@ -302,6 +322,8 @@ public final class WriteBatch {
     final Map<String, Grant> newestGrants;
     /** the batch users' enabled auto top-ups, as this batch leaves them */
     final Map<String, AutoTopUp> topUps;
+    /** the orgs whose pools this batch spends from: their limits, and which spenders are members */
+    final Map<String, OrgStore.Gate> gates;
 
     /** operations refused without looking up their operationId (it may belong to a stored operation) */
     final List<String> refusedUnchecked = new ArrayList<>();
@@ -309,7 +331,8 @@ public final class WriteBatch {
 
     Run(SqlConnection conn, Instant now, boolean lookedUp, Map<String, LedgerStore.StoredOperation> stored,
         Map<String, String> grantOwners, Books books, Set<String> refundsWaiting, List<Long> grantIds,
-        Map<String, Hold> holds, Map<String, Grant> newestGrants, Map<String, AutoTopUp> topUps) {
+        Map<String, Hold> holds, Map<String, Grant> newestGrants, Map<String, AutoTopUp> topUps,
+        Map<String, OrgStore.Gate> gates) {
       this.conn = conn;
       this.now = now;
       this.lookedUp = lookedUp;
@@ -322,6 +345,7 @@ public final class WriteBatch {
       this.holds = new HashMap<>(holds);
       this.newestGrants = newestGrants;
       this.topUps = new HashMap<>(topUps);
+      this.gates = gates;
       this.books.values().forEach(this::noteExpiredHolds);
     }
 
@@ -360,7 +384,8 @@ public final class WriteBatch {
     }
 
     Outcome consume(Command.Consume c) {
-      String request = new JsonObject().put("userId", c.userId()).put("amount", c.amount()).encode();
+      JsonObject asked = new JsonObject().put("userId", c.userId()).put("amount", c.amount());
+      String request = (c.memberId() == null ? asked : asked.put("memberId", c.memberId())).encode();
       try {
         if (writtenBySql.contains(c.operationId())) {
           throw Idempotency.conflict(c.operationId());
@@ -375,6 +400,9 @@ public final class WriteBatch {
           throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
         }
         Balance before = book.balance(now);
+        if (c.memberId() != null) {
+          admit(c, before);
+        }
         UserBook.Decision decision = book.consume(c.operationId(), c.amount(), config.maxDebt(), now, pending.journal);
         if (decision.refused() != null) {
           throw refused(c.operationId(),
@@ -384,9 +412,29 @@ public final class WriteBatch {
         announce(book.user(), c.operationId(), before, consumption.balance());
         record(c.operationId(), c.userId(), OperationKind.CONSUME, request, 200, Json.consumption(consumption));
         spent(book.user(), c.operationId(), c.amount());
+        if (c.memberId() != null) {
+          pending.spent.add(new OrgStore.Spent(c.operationId(), Accounts.orgId(c.userId()), c.memberId(),
+              consumption.consumed()));
+        }
         return Outcome.of(Answer.ok(consumption));
       } catch (LedgerException e) {
         return Outcome.failed(e);
+      }
+    }
+
+    /**
+     * An org's pool admits a consumption by one of its members (as the batch read the membership), within the
+     * org's credit limit for the cycle: the usage this cycle, as this batch leaves it, plus the amount.
+     */
+    void admit(Command.Consume c, Balance before) {
+      OrgStore.Gate gate = gates.get(Accounts.orgId(c.userId()));
+      if (gate == null || !gate.members().contains(c.memberId())) {
+        throw refused(c.operationId(), new LedgerException(ErrorCode.NOT_A_MEMBER,
+            "\"" + c.memberId() + "\" is not a member of org \"" + Accounts.orgId(c.userId()) + "\""));
+      }
+      if (gate.creditLimit() != null && before.usageThisCycle() + c.amount() > gate.creditLimit()) {
+        throw refused(c.operationId(), new LedgerException(ErrorCode.ORG_CREDIT_LIMIT, "The org may consume "
+            + gate.creditLimit() + " credits a cycle and has consumed " + before.usageThisCycle()));
       }
     }
 
@@ -685,6 +733,7 @@ public final class WriteBatch {
             holdStore.close(conn, List.copyOf(w.expiredHolds.values())),
             store.apply(conn, w.journal, now),
             store.addUsages(conn, w.usage),
+            orgs.recordUsage(conn, w.spent, now),
             outbox.enqueueUsages(conn, w.reports, now),
             outbox.enqueueCreates(conn, w.mirrors, config.stripe().currency(), now),
             events.append(conn, w.eventsToWrite(), now),

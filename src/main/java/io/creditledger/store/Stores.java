@@ -10,11 +10,11 @@ import io.creditledger.db.SyncFailures;
 public record Stores(UserStore users, LedgerStore ledger, OutboxStore outbox, ResetClaims resetClaims,
                      StripeEvents stripeEvents, SyncFailures syncFailures, ApiKeyStore apiKeys, LedgerAudit audit,
                      SchemaStore schema, HoldStore holds, EventStore events,
-                     AutoTopUpStore autoTopUps, MetricsStore metrics) {
+                     AutoTopUpStore autoTopUps, MetricsStore metrics, OrgStore orgs) {
 
   public static Stores create(LedgerConfig config) {
     return new Stores(new UserStore(), new LedgerStore(), new OutboxStore(), new ResetClaims(), new StripeEvents(),
         new SyncFailures(), new ApiKeyStore(), new LedgerAudit(config), new SchemaStore(), new HoldStore(), new EventStore(),
-        new AutoTopUpStore(), new MetricsStore());
+        new AutoTopUpStore(), new MetricsStore(), new OrgStore());
   }
 }

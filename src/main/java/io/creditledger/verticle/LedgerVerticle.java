@@ -47,6 +47,16 @@ public final class LedgerVerticle extends VerticleBase {
     List<Future<Void>> served = new ArrayList<>();
     served.add(e.serve(Addresses.READY, Command.Ready.class, in::ready, wiring.readiness()::check, Json::readiness));
     served.add(e.serve(Addresses.USER_PUT, Command.PutUser.class, in::putUser, wiring.users()::put, Json::user));
+    served.add(e.serve(Addresses.ORG_PUT, Command.PutOrg.class, in::putOrg, wiring.orgs()::put, Json::org));
+    served.add(e.serve(Addresses.ORG_GET, Command.GetOrg.class, in::getOrg, wiring.orgs()::get, Json::org));
+    served.add(e.serve(Addresses.ORG_MEMBER_PUT, Command.PutOrgMember.class, in::putOrgMember,
+        wiring.orgs()::putMember, Json::orgMember));
+    served.add(e.serve(Addresses.ORG_MEMBER_DELETE, Command.DeleteOrgMember.class, in::deleteOrgMember,
+        wiring.orgs()::deleteMember, Json::orgMember));
+    served.add(e.serve(Addresses.ORG_MEMBER_LIST, Command.ListOrgMembers.class, in::listOrgMembers,
+        wiring.orgs()::members, Json::orgMembers));
+    served.add(e.serve(Addresses.ORG_USAGE, Command.GetOrgUsage.class, in::orgUsage, wiring.orgs()::usage,
+        Json::orgUsage));
     reads(wiring).forEach(read -> served.add(e.serve(read)));
     return Future.all(served);
   }

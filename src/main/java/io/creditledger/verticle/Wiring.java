@@ -21,6 +21,7 @@ import io.creditledger.service.Refunds;
 import io.creditledger.service.ResetService;
 import io.creditledger.service.StripeWebhookService;
 import io.creditledger.service.UserLocks;
+import io.creditledger.service.OrgService;
 import io.creditledger.service.UserService;
 import io.creditledger.service.WriteBatch;
 import io.creditledger.service.WriteQueue;
@@ -42,7 +43,7 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
                      LedgerService ledger, WriteQueue writes, ResetService resets,
                      StripeWebhookService webhooks, OutboxAdminService outbox, ReconcileService reconcile,
                      AuditService audit, ApiKeyVault vault, StripeGateway stripe, HoldService holds,
-                     EventAdminService events, AutoTopUpService autoTopUps, LedgerMeters meters) {
+                     EventAdminService events, AutoTopUpService autoTopUps, OrgService orgs, LedgerMeters meters) {
 
   /**
    * @param reads where the hot one-shot reads go ({@link io.creditledger.db.DatabasePool#reads()}, or the pool)
@@ -82,6 +83,7 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
         new HoldService(pool, reads, config, stores, resets),
         new EventAdminService(pool, config, stores),
         autoTopUps,
+        new OrgService(pool, config, transactions, stores, resets),
         meters);
   }
 }

@@ -2,9 +2,11 @@ package io.creditledger.wire;
 
 import io.creditledger.config.HoldSettings;
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Command;
 import io.creditledger.domain.EventType;
 import io.creditledger.domain.GrantType;
+import io.creditledger.domain.OrgMember;
 import io.creditledger.domain.Hold;
 import io.creditledger.domain.OutboxStatus;
 import io.creditledger.error.ErrorCode;
@@ -17,6 +19,7 @@ import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -32,6 +35,8 @@ import java.util.stream.Collectors;
  */
 public final class Commands {
   public static final int TEXT_MAX = 500;
+  /** An org's name. */
+  public static final int NAME_MAX = 200;
   public static final int DEFAULT_PAGE = 100;
   public static final int MAX_PAGE = 500;
   private static final int KEY_MAX = 4096;
@@ -83,26 +88,106 @@ public final class Commands {
         referralLimit);
   }
 
+  /**
+   * The account a request names: {@code orgId}, an org's pool (its key {@code org/<orgId>}), or else {@code userId};
+   * not both.
+   */
+  private static String account(Input in) {
+    if (in.has("orgId")) {
+      if (in.has("userId")) {
+        throw Input.invalid("userId", "an org's pool is named by orgId alone here");
+      }
+      return Accounts.ofOrg(in.id("orgId"));
+    }
+    return in.id("userId");
+  }
+
+  // ---- organizations
+
+  public Command.PutOrg putOrg(JsonObject body) {
+    Input in = Input.of(body, Set.of("orgId", "name", "stripeCustomerId", "centsPerCredit", "creditLimit"));
+    String orgId = in.id("orgId");
+    String name = in.optionalString("name", NAME_MAX);
+    if (name != null && name.isBlank()) {
+      throw Input.invalid("name", "must not be blank");
+    }
+    boolean clearStripeCustomer = in.has("stripeCustomerId") && body.getValue("stripeCustomerId") == null;
+    String stripeCustomerId = in.optionalMatching("stripeCustomerId", STRIPE_CUSTOMER, "a Stripe customer id (cus_...)");
+    BigDecimal centsPerCredit = in.optionalDecimal("centsPerCredit");
+    if (centsPerCredit != null) {
+      try {
+        centsPerCredit = CentsPerCredit.validate(centsPerCredit);
+      } catch (IllegalArgumentException e) {
+        throw Input.invalid("centsPerCredit", e.getMessage());
+      }
+    }
+    boolean setCreditLimit = in.has("creditLimit");
+    Long creditLimit = setCreditLimit && body.getValue("creditLimit") != null
+        ? in.integer("creditLimit", 0, Long.MAX_VALUE / 2) : null;
+    return new Command.PutOrg(orgId, name, stripeCustomerId, clearStripeCustomer, centsPerCredit, setCreditLimit,
+        creditLimit);
+  }
+
+  public Command.GetOrg getOrg(JsonObject body) {
+    return new Command.GetOrg(Input.of(body, Set.of("orgId")).id("orgId"));
+  }
+
+  public Command.PutOrgMember putOrgMember(JsonObject body) {
+    Input in = Input.of(body, Set.of("orgId", "userId", "role"));
+    String orgId = in.id("orgId");
+    String userId = in.id("userId");
+    OrgMember.Role role = OrgMember.Role.fromWire(in.string("role", 16));
+    if (role == null) {
+      throw Input.invalid("role", "must be owner, admin or member");
+    }
+    return new Command.PutOrgMember(orgId, userId, role);
+  }
+
+  public Command.DeleteOrgMember deleteOrgMember(JsonObject body) {
+    Input in = Input.of(body, Set.of("orgId", "userId"));
+    return new Command.DeleteOrgMember(in.id("orgId"), in.id("userId"));
+  }
+
+  public Command.ListOrgMembers listOrgMembers(JsonObject body) {
+    return new Command.ListOrgMembers(Input.of(body, Set.of("orgId")).id("orgId"));
+  }
+
+  /** {@code from} and {@code to} (ISO-8601 instants), from before to; by default the last 30 days up to now. */
+  public Command.GetOrgUsage orgUsage(JsonObject body) {
+    Input in = Input.of(body, Set.of("orgId", "from", "to"));
+    String orgId = in.id("orgId");
+    Instant from = in.optionalInstant("from");
+    Instant to = in.optionalInstant("to");
+    if (from != null && to != null && !from.isBefore(to)) {
+      throw Input.invalid("to", "must be after from");
+    }
+    return new Command.GetOrgUsage(orgId, from, to);
+  }
+
   public Command.GetUser getUser(JsonObject body) {
     return new Command.GetUser(Input.of(body, Set.of("userId")).id("userId"));
   }
 
   public Command.GrantCredits grant(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "operationId", "amount", "type", "description", "expiresAt"));
-    String userId = in.id("userId");
+    Input in = Input.of(body, Set.of("userId", "orgId", "operationId", "amount", "type", "description", "expiresAt"));
+    String userId = account(in);
     String operationId = in.id("operationId");
     long amount = in.integer("amount", 1, maxCredits);
     GrantType type = GrantType.fromWire(in.string("type", 32));
     if (type == null) {
       throw Input.invalid("type", "must be one of " + GrantType.NAMES);
     }
+    if (!type.grantableTo(Accounts.isOrg(userId))) {
+      throw Input.invalid("type", Accounts.isOrg(userId) ? "an org's grant is organization, purchase or admin"
+          : "organization grants are an org's");
+    }
     return new Command.GrantCredits(userId, operationId, type, amount, in.optionalString("description", TEXT_MAX),
         in.optionalInstant("expiresAt"));
   }
 
   public Command.ListGrants listGrants(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "limit", "before"));
-    return new Command.ListGrants(in.id("userId"), limit(in), before(in));
+    Input in = Input.of(body, Set.of("userId", "orgId", "limit", "before"));
+    return new Command.ListGrants(account(in), limit(in), before(in));
   }
 
   public Command.Revoke revoke(JsonObject body) {
@@ -111,8 +196,13 @@ public final class Commands {
   }
 
   public Command.Consume consume(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "operationId", "amount"));
-    return new Command.Consume(in.id("userId"), in.id("operationId"), in.integer("amount", 1, maxCredits));
+    Input in = Input.of(body, Set.of("userId", "orgId", "operationId", "amount"));
+    if (in.has("orgId")) {
+      // from an org's pool: userId is the member who spends
+      return new Command.Consume(Accounts.ofOrg(in.id("orgId")), in.id("operationId"), in.integer("amount", 1, maxCredits),
+          in.id("userId"));
+    }
+    return new Command.Consume(in.id("userId"), in.id("operationId"), in.integer("amount", 1, maxCredits), null);
   }
 
   public Command.PlaceHold placeHold(JsonObject body) {
@@ -159,12 +249,12 @@ public final class Commands {
   }
 
   public Command.GetBalance balance(JsonObject body) {
-    return new Command.GetBalance(Input.of(body, Set.of("userId")).id("userId"));
+    return new Command.GetBalance(account(Input.of(body, Set.of("userId", "orgId"))));
   }
 
   public Command.ListJournal journal(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "limit", "before"));
-    return new Command.ListJournal(in.id("userId"), limit(in), before(in));
+    Input in = Input.of(body, Set.of("userId", "orgId", "limit", "before"));
+    return new Command.ListJournal(account(in), limit(in), before(in));
   }
 
   public Command.Refer refer(JsonObject body) {

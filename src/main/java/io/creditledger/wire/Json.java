@@ -1,5 +1,6 @@
 package io.creditledger.wire;
 
+import io.creditledger.domain.Accounts;
 import io.creditledger.domain.ApiKey;
 import io.creditledger.domain.AuditReport;
 import io.creditledger.domain.AutoTopUp;
@@ -14,6 +15,9 @@ import io.creditledger.domain.HoldAnswer;
 import io.creditledger.domain.JournalEntry;
 import io.creditledger.domain.JournalKind;
 import io.creditledger.domain.MirrorDrift;
+import io.creditledger.domain.Org;
+import io.creditledger.domain.OrgMember;
+import io.creditledger.domain.OrgUsage;
 import io.creditledger.domain.OutboxAction;
 import io.creditledger.domain.OutboxStatus;
 import io.creditledger.domain.Page;
@@ -71,13 +75,76 @@ public final class Json {
         j.getLong("usageThisCycle"), j.getInteger("referralLimit"), instant(j, "createdAt"), instant(j, "updatedAt"));
   }
 
+  // ---- organizations
+
+  public static JsonObject org(Org o) {
+    User a = o.account();
+    return new JsonObject()
+        .put("orgId", o.orgId())
+        .put("name", o.name())
+        .put("stripeCustomerId", a.stripeCustomerId())
+        .put("centsPerCredit", a.centsPerCredit().toPlainString())
+        .put("creditLimit", o.creditLimit())
+        .put("billingAnchorDay", a.billingAnchorDay())
+        .put("nextQuotaReset", text(a.nextQuotaReset()))
+        .put("usageThisCycle", a.usageThisCycle())
+        .put("createdAt", text(o.createdAt()))
+        .put("updatedAt", text(o.updatedAt()));
+  }
+
+  public static Org readOrg(JsonObject j) {
+    User account = new User(Accounts.ofOrg(j.getString("orgId")), null, j.getString("stripeCustomerId"),
+        new BigDecimal(j.getString("centsPerCredit")), j.getInteger("billingAnchorDay"), instant(j, "nextQuotaReset"),
+        j.getLong("usageThisCycle"), null, instant(j, "createdAt"), instant(j, "updatedAt"));
+    return new Org(j.getString("orgId"), j.getString("name"), j.getLong("creditLimit"), account,
+        instant(j, "createdAt"), instant(j, "updatedAt"));
+  }
+
+  public static JsonObject orgMember(OrgMember m) {
+    return new JsonObject().put("orgId", m.orgId()).put("userId", m.userId()).put("role", m.role().wire())
+        .put("addedAt", text(m.addedAt()));
+  }
+
+  public static OrgMember readOrgMember(JsonObject j) {
+    return new OrgMember(j.getString("orgId"), j.getString("userId"), OrgMember.Role.fromWire(j.getString("role")),
+        instant(j, "addedAt"));
+  }
+
+  public static JsonObject orgMembers(List<OrgMember> members) {
+    return new JsonObject().put("members", new JsonArray(members.stream().map(Json::orgMember).toList()));
+  }
+
+  public static List<OrgMember> readOrgMembers(JsonObject j) {
+    List<OrgMember> out = new ArrayList<>();
+    j.getJsonArray("members").forEach(o -> out.add(readOrgMember((JsonObject) o)));
+    return List.copyOf(out);
+  }
+
+  public static JsonObject orgUsage(OrgUsage u) {
+    JsonArray members = new JsonArray();
+    u.members().forEach(m -> members.add(new JsonObject().put("userId", m.userId()).put("credits", m.credits())));
+    return new JsonObject().put("orgId", u.orgId()).put("from", text(u.from())).put("to", text(u.to()))
+        .put("members", members).put("total", u.total());
+  }
+
+  public static OrgUsage readOrgUsage(JsonObject j) {
+    List<OrgUsage.Member> members = new ArrayList<>();
+    j.getJsonArray("members").forEach(o -> {
+      JsonObject m = (JsonObject) o;
+      members.add(new OrgUsage.Member(m.getString("userId"), m.getLong("credits")));
+    });
+    return new OrgUsage(j.getString("orgId"), instant(j, "from"), instant(j, "to"), List.copyOf(members));
+  }
+
   // ---- grants
 
+  /** A grant; an org's says {@code orgId} where a user's says {@code userId}. */
   public static JsonObject grant(GrantView g) {
     return new JsonObject()
         .put("grantId", g.grantId())
         .put("operationId", g.operationId())
-        .put("userId", g.userId())
+        .put(Accounts.isOrg(g.userId()) ? "orgId" : "userId",
+            Accounts.isOrg(g.userId()) ? Accounts.orgId(g.userId()) : g.userId())
         .put("type", g.type().wire())
         .put("priority", g.priority())
         .put("principal", g.principal())
@@ -98,7 +165,8 @@ public final class Json {
 
   public static GrantView readGrant(JsonObject j) {
     JsonObject s = j.getJsonObject("stripe");
-    return new GrantView(j.getLong("grantId"), j.getString("operationId"), j.getString("userId"),
+    String account = j.containsKey("orgId") ? Accounts.ofOrg(j.getString("orgId")) : j.getString("userId");
+    return new GrantView(j.getLong("grantId"), j.getString("operationId"), account,
         GrantType.fromWire(j.getString("type")), j.getInteger("priority"), j.getLong("principal"), j.getLong("balance"),
         j.getLong("cents"), new BigDecimal(j.getString("centsPerCredit")), instant(j, "expiresAt"),
         j.getString("description"), j.getString("state"), instant(j, "createdAt"), instant(j, "closedAt"),
@@ -517,10 +585,13 @@ public final class Json {
     return new Page<>(List.copyOf(items), j.getLong("nextBefore"));
   }
 
+  /** Every type a user can hold, and {@code organization} when the account holds such credits (see Balance). */
   private static JsonObject byType(Map<GrantType, Long> amounts) {
     JsonObject j = new JsonObject();
     for (GrantType t : GrantType.values()) {
-      j.put(t.wire(), amounts.getOrDefault(t, 0L));
+      if (t != GrantType.ORGANIZATION || amounts.containsKey(t)) {
+        j.put(t.wire(), amounts.getOrDefault(t, 0L));
+      }
     }
     return j;
   }

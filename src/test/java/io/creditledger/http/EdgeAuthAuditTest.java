@@ -145,6 +145,16 @@ class EdgeAuthAuditTest {
         () -> app.number("SELECT count(*) FROM webhook_deliveries") > 0);
     hookDeliveryId = app.number("SELECT min(delivery_id) FROM webhook_deliveries");
 
+    for (String owner : List.of("audit-victim", "audit-ok")) {
+      String org = "/v1/orgs/" + owner + "-org";
+      assertThat(app.api.put(org, new JsonObject().put("name", owner)).status()).isEqualTo(201);
+      for (String member : List.of(owner, owner + "2")) {
+        assertThat(app.api.put(org + "/members/" + member, new JsonObject().put("role", "member")).status())
+            .isEqualTo(201);
+      }
+      assertThat(app.api.post(org + "/grants", new JsonObject().put("operationId", owner + "-org-g")
+          .put("type", "organization").put("amount", 100)).status()).isEqualTo(201);
+    }
     before = victimState();
     countsBefore = counts();
   }
@@ -199,6 +209,23 @@ class EdgeAuthAuditTest {
         new JsonObject().put("operationId", opPrefix + "-hold2").put("amount", 1).encode(), Access.SERVICE));
     t.add(new Route("POST", "/v1/users/{}/holds/{}/release", "/v1/users/" + user + "/holds/" + opPrefix
         + "-hold2/release", "{}", Access.SERVICE));
+    // the org of the user (set up in prepare), whose members are the user and user2
+    String org = "/v1/orgs/" + user + "-org";
+    t.add(new Route("PUT", "/v1/orgs/{}", "/v1/orgs/" + newUser + "-org",
+        new JsonObject().put("name", "New org").encode(), Access.SERVICE));
+    t.add(new Route("GET", "/v1/orgs/{}", org, null, Access.SERVICE));
+    t.add(new Route("PUT", "/v1/orgs/{}/members/{}", org + "/members/" + user,
+        new JsonObject().put("role", "owner").encode(), Access.SERVICE));
+    t.add(new Route("GET", "/v1/orgs/{}/members", org + "/members", null, Access.SERVICE));
+    t.add(new Route("POST", "/v1/orgs/{}/grants", org + "/grants", new JsonObject().put("operationId", opPrefix
+        + "-org-grant").put("type", "organization").put("amount", 5).encode(), Access.SERVICE));
+    t.add(new Route("GET", "/v1/orgs/{}/grants", org + "/grants?limit=10", null, Access.SERVICE));
+    t.add(new Route("GET", "/v1/orgs/{}/balance", org + "/balance", null, Access.SERVICE));
+    t.add(new Route("GET", "/v1/orgs/{}/ledger", org + "/ledger?limit=10", null, Access.SERVICE));
+    t.add(new Route("POST", "/v1/orgs/{}/consume", org + "/consume", new JsonObject().put("operationId", opPrefix
+        + "-org-consume").put("userId", user).put("amount", 1).encode(), Access.SERVICE));
+    t.add(new Route("GET", "/v1/orgs/{}/usage", org + "/usage", null, Access.SERVICE));
+    t.add(new Route("DELETE", "/v1/orgs/{}/members/{}", org + "/members/" + user2, null, Access.SERVICE));
     t.add(new Route("POST", "/v1/grants/{}/revoke", "/v1/grants/" + grantOp + "/revoke",
         new JsonObject().put("reason", "audit").encode(), Access.ADMIN));
     t.add(new Route("POST", "/v1/referrals", "/v1/referrals", new JsonObject().put("operationId", opPrefix + "-referral")
@@ -536,7 +563,9 @@ class EdgeAuthAuditTest {
         "/v1/users/audit-victim/grants?limit=500", "/v1/users/audit-victim2/grants?limit=500",
         "/v1/users/audit-victim/ledger?limit=500", "/v1/users/audit-victim2/ledger?limit=500",
         "/v1/users/audit-victim/balance", "/v1/users/audit-victim2/balance",
-        "/v1/users/audit-victim/api-keys/openai", "/v1/admin/outbox?limit=500")) {
+        "/v1/users/audit-victim/api-keys/openai", "/v1/admin/outbox?limit=500", "/v1/orgs/audit-victim-org",
+        "/v1/orgs/audit-victim-org/members", "/v1/orgs/audit-victim-org/balance",
+        "/v1/orgs/audit-victim-org/ledger?limit=500")) {
       Api.Response r = app.admin.get(path);
       // each answer has its own request id: the rest must not change
       state.put(path, r.status() + " " + r.text().replaceAll("\"requestId\":\"[^\"]*\"", "\"requestId\":\"-\""));
