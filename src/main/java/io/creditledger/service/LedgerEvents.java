@@ -47,7 +47,7 @@ final class LedgerEvents {
     List<NewEvent> events = new ArrayList<>(0);
     for (JournalBatch.Entry e : batch.entries()) {
       if (e.kind() == JournalKind.EXPIRY) {
-        events.add(NewEvent.of(EventType.GRANT_EXPIRED, e.userId(), new JsonObject().put("userId", e.userId())
+        events.add(NewEvent.of(EventType.GRANT_EXPIRED, e.userId(), Json.owner(e.userId())
             .put("grantId", e.grantId()).put("operationId", e.operationId().substring(Expiry.OPERATION_PREFIX.length()))
             .put("expired", -e.delta())));
       }
@@ -64,7 +64,7 @@ final class LedgerEvents {
                                        long lowThreshold) {
     List<NewEvent> events = new ArrayList<>(0);
     for (EventType type : BalanceSignals.of(before, after, lowThreshold)) {
-      JsonObject data = new JsonObject().put("userId", userId).put("operationId", operationId)
+      JsonObject data = Json.owner(userId).put("operationId", operationId)
           .put("balance", Json.balance(after));
       if (type == EventType.BALANCE_LOW) {
         data.put("threshold", lowThreshold);

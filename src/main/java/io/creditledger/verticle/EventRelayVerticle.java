@@ -4,9 +4,11 @@ import com.standardwebhooks.Webhook;
 import io.creditledger.api.Addresses;
 import io.creditledger.config.EventSettings;
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.domain.Accounts;
 import io.creditledger.retry.Backoff;
 import io.creditledger.store.EventStore;
 import io.creditledger.time.Now;
+import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -161,7 +163,7 @@ public final class EventRelayVerticle extends VerticleBase {
     }
     EventStore.StoredEvent event = row.event();
     String body = new JsonObject().put("type", event.type().wire()).put("timestamp", event.createdAt().toString())
-        .put("data", event.data()).encode();
+        .mergeIn(Json.account(event.userId())).put("data", event.data()).encode();
     long timestamp = now().getEpochSecond();
     String signature;
     try {
@@ -198,10 +200,15 @@ public final class EventRelayVerticle extends VerticleBase {
     });
   }
 
-  /** An event as published on the bus: {@code eventId, type, userId, timestamp, data}. */
+  /**
+   * An event as published on the bus: {@code eventId, type, userId} (a user's events; null for an org's),
+   * {@code accountType, accountId, timestamp, data}.
+   */
   static JsonObject busMessage(EventStore.StoredEvent event) {
     return new JsonObject().put("eventId", event.eventId()).put("type", event.type().wire())
-        .put("userId", event.userId()).put("timestamp", event.createdAt().toString()).put("data", event.data());
+        .put("userId", Accounts.isOrg(event.userId()) ? null : event.userId())
+        .mergeIn(Json.account(event.userId()))
+        .put("timestamp", event.createdAt().toString()).put("data", event.data());
   }
 
   private Future<Void> failed(EventStore.Claimed row, String error, boolean permanent) {

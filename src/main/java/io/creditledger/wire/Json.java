@@ -77,6 +77,19 @@ public final class Json {
 
   // ---- organizations
 
+  /** The account a row belongs to, as answers name it: {@code {"userId": ...}} or, an org's, {@code {"orgId": ...}}. */
+  public static JsonObject owner(String accountKey) {
+    return Accounts.isOrg(accountKey) ? new JsonObject().put("orgId", Accounts.orgId(accountKey))
+        : new JsonObject().put("userId", accountKey);
+  }
+
+  /** Events name their account by kind and id: {@code accountType} user or org, {@code accountId}. */
+  public static JsonObject account(String accountKey) {
+    return Accounts.isOrg(accountKey)
+        ? new JsonObject().put("accountType", "org").put("accountId", Accounts.orgId(accountKey))
+        : new JsonObject().put("accountType", "user").put("accountId", accountKey);
+  }
+
   public static JsonObject org(Org o) {
     User a = o.account();
     return new JsonObject()
@@ -143,8 +156,7 @@ public final class Json {
     return new JsonObject()
         .put("grantId", g.grantId())
         .put("operationId", g.operationId())
-        .put(Accounts.isOrg(g.userId()) ? "orgId" : "userId",
-            Accounts.isOrg(g.userId()) ? Accounts.orgId(g.userId()) : g.userId())
+        .mergeIn(owner(g.userId()))
         .put("type", g.type().wire())
         .put("priority", g.priority())
         .put("principal", g.principal())

@@ -226,6 +226,10 @@ class WebhookEventsTest {
           .containsExactly("grant.created", "grant.revoked", "reset.completed");
       assertThat(mine.get(1).eventId()).isEqualTo(about(receiver, "grant.revoked", "ev-c").get(0).id());
       assertThat(mine.get(1).data()).isEqualTo(revoked);
+      assertThat(mine).allSatisfy(e -> {
+        assertThat(e.accountType()).isEqualTo("user");
+        assertThat(e.accountId()).isEqualTo("ev-c");
+      });
     } finally {
       consumer.unregister();
       app.clock.set(was);

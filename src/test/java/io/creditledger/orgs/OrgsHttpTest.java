@@ -1,18 +1,24 @@
 package io.creditledger.orgs;
 
 import io.creditledger.api.Addresses;
+import io.creditledger.api.LedgerClient;
+import io.creditledger.api.LedgerEvent;
+import io.creditledger.support.Eventually;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
 import io.creditledger.support.TestAppExtension;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -28,7 +34,8 @@ class OrgsHttpTest {
   static TestApp app;
 
   @RegisterExtension
-  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "50"),
+  static final TestAppExtension boot = TestAppExtension.perClass(Map.of("FREE_GRANT_CREDITS", "50",
+      "LOW_BALANCE_THRESHOLD", "100"),
       started -> app = started);
 
   private static Api.Response putOrg(String orgId, JsonObject body) {
@@ -319,6 +326,31 @@ class OrgsHttpTest {
     JsonObject members = TestApp.await(app.vertx.eventBus().<JsonObject>request(Addresses.ORG_MEMBER_LIST,
         new JsonObject().put("orgId", "bus"))).body();
     assertThat(members.getJsonArray("members")).hasSize(1);
+  }
+
+  @Test
+  void eventsAboutAnOrgsPoolNameTheOrg() {
+    List<LedgerEvent> seen = new CopyOnWriteArrayList<>();
+    MessageConsumer<JsonObject> consumer = new LedgerClient(app.vertx).subscribe(seen::add);
+    try {
+      org("heard", null, "heard-a");
+      assertThat(orgGrant("heard", "heard-g", "organization", 150).status()).isEqualTo(201);
+      // LOW_BALANCE_THRESHOLD is 100 here: 150 -> 40 crosses it
+      assertThat(orgConsume("heard", "heard-a", "heard-c", 110).status()).isEqualTo(200);
+      Eventually.await("the org's events", Duration.ofSeconds(10), () -> seen.stream()
+          .filter(e -> "heard".equals(e.accountId())).count() == 2);
+      List<LedgerEvent> mine = seen.stream().filter(e -> "heard".equals(e.accountId())).toList();
+      assertThat(mine).extracting(LedgerEvent::type).containsExactly("grant.created", "balance.low");
+      assertThat(mine).allSatisfy(e -> {
+        assertThat(e.accountType()).isEqualTo("org");
+        assertThat(e.userId()).isNull();
+      });
+      assertThat(mine.get(0).data().getString("orgId")).isEqualTo("heard");
+      assertThat(mine.get(1).data().getString("orgId")).isEqualTo("heard");
+      assertThat(mine.get(1).data().containsKey("userId")).isFalse();
+    } finally {
+      consumer.unregister();
+    }
   }
 
   @Test
