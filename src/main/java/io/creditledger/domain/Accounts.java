@@ -1,5 +1,7 @@
 package io.creditledger.domain;
 
+import io.creditledger.error.LedgerException;
+
 /**
  * The ledger keeps balances for accounts of two kinds, users and orgs, with one engine. A user's account key is the
  * user's id; an org's is {@code org/<orgId>}. Ids never hold a {@code /}, so no user's key equals an org's, and every
@@ -18,6 +20,11 @@ public final class Accounts {
 
   public static boolean isOrg(String accountKey) {
     return accountKey != null && accountKey.startsWith(ORG_PREFIX);
+  }
+
+  /** No account with this key: 404 user_not_found, or org_not_found for an org's key. */
+  public static LedgerException notFound(String accountKey) {
+    return isOrg(accountKey) ? LedgerException.orgNotFound(orgId(accountKey)) : LedgerException.userNotFound(accountKey);
   }
 
   /** The org's id from its account key, or null when the key is a user's. */

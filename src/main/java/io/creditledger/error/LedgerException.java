@@ -1,7 +1,5 @@
 package io.creditledger.error;
 
-import io.creditledger.domain.Accounts;
-
 /**
  * A failure with a meaning for the caller: a code from the {@link ErrorCode} catalog (which fixes the HTTP status)
  * and a message. It travels over the event bus as a failed reply (failure code = status, message =
@@ -15,12 +13,12 @@ public final class LedgerException extends RuntimeException {
     this.error = error;
   }
 
-  /** No account with this key: a user, or an org (whose key is {@code org/<orgId>}). */
   public static LedgerException userNotFound(String userId) {
-    if (Accounts.isOrg(userId)) {
-      return new LedgerException(ErrorCode.ORG_NOT_FOUND, "No org \"" + Accounts.orgId(userId) + "\"");
-    }
     return new LedgerException(ErrorCode.USER_NOT_FOUND, "No user \"" + userId + "\"");
+  }
+
+  public static LedgerException orgNotFound(String orgId) {
+    return new LedgerException(ErrorCode.ORG_NOT_FOUND, "No org \"" + orgId + "\"");
   }
 
   public static LedgerException holdNotFound(String userId, String holdId) {

@@ -2,6 +2,7 @@ package io.creditledger.service;
 
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
+import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Balance;
 import io.creditledger.domain.CloseReason;
@@ -103,7 +104,7 @@ public final class LedgerService {
    */
   private Future<Optional<Balance>> readBalance(String userId, Instant now) {
     return store.balanceSnapshot(reads, userId, now).map(found -> {
-      LedgerStore.BalanceSnapshot snapshot = found.orElseThrow(() -> LedgerException.userNotFound(userId));
+      LedgerStore.BalanceSnapshot snapshot = found.orElseThrow(() -> Accounts.notFound(userId));
       if (!snapshot.nextQuotaReset().isAfter(now)) {
         return Optional.empty();
       }

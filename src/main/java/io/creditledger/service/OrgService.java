@@ -115,6 +115,6 @@ public final class OrgService {
   }
 
   private Future<Org> found(SqlClient client, String orgId) {
-    return orgs.find(client, orgId).map(org -> org.orElseThrow(() -> LedgerException.userNotFound(Accounts.ofOrg(orgId))));
+    return orgs.find(client, orgId).map(org -> org.orElseThrow(() -> LedgerException.orgNotFound(orgId)));
   }
 }

@@ -133,7 +133,7 @@ public final class ResetService {
    */
   public Future<User> currentUser(String userId, Instant now) {
     return users.find(pool, userId).compose(found -> {
-      User user = found.orElseThrow(() -> LedgerException.userNotFound(userId));
+      User user = found.orElseThrow(() -> Accounts.notFound(userId));
       return due(user, now) ? applyDue(userId, now).compose(v -> users.find(pool, userId)).map(Optional::orElseThrow)
           : Future.succeededFuture(user);
     });

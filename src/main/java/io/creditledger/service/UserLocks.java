@@ -1,7 +1,7 @@
 package io.creditledger.service;
 
+import io.creditledger.domain.Accounts;
 import io.creditledger.domain.User;
-import io.creditledger.error.LedgerException;
 import io.creditledger.store.LedgerStore;
 import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
@@ -34,7 +34,7 @@ public final class UserLocks {
   public Future<LedgerStore.LockedUser> lockForOperation(SqlConnection conn, String userId, String operationId,
                                                          Instant now) {
     return store.lockUserWithOperation(conn, userId, operationId).compose(found -> {
-      LedgerStore.LockedUser locked = found.orElseThrow(() -> LedgerException.userNotFound(userId));
+      LedgerStore.LockedUser locked = found.orElseThrow(() -> Accounts.notFound(userId));
       if (locked.operation().isPresent()) {
         return Future.succeededFuture(locked);
       }
@@ -46,6 +46,6 @@ public final class UserLocks {
   /** Locks the user and applies its due reset; 404 when there is no such user. */
   public Future<User> lock(SqlConnection conn, String userId, Instant now) {
     return users.lock(conn, userId)
-        .compose(user -> resets.resetIfDue(conn, user.orElseThrow(() -> LedgerException.userNotFound(userId)), now));
+        .compose(user -> resets.resetIfDue(conn, user.orElseThrow(() -> Accounts.notFound(userId)), now));
   }
 }

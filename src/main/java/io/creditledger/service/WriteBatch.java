@@ -397,7 +397,7 @@ public final class WriteBatch {
         }
         UserBook book = books.get(c.userId());
         if (book == null) {
-          throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
+          throw refused(c.operationId(), Accounts.notFound(c.userId()));
         }
         Balance before = book.balance(now);
         if (c.memberId() != null) {
@@ -453,7 +453,7 @@ public final class WriteBatch {
         }
         UserBook book = books.get(c.userId());
         if (book == null) {
-          throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
+          throw refused(c.operationId(), Accounts.notFound(c.userId()));
         }
         UserBook.HoldDecision decision = book.hold(c.operationId(), c.amount(), now.plus(c.ttl()), now);
         if (decision.refused() != null) {
@@ -486,7 +486,7 @@ public final class WriteBatch {
         }
         UserBook book = books.get(c.userId());
         if (book == null) {
-          throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
+          throw refused(c.operationId(), Accounts.notFound(c.userId()));
         }
         Hold hold = book.heldHold(c.holdId());
         if (hold == null || !hold.heldAt(now)) {
@@ -530,7 +530,7 @@ public final class WriteBatch {
     Outcome release(Command.ReleaseHold c) {
       UserBook book = books.get(c.userId());
       if (book == null) {
-        return Outcome.failed(LedgerException.userNotFound(c.userId()));
+        return Outcome.failed(Accounts.notFound(c.userId()));
       }
       Hold held = book.heldHold(c.holdId());
       if (held != null && held.heldAt(now)) {
@@ -595,7 +595,7 @@ public final class WriteBatch {
       }
       UserBook book = books.get(c.userId());
       if (book == null) {
-        return Outcome.failed(LedgerException.userNotFound(c.userId()));
+        return Outcome.failed(Accounts.notFound(c.userId()));
       }
       return Outcome.of(Answer.ok(ResetOutcome.notDue(c.userId(), book.user().nextQuotaReset())));
     }
@@ -643,7 +643,7 @@ public final class WriteBatch {
         }
         UserBook book = books.get(c.userId());
         if (book == null) {
-          throw refused(c.operationId(), LedgerException.userNotFound(c.userId()));
+          throw refused(c.operationId(), Accounts.notFound(c.userId()));
         }
         DecidedWrites.Granted granted = pending.grant(book, grantId, spec, config.priorityOf(c.type()), null,
             JournalKind.GRANT, now);

@@ -8,7 +8,7 @@ import java.util.Map;
 final class Grants {
   static final Instant NOW = Instant.parse("2026-03-10T12:00:00Z");
   static final Map<GrantType, Integer> PRIORITY = Map.of(GrantType.FREE, 20, GrantType.REFERRAL, 40,
-      GrantType.ROLLOVER, 60, GrantType.PURCHASE, 80, GrantType.ADMIN, 100);
+      GrantType.ROLLOVER, 60, GrantType.ORGANIZATION, 70, GrantType.PURCHASE, 80, GrantType.ADMIN, 100);
 
   private Grants() {
   }

@@ -81,7 +81,10 @@ class WebhookEventsTest {
       assertThat(created.signatureValid()).isTrue();
       assertThat(created.id()).startsWith("evt_");
       assertThat(created.timestamp()).isEqualTo(app.clock.instant().getEpochSecond());
-      assertThat(created.json().fieldNames()).containsExactlyInAnyOrder("type", "timestamp", "data");
+      assertThat(created.json().fieldNames()).containsExactlyInAnyOrder("type", "timestamp", "accountType",
+          "accountId", "data");
+      assertThat(created.json().getString("accountType")).isEqualTo("user");
+      assertThat(created.json().getString("accountId")).isEqualTo("ev-a");
       assertThat(created.data().getString("operationId")).isEqualTo("ev-a-g");
       assertThat(created.data().getLong("principal")).isEqualTo(150);
       assertThat(created.data().getLong("grantId")).isEqualTo(grant.json().getLong("grantId"));
