@@ -40,7 +40,10 @@ CREATE TABLE member_usage (
 );
 CREATE INDEX member_usage_org ON member_usage (org_id, created_at);
 
+-- a hold on an org's pool: the member it is for (its capture is recorded as that member's usage)
+ALTER TABLE holds ADD COLUMN member_id text;
+
 ALTER TABLE grants DROP CONSTRAINT grants_type_check;
 ALTER TABLE grants ADD CONSTRAINT grants_type_check
   CHECK (type IN ('free', 'referral', 'rollover', 'purchase', 'admin', 'organization'));
---rollback ALTER TABLE grants DROP CONSTRAINT grants_type_check; ALTER TABLE grants ADD CONSTRAINT grants_type_check CHECK (type IN ('free', 'referral', 'rollover', 'purchase', 'admin')); DROP TABLE member_usage; DROP TABLE org_members; DROP TABLE orgs; ALTER TABLE users ALTER COLUMN email SET NOT NULL; ALTER TABLE users DROP COLUMN account_type;
+--rollback ALTER TABLE grants DROP CONSTRAINT grants_type_check; ALTER TABLE grants ADD CONSTRAINT grants_type_check CHECK (type IN ('free', 'referral', 'rollover', 'purchase', 'admin')); ALTER TABLE holds DROP COLUMN member_id; DROP TABLE member_usage; DROP TABLE org_members; DROP TABLE orgs; ALTER TABLE users ALTER COLUMN email SET NOT NULL; ALTER TABLE users DROP COLUMN account_type;

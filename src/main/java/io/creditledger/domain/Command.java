@@ -58,7 +58,9 @@ public sealed interface Command {
   }
 
   /** Reserves {@code amount} credits for {@code ttl}; the hold's id is {@code operationId}. */
-  record PlaceHold(String userId, String operationId, long amount, Duration ttl) implements Command, Recorded {
+  /** On an org's pool ({@code userId} the org's account key), {@code memberId} is the member it is for. */
+  record PlaceHold(String userId, String operationId, long amount, Duration ttl, String memberId)
+      implements Command, Recorded {
   }
 
   record CaptureHold(String userId, String holdId, String operationId, long amount) implements Command, Recorded {

@@ -10,9 +10,10 @@ import java.util.Locale;
  *
  * @param captureOperationId the capture's operationId, once captured
  * @param captured the credits the capture consumed, once captured
+ * @param memberId on an org's pool ({@code userId} is then the org's account key): the member the hold is for
  */
 public record Hold(String holdId, String userId, long amount, State state, Instant expiresAt, Instant createdAt,
-                   Instant closedAt, String captureOperationId, Long captured) {
+                   Instant closedAt, String captureOperationId, Long captured, String memberId) {
 
   public enum State {
     HELD, CAPTURED, RELEASED, EXPIRED;
@@ -49,6 +50,6 @@ public record Hold(String holdId, String userId, long amount, State state, Insta
   }
 
   public Hold closed(State to, Instant now, String captureOperationId, Long captured) {
-    return new Hold(holdId, userId, amount, to, expiresAt, createdAt, now, captureOperationId, captured);
+    return new Hold(holdId, userId, amount, to, expiresAt, createdAt, now, captureOperationId, captured, memberId);
   }
 }

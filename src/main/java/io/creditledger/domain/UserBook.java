@@ -107,6 +107,11 @@ public final class UserBook {
    * credits available (credits less what other holds reserve).
    */
   public HoldDecision hold(String holdId, long amount, Instant expiresAt, Instant now) {
+    return hold(holdId, amount, expiresAt, now, null);
+  }
+
+  /** Like {@link #hold(String, long, Instant, Instant)}, on an org's pool for one of its members. */
+  public HoldDecision hold(String holdId, long amount, Instant expiresAt, Instant now, String memberId) {
     long debt = ConsumptionPlan.debtOf(live);
     if (debt > 0) {
       return new HoldDecision(null, null, new ConsumptionPlan.Refused(ErrorCode.DEBT_OUTSTANDING,
@@ -117,7 +122,7 @@ public final class UserBook {
       return new HoldDecision(null, null, new ConsumptionPlan.Refused(ErrorCode.INSUFFICIENT_CREDITS,
           "The user has " + Math.max(0, available) + " credits available and " + amount + " were asked to be held"));
     }
-    Hold hold = new Hold(holdId, user.userId(), amount, Hold.State.HELD, expiresAt, now, null, null, null);
+    Hold hold = new Hold(holdId, user.userId(), amount, Hold.State.HELD, expiresAt, now, null, null, null, memberId);
     holds.add(hold);
     return new HoldDecision(hold, balance(now), null);
   }

@@ -98,7 +98,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/v1/users/:userId/balance").handler(withPath(Addresses.BALANCE, commands::balance, "userId"));
     jsonBody(router.post("/v1/users/:userId/holds"))
         .handler(withIdempotentBody(Addresses.HOLD_PLACE, commands::placeHold, "userId"));
-    router.get("/v1/users/:userId/holds").handler(this::listHolds);
+    router.get("/v1/users/:userId/holds").handler(listHolds("userId"));
     router.get("/v1/users/:userId/holds/:holdId")
         .handler(withPath(Addresses.HOLD_GET, commands::getHold, "userId", "holdId"));
     jsonBody(router.post("/v1/users/:userId/holds/:holdId/capture"))
@@ -126,6 +126,16 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/v1/orgs/:orgId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal, "orgId"));
     jsonBody(router.post("/v1/orgs/:orgId/consume"))
         .handler(withIdempotentBody(Addresses.CONSUME, commands::consume, "orgId"));
+    // holds on the pool: the body's userId is the member the hold is for
+    jsonBody(router.post("/v1/orgs/:orgId/holds"))
+        .handler(withIdempotentBody(Addresses.HOLD_PLACE, commands::placeHold, "orgId"));
+    router.get("/v1/orgs/:orgId/holds").handler(listHolds("orgId"));
+    router.get("/v1/orgs/:orgId/holds/:holdId")
+        .handler(withPath(Addresses.HOLD_GET, commands::getHold, "orgId", "holdId"));
+    jsonBody(router.post("/v1/orgs/:orgId/holds/:holdId/capture"))
+        .handler(withIdempotentBody(Addresses.HOLD_CAPTURE, commands::captureHold, "orgId", "holdId"));
+    jsonBody(router.post("/v1/orgs/:orgId/holds/:holdId/release")).handler(ctx -> forward(ctx,
+        Addresses.HOLD_RELEASE, c -> commands.releaseHold(pathParams(c, optionalJsonBody(c), "orgId", "holdId"))));
     router.get("/v1/orgs/:orgId/usage").handler(ctx -> forward(ctx, Addresses.ORG_USAGE, c -> {
       JsonObject query = pathParams(c, new JsonObject(), "orgId");
       for (String name : List.of("from", "to")) {
@@ -341,9 +351,10 @@ public final class HttpVerticle extends VerticleBase {
     return message;
   }
 
-  private void listHolds(RoutingContext ctx) {
-    forward(ctx, Addresses.HOLD_LIST, c -> {
-      JsonObject message = queryNumbers(c, pathParams(c, new JsonObject(), "userId"), "limit");
+  /** The holds of the account the path names ({@code userId} or {@code orgId}), {@code ?state=&limit=}. */
+  private Handler<RoutingContext> listHolds(String account) {
+    return ctx -> forward(ctx, Addresses.HOLD_LIST, c -> {
+      JsonObject message = queryNumbers(c, pathParams(c, new JsonObject(), account), "limit");
       String state = c.queryParams().get("state");
       if (state != null) {
         message.put("state", state);
@@ -352,7 +363,6 @@ public final class HttpVerticle extends VerticleBase {
     });
   }
 
-  /** Admin grants need the admin token; the other types the service token. */
   /** Grants to the account the path names ({@code userId} or {@code orgId}); admin grants need the admin token. */
   private Handler<RoutingContext> createGrant(String account) {
     return ctx -> forward(ctx, Addresses.GRANT_CREATE, c -> {

@@ -152,12 +152,19 @@ public final class WriteBatch {
     });
   }
 
-  /** The members of each org who spend from its pool in this batch, by org id. */
+  /**
+   * The members of each org who spend from or hold on its pool in this batch, by org id; a capture on an org's pool
+   * asks for the org's limit alone (null: no member to look up).
+   */
   private static Map<String, Set<String>> orgSpenders(List<? extends Command> commands) {
     Map<String, Set<String>> spenders = new HashMap<>();
     for (Command c : commands) {
       if (c instanceof Command.Consume x && x.memberId() != null) {
         spenders.computeIfAbsent(Accounts.orgId(x.userId()), k -> new HashSet<>()).add(x.memberId());
+      } else if (c instanceof Command.PlaceHold x && x.memberId() != null) {
+        spenders.computeIfAbsent(Accounts.orgId(x.userId()), k -> new HashSet<>()).add(x.memberId());
+      } else if (c instanceof Command.CaptureHold x && Accounts.isOrg(x.userId())) {
+        spenders.computeIfAbsent(Accounts.orgId(x.userId()), k -> new HashSet<>()).add(null);
       }
     }
     return spenders;
@@ -401,7 +408,7 @@ public final class WriteBatch {
         }
         Balance before = book.balance(now);
         if (c.memberId() != null) {
-          admit(c, before);
+          admit(c.userId(), c.memberId(), c.operationId(), c.amount(), before);
         }
         UserBook.Decision decision = book.consume(c.operationId(), c.amount(), config.maxDebt(), now, pending.journal);
         if (decision.refused() != null) {
@@ -423,25 +430,36 @@ public final class WriteBatch {
     }
 
     /**
-     * An org's pool admits a consumption by one of its members (as the batch read the membership), within the
-     * org's credit limit for the cycle: the usage this cycle, as this batch leaves it, plus the amount.
+     * An org's pool ({@code account}) admits a consumption or a hold of {@code amount} for one of its members (as the
+     * batch read the membership), within the org's credit limit for the cycle.
      */
-    void admit(Command.Consume c, Balance before) {
-      OrgStore.Gate gate = gates.get(Accounts.orgId(c.userId()));
-      if (gate == null || !gate.members().contains(c.memberId())) {
-        throw refused(c.operationId(), new LedgerException(ErrorCode.NOT_A_MEMBER,
-            "\"" + c.memberId() + "\" is not a member of org \"" + Accounts.orgId(c.userId()) + "\""));
+    void admit(String account, String memberId, String operationId, long amount, Balance before) {
+      OrgStore.Gate gate = gates.get(Accounts.orgId(account));
+      if (gate == null || !gate.members().contains(memberId)) {
+        throw refused(operationId, new LedgerException(ErrorCode.NOT_A_MEMBER,
+            "\"" + memberId + "\" is not a member of org \"" + Accounts.orgId(account) + "\""));
       }
-      if (gate.creditLimit() != null && before.usageThisCycle() + c.amount() > gate.creditLimit()) {
-        throw refused(c.operationId(), new LedgerException(ErrorCode.ORG_CREDIT_LIMIT, "The org may consume "
-            + gate.creditLimit() + " credits a cycle and has consumed " + before.usageThisCycle()));
+      withinLimit(gate, operationId, amount, before);
+    }
+
+    /**
+     * The limit counts what the cycle consumed (as this batch leaves it) and what active holds reserve, so that
+     * their captures fit too: {@code usageThisCycle + held + amount <= creditLimit}.
+     */
+    void withinLimit(OrgStore.Gate gate, String operationId, long amount, Balance before) {
+      if (gate != null && gate.creditLimit() != null
+          && before.usageThisCycle() + before.held() + amount > gate.creditLimit()) {
+        throw refused(operationId, new LedgerException(ErrorCode.ORG_CREDIT_LIMIT, "The org may consume "
+            + gate.creditLimit() + " credits a cycle; it has consumed " + before.usageThisCycle() + " and holds "
+            + before.held()));
       }
     }
 
     /** A hold, decided in memory: {@code available} must cover it. */
     Outcome hold(Command.PlaceHold c) {
-      String request = new JsonObject().put("userId", c.userId()).put("amount", c.amount())
-          .put("ttl", c.ttl().toString()).encode();
+      JsonObject asked = new JsonObject().put("userId", c.userId()).put("amount", c.amount())
+          .put("ttl", c.ttl().toString());
+      String request = (c.memberId() == null ? asked : asked.put("memberId", c.memberId())).encode();
       try {
         if (writtenBySql.contains(c.operationId())) {
           throw Idempotency.conflict(c.operationId());
@@ -455,7 +473,10 @@ public final class WriteBatch {
         if (book == null) {
           throw refused(c.operationId(), Accounts.notFound(c.userId()));
         }
-        UserBook.HoldDecision decision = book.hold(c.operationId(), c.amount(), now.plus(c.ttl()), now);
+        if (c.memberId() != null) {
+          admit(c.userId(), c.memberId(), c.operationId(), c.amount(), book.balance(now));
+        }
+        UserBook.HoldDecision decision = book.hold(c.operationId(), c.amount(), now.plus(c.ttl()), now, c.memberId());
         if (decision.refused() != null) {
           throw refused(c.operationId(),
               new LedgerException(decision.refused().code(), decision.refused().message()));
@@ -493,6 +514,10 @@ public final class WriteBatch {
           throw refused(c.operationId(), notCapturable(c.userId(), c.holdId()));
         }
         Balance before = book.balance(now);
+        if (Accounts.isOrg(c.userId()) && c.amount() > hold.amount()) {
+          // the hold's own credits are within the limit already; what the capture takes beyond them must fit
+          withinLimit(gates.get(Accounts.orgId(c.userId())), c.operationId(), c.amount() - hold.amount(), before);
+        }
         UserBook.CaptureDecision decision = book.capture(hold, c.operationId(), c.amount(), config.maxDebt(),
             newestGrants.get(c.userId()), now, pending.journal);
         if (decision.refused() != null) {
@@ -506,6 +531,10 @@ public final class WriteBatch {
         holds.put(c.holdId(), decision.hold());
         record(c.operationId(), c.userId(), OperationKind.CAPTURE, request, 200, response);
         spent(book.user(), c.operationId(), c.amount());
+        if (hold.memberId() != null) {
+          pending.spent.add(new OrgStore.Spent(c.operationId(), Accounts.orgId(c.userId()), hold.memberId(),
+              decision.consumption().consumed()));
+        }
         return Outcome.of(Answer.ok(capture));
       } catch (LedgerException e) {
         return Outcome.failed(e);

@@ -24,7 +24,7 @@ import static io.creditledger.time.Now.sql;
 /** The SQL of authorization holds (table {@code holds}). */
 public final class HoldStore {
   private static final String COLUMNS = """
-      hold_id, user_id, amount, state, expires_at, created_at, closed_at, capture_operation_id, captured""";
+      hold_id, user_id, amount, state, expires_at, created_at, closed_at, capture_operation_id, captured, member_id""";
 
   /** A write batch's holds: every hold stored as held for its users, and the holds its captures and releases name. */
   private static final String FOR_BATCH = """
@@ -42,9 +42,10 @@ public final class HoldStore {
 
   /** Holds placed by a batch; one whose hold_id exists already is left out (and not counted). */
   private static final String INSERT = """
-      INSERT INTO holds (hold_id, user_id, amount, state, expires_at, created_at)
-      SELECT v.hold_id, v.user_id, v.amount, 'held', v.expires_at, $5
-      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[]) AS v (hold_id, user_id, amount, expires_at)
+      INSERT INTO holds (hold_id, user_id, amount, state, expires_at, created_at, member_id)
+      SELECT v.hold_id, v.user_id, v.amount, 'held', v.expires_at, $5, v.member_id
+      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $6::text[])
+        AS v (hold_id, user_id, amount, expires_at, member_id)
       ON CONFLICT (hold_id) DO NOTHING""";
 
   /** Captures, releases and expiries; only holds still held change (counted). */
@@ -134,15 +135,18 @@ public final class HoldStore {
     String[] users = new String[n];
     Long[] amounts = new Long[n];
     OffsetDateTime[] expires = new OffsetDateTime[n];
+    String[] members = new String[n];
     for (int i = 0; i < n; i++) {
       Hold h = holds.get(i);
+      members[i] = h.memberId();
       ids[i] = h.holdId();
       users[i] = h.userId();
       amounts[i] = h.amount();
       expires[i] = sql(h.expiresAt());
     }
     return conn.preparedQuery(INSERT).execute(Tuple.tuple().addArrayOfString(ids).addArrayOfString(users)
-            .addArrayOfLong(amounts).addArrayOfOffsetDateTime(expires).addOffsetDateTime(sql(now)))
+            .addArrayOfLong(amounts).addArrayOfOffsetDateTime(expires).addOffsetDateTime(sql(now))
+            .addArrayOfString(members))
         .map(SqlResult::rowCount);
   }
 
@@ -194,6 +198,7 @@ public final class HoldStore {
   static Hold hold(Row r) {
     return new Hold(r.getString("hold_id"), r.getString("user_id"), r.getLong("amount"),
         Hold.State.fromWire(r.getString("state")), Rows.instant(r, "expires_at"), Rows.instant(r, "created_at"),
-        Rows.instant(r, "closed_at"), r.getString("capture_operation_id"), r.getLong("captured"));
+        Rows.instant(r, "closed_at"), r.getString("capture_operation_id"), r.getLong("captured"),
+        r.getString("member_id"));
   }
 }

@@ -206,36 +206,38 @@ public final class Commands {
   }
 
   public Command.PlaceHold placeHold(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "operationId", "amount", "ttl"));
-    String userId = in.id("userId");
+    Input in = Input.of(body, Set.of("userId", "orgId", "operationId", "amount", "ttl"));
+    // on an org's pool, userId is the member the hold is for
+    String memberId = in.has("orgId") ? in.id("userId") : null;
+    String userId = in.has("orgId") ? Accounts.ofOrg(in.id("orgId")) : in.id("userId");
     String operationId = in.id("operationId");
     long amount = in.integer("amount", 1, maxCredits);
     Duration ttl = in.optionalDuration("ttl");
     if (ttl != null && ttl.compareTo(holds.maxTtl()) > 0) {
       throw Input.invalid("ttl", "must not exceed " + holds.maxTtl() + " (HOLD_MAX_TTL)");
     }
-    return new Command.PlaceHold(userId, operationId, amount, ttl == null ? holds.defaultTtl() : ttl);
+    return new Command.PlaceHold(userId, operationId, amount, ttl == null ? holds.defaultTtl() : ttl, memberId);
   }
 
   public Command.CaptureHold captureHold(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "holdId", "operationId", "amount"));
-    return new Command.CaptureHold(in.id("userId"), in.id("holdId"), in.id("operationId"),
+    Input in = Input.of(body, Set.of("userId", "orgId", "holdId", "operationId", "amount"));
+    return new Command.CaptureHold(account(in), in.id("holdId"), in.id("operationId"),
         in.integer("amount", 1, maxCredits));
   }
 
   public Command.ReleaseHold releaseHold(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "holdId"));
-    return new Command.ReleaseHold(in.id("userId"), in.id("holdId"));
+    Input in = Input.of(body, Set.of("userId", "orgId", "holdId"));
+    return new Command.ReleaseHold(account(in), in.id("holdId"));
   }
 
   public Command.GetHold getHold(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "holdId"));
-    return new Command.GetHold(in.id("userId"), in.id("holdId"));
+    Input in = Input.of(body, Set.of("userId", "orgId", "holdId"));
+    return new Command.GetHold(account(in), in.id("holdId"));
   }
 
   public Command.ListHolds listHolds(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "state", "limit"));
-    String userId = in.id("userId");
+    Input in = Input.of(body, Set.of("userId", "orgId", "state", "limit"));
+    String userId = account(in);
     String state = in.optionalString("state", 16);
     Hold.State filter = null;
     if (state != null) {

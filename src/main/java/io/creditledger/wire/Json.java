@@ -249,9 +249,10 @@ public final class Json {
   // ---- holds
 
   public static JsonObject hold(Hold h) {
+    // an org's hold names the org and the member it is for
     JsonObject j = new JsonObject()
         .put("holdId", h.holdId())
-        .put("userId", h.userId())
+        .mergeIn(Accounts.isOrg(h.userId()) ? owner(h.userId()).put("userId", h.memberId()) : owner(h.userId()))
         .put("amount", h.amount())
         .put("state", h.state().wire())
         .put("expiresAt", text(h.expiresAt()))
@@ -266,9 +267,11 @@ public final class Json {
   }
 
   public static Hold readHold(JsonObject j) {
-    return new Hold(j.getString("holdId"), j.getString("userId"), j.getLong("amount"),
-        Hold.State.fromWire(j.getString("state")), instant(j, "expiresAt"), instant(j, "createdAt"),
-        instant(j, "closedAt"), j.getString("captureOperationId"), j.getLong("captured"));
+    boolean org = j.containsKey("orgId");
+    return new Hold(j.getString("holdId"), org ? Accounts.ofOrg(j.getString("orgId")) : j.getString("userId"),
+        j.getLong("amount"), Hold.State.fromWire(j.getString("state")), instant(j, "expiresAt"),
+        instant(j, "createdAt"), instant(j, "closedAt"), j.getString("captureOperationId"), j.getLong("captured"),
+        org ? j.getString("userId") : null);
   }
 
   /** A hold with, after placing or releasing it, the user's balance. */

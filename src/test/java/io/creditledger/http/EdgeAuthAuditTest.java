@@ -225,6 +225,17 @@ class EdgeAuthAuditTest {
     t.add(new Route("POST", "/v1/orgs/{}/consume", org + "/consume", new JsonObject().put("operationId", opPrefix
         + "-org-consume").put("userId", user).put("amount", 1).encode(), Access.SERVICE));
     t.add(new Route("GET", "/v1/orgs/{}/usage", org + "/usage", null, Access.SERVICE));
+    String orgHold = org + "/holds/" + opPrefix + "-org-hold";
+    t.add(new Route("POST", "/v1/orgs/{}/holds", org + "/holds", new JsonObject().put("operationId", opPrefix
+        + "-org-hold").put("userId", user).put("amount", 1).encode(), Access.SERVICE));
+    t.add(new Route("GET", "/v1/orgs/{}/holds", org + "/holds", null, Access.SERVICE));
+    t.add(new Route("GET", "/v1/orgs/{}/holds/{}", orgHold, null, Access.SERVICE));
+    t.add(new Route("POST", "/v1/orgs/{}/holds/{}/capture", orgHold + "/capture", new JsonObject()
+        .put("operationId", opPrefix + "-org-capture").put("amount", 1).encode(), Access.SERVICE));
+    t.add(new Route("POST", "/v1/orgs/{}/holds", org + "/holds", new JsonObject().put("operationId", opPrefix
+        + "-org-hold2").put("userId", user).put("amount", 1).encode(), Access.SERVICE));
+    t.add(new Route("POST", "/v1/orgs/{}/holds/{}/release", org + "/holds/" + opPrefix + "-org-hold2/release", "{}",
+        Access.SERVICE));
     t.add(new Route("DELETE", "/v1/orgs/{}/members/{}", org + "/members/" + user2, null, Access.SERVICE));
     t.add(new Route("POST", "/v1/grants/{}/revoke", "/v1/grants/" + grantOp + "/revoke",
         new JsonObject().put("reason", "audit").encode(), Access.ADMIN));

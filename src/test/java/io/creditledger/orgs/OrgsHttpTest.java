@@ -329,6 +329,50 @@ class OrgsHttpTest {
   }
 
   @Test
+  void membersHoldAndCaptureOnThePoolWithinTheLimit() {
+    org("held", 300L, "held-a", "held-b");
+    app.user("held-outsider");
+    assertThat(orgGrant("held", "held-g", "organization", 1000).status()).isEqualTo(201);
+    Api.Response hold = app.api.post("/v1/orgs/held/holds", new JsonObject().put("operationId", "held-h1")
+        .put("userId", "held-a").put("amount", 200));
+    assertThat(hold.status()).as(hold.toString()).isEqualTo(201);
+    assertThat(hold.json().getString("orgId")).isEqualTo("held");
+    assertThat(hold.json().getString("userId")).as("the member it is for").isEqualTo("held-a");
+    assertThat(hold.json().getJsonObject("balance").getLong("held")).isEqualTo(200);
+
+    Api.Response outsider = app.api.post("/v1/orgs/held/holds", new JsonObject().put("operationId", "held-h2")
+        .put("userId", "held-outsider").put("amount", 10));
+    assertThat(outsider.errorCode()).isEqualTo("not_a_member");
+    // the limit counts what holds reserve: 200 held + 150 > 300
+    assertThat(orgConsume("held", "held-b", "held-c1", 150).errorCode()).isEqualTo("org_credit_limit");
+    assertThat(app.api.post("/v1/orgs/held/holds", new JsonObject().put("operationId", "held-h3")
+        .put("userId", "held-b").put("amount", 101)).errorCode()).isEqualTo("org_credit_limit");
+    assertThat(orgConsume("held", "held-b", "held-c2", 100).status()).isEqualTo(200);
+
+    Api.Response captured = app.api.post("/v1/orgs/held/holds/held-h1/capture", new JsonObject()
+        .put("operationId", "held-cap").put("amount", 150));
+    assertThat(captured.status()).as(captured.toString()).isEqualTo(200);
+    assertThat(captured.json().getLong("released")).isEqualTo(50);
+    assertThat(app.api.get("/v1/orgs/held/holds/held-h1").json().getString("state")).isEqualTo("captured");
+    assertThat(app.api.get("/v1/orgs/held/holds?state=captured").json().getJsonArray("holds")).hasSize(1);
+
+    JsonObject usage = app.api.get("/v1/orgs/held/usage").json();
+    assertThat(usage.getJsonArray("members").stream().map(m -> ((JsonObject) m).getString("userId") + "="
+        + ((JsonObject) m).getLong("credits"))).as("the capture is the hold's member's usage")
+        .containsExactly("held-a=150", "held-b=100");
+    assertThat(orgBalance("held").getLong("usageThisCycle")).isEqualTo(250).isEqualTo(usage.getLong("total"));
+
+    assertThat(app.api.post("/v1/orgs/held/holds", new JsonObject().put("operationId", "held-h4")
+        .put("userId", "held-b").put("amount", 40)).status()).isEqualTo(201);
+    Api.Response released = app.api.post("/v1/orgs/held/holds/held-h4/release", new JsonObject());
+    assertThat(released.status()).isEqualTo(200);
+    assertThat(released.json().getString("state")).isEqualTo("released");
+    assertThat(orgBalance("held").getLong("held")).isZero();
+    assertThat(app.api.get("/v1/orgs/held/holds/nothing").errorCode()).isEqualTo("hold_not_found");
+    assertThat(app.admin.get("/v1/admin/audit").json().getBoolean("ok")).isTrue();
+  }
+
+  @Test
   void eventsAboutAnOrgsPoolNameTheOrg() {
     List<LedgerEvent> seen = new CopyOnWriteArrayList<>();
     MessageConsumer<JsonObject> consumer = new LedgerClient(app.vertx).subscribe(seen::add);
