@@ -240,13 +240,34 @@
     route();
   }
 
-  // ---- pages (the hash names the page, and the user looked up: #user=alice, #outbox, #operations)
+  // ---- pages (the hash names the page, and the account looked up: #user=alice, #outbox, #operations)
 
-  const state = {
-    userSeq: 0,
-    userId: null,
-    journal: { before: null, newer: [], nextBefore: null, page: 1 },
+  function newJournal() {
+    return { before: null, newer: [], nextBefore: null, page: 1 };
+  }
+
+  /**
+   * An account page: its grants and journal are shown by functions that take the page's view (whose elements'
+   * ids start with its prefix) and the account's base path, such as /v1/users/{id}. seq counts lookups: an answer
+   * for an earlier one is dropped.
+   */
+  function accountView(kind, prefix) {
+    return { kind, prefix, seq: 0, id: null, base: null, journal: newJournal() };
+  }
+
+  const views = { user: accountView('user', '') };
+
+  const IDLE_TEXT = {
+    user: 'Enter a user id to see their balance, grants and journal.',
   };
+
+  function fromHash(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch (e) {
+      return null;
+    }
+  }
 
   function route() {
     if (!signedIn()) {
@@ -257,15 +278,11 @@
     }
     const hash = location.hash.replace(/^#/, '');
     let page = 'user';
-    let userId = null;
+    let id = null;
     if (hash === 'outbox' || hash === 'operations') {
       page = hash;
     } else if (hash.startsWith('user=')) {
-      try {
-        userId = decodeURIComponent(hash.slice(5));
-      } catch (e) {
-        userId = null;
-      }
+      id = fromHash(hash.slice(5));
     }
     for (const section of document.querySelectorAll('.page')) {
       section.hidden = section.id !== 'page-' + page;
@@ -279,18 +296,22 @@
     }
     if (page === 'outbox') {
       loadOutbox();
-    } else if (page === 'user' && userId && userId !== state.userId) {
-      $('user-input').value = userId;
-      loadUser(userId);
+    } else if (page === 'user' && id && id !== views.user.id) {
+      $('user-input').value = id;
+      loadUser(id);
     }
   }
 
   function clearPages() {
-    state.userSeq++;
-    state.userId = null;
-    $('tab-user').setAttribute('href', '#user');
-    $('user-detail').hidden = true;
-    status($('user-status'), 'idle', 'Enter a user id to see their balance, grants and journal.');
+    for (const view of Object.values(views)) {
+      view.seq++;
+      view.id = null;
+      view.base = null;
+      view.journal = newJournal();
+      $('tab-' + view.kind).setAttribute('href', '#' + view.kind);
+      $(view.kind + '-detail').hidden = true;
+      status($(view.kind + '-status'), 'idle', IDLE_TEXT[view.kind]);
+    }
     for (const id of ['grants-body', 'journal-body', 'chart', 'dead-body', 'pending-body', 'audit-problems',
       'resets-failures']) {
       $(id).replaceChildren();
@@ -305,56 +326,72 @@
 
   // ---- the user page
 
-  function lookUp(event) {
+  function lookUp(view, event) {
     event.preventDefault();
-    const userId = $('user-input').value.trim();
-    if (!userId) {
-      status($('user-status'), 'error', 'Enter a user id.');
+    const id = $(view.kind + '-input').value.trim();
+    if (!id) {
+      status($(view.kind + '-status'), 'error', 'Enter a user id.');
       return;
     }
-    const target = '#user=' + enc(userId);
+    const target = '#' + view.kind + '=' + enc(id);
     if (location.hash === target) {
-      loadUser(userId);
+      loadUser(id);
     } else {
-      state.userId = null;
+      view.id = null;
       location.hash = target;
     }
   }
 
+  /** Starts a lookup on an account page: hides what it showed and answers the lookup's seq. */
+  function openAccount(view, id, base) {
+    const seq = ++view.seq;
+    view.id = id;
+    view.base = base;
+    $(view.kind + '-detail').hidden = true;
+    status($(view.kind + '-status'), 'loading', 'Loading…');
+    return seq;
+  }
+
+  /** The account and its balance arrived: shows the page and starts its journal at page 1. */
+  function accountShown(view) {
+    status($(view.kind + '-status'), 'ready', '');
+    $('tab-' + view.kind).setAttribute('href', '#' + view.kind + '=' + enc(view.id));
+    $(view.kind + '-detail').hidden = false;
+    view.journal = newJournal();
+  }
+
+  /** A lookup that failed: "No user “x”." when there is none, else the error. */
+  function accountFailed(view, id, err) {
+    const node = $(view.kind + '-status');
+    if (err instanceof ApiError && err.code === view.kind + '_not_found') {
+      status(node, 'not-found', 'No ' + view.kind + ' “' + id + '”.');
+    } else {
+      showError(node, err);
+    }
+  }
+
   async function loadUser(userId) {
-    const seq = ++state.userSeq;
-    state.userId = userId;
-    $('user-detail').hidden = true;
-    status($('user-status'), 'loading', 'Loading…');
+    const view = views.user;
+    const base = '/v1/users/' + enc(userId);
+    const seq = openAccount(view, userId, base);
     let user;
     let balance;
     try {
-      [user, balance] = await Promise.all([
-        api('GET', '/v1/users/' + enc(userId)),
-        api('GET', '/v1/users/' + enc(userId) + '/balance'),
-      ]);
+      [user, balance] = await Promise.all([api('GET', base), api('GET', base + '/balance')]);
     } catch (err) {
-      if (seq !== state.userSeq) {
-        return;
-      }
-      if (err instanceof ApiError && err.code === 'user_not_found') {
-        status($('user-status'), 'not-found', 'No user “' + userId + '”.');
-      } else {
-        showError($('user-status'), err);
+      if (seq === view.seq) {
+        accountFailed(view, userId, err);
       }
       return;
     }
-    if (seq !== state.userSeq) {
+    if (seq !== view.seq) {
       return;
     }
-    status($('user-status'), 'ready', '');
-    $('tab-user').setAttribute('href', '#user=' + enc(userId));
     renderUser(user, balance);
-    $('user-detail').hidden = false;
-    state.journal = { before: null, newer: [], nextBefore: null, page: 1 };
-    loadGrants(userId, seq);
-    loadJournal(userId, seq);
-    loadChart(userId, seq);
+    accountShown(view);
+    loadGrants(view, base, seq);
+    loadJournal(view, base, seq);
+    loadChart(view, base, seq);
   }
 
   function setCard(id, value, text) {
@@ -362,6 +399,11 @@
     node.textContent = text;
     node.dataset.value = value === null || value === undefined ? '' : String(value);
     node.classList.toggle('negative', typeof value === 'number' && value < 0);
+  }
+
+  function setResetCard(id, nextQuotaReset) {
+    setCard(id, nextQuotaReset, fmtTime(nextQuotaReset));
+    $(id).title = nextQuotaReset || '';
   }
 
   function renderUser(user, balance) {
@@ -375,37 +417,43 @@
     setCard('card-held', balance.held, fmtNumber(balance.held));
     setCard('card-debt', balance.totalDebt, fmtNumber(balance.totalDebt));
     setCard('card-usage', balance.usageThisCycle, fmtNumber(balance.usageThisCycle));
-    setCard('card-next-reset', balance.nextQuotaReset, fmtTime(balance.nextQuotaReset));
-    $('card-next-reset').title = balance.nextQuotaReset || '';
+    setResetCard('card-next-reset', balance.nextQuotaReset);
   }
 
-  async function loadGrants(userId, seq) {
-    const node = $('grants-status');
+  /** A user id that opens that user on the Users page. */
+  function userLink(userId) {
+    return el('a', { href: '#user=' + enc(userId), class: 'mono' }, userId);
+  }
+
+  // grants and journal: base is the account's path, /v1/users/{id}
+
+  async function loadGrants(view, base, seq) {
+    const p = view.prefix;
+    const node = $(p + 'grants-status');
     status(node, 'loading', 'Loading…');
-    $('grants-table').hidden = true;
-    $('grants-count').textContent = '';
+    $(p + 'grants-table').hidden = true;
+    $(p + 'grants-count').textContent = '';
     let page;
     try {
-      page = await api('GET', '/v1/users/' + enc(userId) + '/grants?limit=' + GRANTS_LIMIT);
+      page = await api('GET', base + '/grants?limit=' + GRANTS_LIMIT);
     } catch (err) {
-      if (seq === state.userSeq) {
+      if (seq === view.seq) {
         showError(node, err);
       }
       return;
     }
-    if (seq !== state.userSeq) {
+    if (seq !== view.seq) {
       return;
     }
     const grants = page.grants || [];
-    const body = $('grants-body');
-    body.replaceChildren(...grants.map(grantRow));
-    $('grants-count').textContent = '(' + grants.length + (page.nextBefore !== null ? '+' : '') + ')';
+    $(p + 'grants-body').replaceChildren(...grants.map(grantRow));
+    $(p + 'grants-count').textContent = '(' + grants.length + (page.nextBefore !== null ? '+' : '') + ')';
     if (grants.length === 0) {
       status(node, 'empty', 'No grants.');
       return;
     }
     status(node, 'ready', page.nextBefore !== null ? 'Showing the newest ' + grants.length + ' grants.' : '');
-    $('grants-table').hidden = false;
+    $(p + 'grants-table').hidden = false;
   }
 
   function grantRow(g) {
@@ -425,33 +473,34 @@
 
   // the journal, a page at a time: "older" follows nextBefore, "newer" goes back along the pages already seen
 
-  async function loadJournal(userId, seq) {
-    const node = $('journal-status');
-    const j = state.journal;
+  async function loadJournal(view, base, seq) {
+    const p = view.prefix;
+    const node = $(p + 'journal-status');
+    const j = view.journal;
     status(node, 'loading', 'Loading…');
-    $('journal-older').disabled = true;
-    $('journal-newer').disabled = true;
+    $(p + 'journal-older').disabled = true;
+    $(p + 'journal-newer').disabled = true;
     let page;
     try {
-      page = await api('GET', '/v1/users/' + enc(userId) + '/ledger?limit=' + JOURNAL_PAGE
+      page = await api('GET', base + '/ledger?limit=' + JOURNAL_PAGE
         + (j.before !== null ? '&before=' + enc(j.before) : ''));
     } catch (err) {
-      if (seq === state.userSeq) {
+      if (seq === view.seq) {
         showError(node, err);
-        $('journal-newer').disabled = j.newer.length === 0;
+        $(p + 'journal-newer').disabled = j.newer.length === 0;
       }
       return;
     }
-    if (seq !== state.userSeq) {
+    if (seq !== view.seq) {
       return;
     }
     const entries = page.entries || [];
     j.nextBefore = page.nextBefore;
-    $('journal-body').replaceChildren(...entries.map(entryRow));
-    $('journal-page').textContent = 'Page ' + j.page;
-    $('journal-older').disabled = j.nextBefore === null || j.nextBefore === undefined;
-    $('journal-newer').disabled = j.newer.length === 0;
-    $('journal-table').hidden = entries.length === 0;
+    $(p + 'journal-body').replaceChildren(...entries.map(entryRow));
+    $(p + 'journal-page').textContent = 'Page ' + j.page;
+    $(p + 'journal-older').disabled = j.nextBefore === null || j.nextBefore === undefined;
+    $(p + 'journal-newer').disabled = j.newer.length === 0;
+    $(p + 'journal-table').hidden = entries.length === 0;
     status(node, entries.length === 0 ? 'empty' : 'ready', entries.length === 0 ? 'No journal entries.' : '');
   }
 
@@ -466,25 +515,25 @@
       el('td', { 'data-field': 'description', class: 'wrap' }, e.description || ''));
   }
 
-  function journalOlder() {
-    const j = state.journal;
-    if (j.nextBefore === null || state.userId === null) {
+  function journalOlder(view) {
+    const j = view.journal;
+    if (j.nextBefore === null || j.nextBefore === undefined || view.id === null) {
       return;
     }
     j.newer.push(j.before);
     j.before = j.nextBefore;
     j.page++;
-    loadJournal(state.userId, state.userSeq);
+    loadJournal(view, view.base, view.seq);
   }
 
-  function journalNewer() {
-    const j = state.journal;
-    if (j.newer.length === 0 || state.userId === null) {
+  function journalNewer(view) {
+    const j = view.journal;
+    if (j.newer.length === 0 || view.id === null) {
       return;
     }
     j.before = j.newer.pop();
     j.page--;
-    loadJournal(state.userId, state.userSeq);
+    loadJournal(view, view.base, view.seq);
   }
 
   // ---- the balance chart
@@ -524,9 +573,9 @@
     return points;
   }
 
-  async function loadChart(userId, seq) {
-    const node = $('chart-status');
-    const chart = $('chart');
+  async function loadChart(view, base, seq) {
+    const node = $(view.prefix + 'chart-status');
+    const chart = $(view.prefix + 'chart');
     status(node, 'loading', 'Loading…');
     chart.replaceChildren();
     const entries = [];
@@ -534,9 +583,9 @@
     let cut = false;
     try {
       for (;;) {
-        const page = await api('GET', '/v1/users/' + enc(userId) + '/ledger?limit=' + CHART_PAGE
+        const page = await api('GET', base + '/ledger?limit=' + CHART_PAGE
           + (before !== null ? '&before=' + enc(before) : ''));
-        if (seq !== state.userSeq) {
+        if (seq !== view.seq) {
           return;
         }
         entries.push(...(page.entries || []));
@@ -550,7 +599,7 @@
         }
       }
     } catch (err) {
-      if (seq === state.userSeq) {
+      if (seq === view.seq) {
         showError(node, err);
       }
       return;
@@ -666,11 +715,10 @@
   }
 
   function outboxRow(r, dead) {
-    const user = el('a', { href: '#user=' + enc(r.userId), class: 'mono' }, r.userId);
     const cells = [
       el('td', { 'data-field': 'outboxId', class: 'num' }, String(r.outboxId)),
       el('td', { 'data-field': 'action' }, r.action),
-      el('td', { 'data-field': 'userId' }, user),
+      el('td', { 'data-field': 'userId' }, userLink(r.userId)),
       el('td', { 'data-field': 'grantOperationId', class: 'mono id' }, breakable(r.grantOperationId || '—')),
       el('td', { 'data-field': 'attempts', class: 'num' }, fmtNumber(r.attempts)),
     ];
@@ -768,10 +816,12 @@
 
   function start() {
     $('signin-form').addEventListener('submit', signIn);
-    $('lookup-form').addEventListener('submit', lookUp);
+    $('lookup-form').addEventListener('submit', (event) => lookUp(views.user, event));
     $('sign-out').addEventListener('click', () => signOut('Signed out.'));
-    $('journal-older').addEventListener('click', journalOlder);
-    $('journal-newer').addEventListener('click', journalNewer);
+    for (const view of Object.values(views)) {
+      $(view.prefix + 'journal-older').addEventListener('click', () => journalOlder(view));
+      $(view.prefix + 'journal-newer').addEventListener('click', () => journalNewer(view));
+    }
     $('outbox-refresh').addEventListener('click', loadOutbox);
     $('tab-outbox').addEventListener('click', () => {
       if (location.hash === '#outbox') {
