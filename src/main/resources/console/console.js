@@ -240,25 +240,26 @@
     route();
   }
 
-  // ---- pages (the hash names the page, and the account looked up: #user=alice, #outbox, #operations)
+  // ---- pages (the hash names the page, and the account looked up: #user=alice, #org=acme, #outbox, #operations)
 
   function newJournal() {
     return { before: null, newer: [], nextBefore: null, page: 1 };
   }
 
   /**
-   * An account page: its grants and journal are shown by functions that take the page's view (whose elements'
-   * ids start with its prefix) and the account's base path, such as /v1/users/{id}. seq counts lookups: an answer
-   * for an earlier one is dropped.
+   * An account page: the user page and the org page show grants and a journal with the same functions, each on
+   * its own elements (the org page's ids are the user page's with "org-" in front) and its own base path
+   * (/v1/users/{id} or /v1/orgs/{id}). seq counts lookups: an answer for an earlier one is dropped.
    */
   function accountView(kind, prefix) {
     return { kind, prefix, seq: 0, id: null, base: null, journal: newJournal() };
   }
 
-  const views = { user: accountView('user', '') };
+  const views = { user: accountView('user', ''), org: accountView('org', 'org-') };
 
   const IDLE_TEXT = {
     user: 'Enter a user id to see their balance, grants and journal.',
+    org: 'Enter an org id to see its pool, members, usage, grants and journal.',
   };
 
   function fromHash(text) {
@@ -279,10 +280,13 @@
     const hash = location.hash.replace(/^#/, '');
     let page = 'user';
     let id = null;
-    if (hash === 'outbox' || hash === 'operations') {
+    if (hash === 'outbox' || hash === 'operations' || hash === 'org') {
       page = hash;
     } else if (hash.startsWith('user=')) {
       id = fromHash(hash.slice(5));
+    } else if (hash.startsWith('org=')) {
+      page = 'org';
+      id = fromHash(hash.slice(4));
     }
     for (const section of document.querySelectorAll('.page')) {
       section.hidden = section.id !== 'page-' + page;
@@ -296,9 +300,9 @@
     }
     if (page === 'outbox') {
       loadOutbox();
-    } else if (page === 'user' && id && id !== views.user.id) {
-      $('user-input').value = id;
-      loadUser(id);
+    } else if ((page === 'user' || page === 'org') && id && id !== views[page].id) {
+      $(page + '-input').value = id;
+      (page === 'user' ? loadUser : loadOrg)(id);
     }
   }
 
@@ -312,8 +316,8 @@
       $(view.kind + '-detail').hidden = true;
       status($(view.kind + '-status'), 'idle', IDLE_TEXT[view.kind]);
     }
-    for (const id of ['grants-body', 'journal-body', 'chart', 'dead-body', 'pending-body', 'audit-problems',
-      'resets-failures']) {
+    for (const id of ['grants-body', 'journal-body', 'chart', 'org-grants-body', 'org-journal-body', 'org-members-body',
+      'org-usage-body', 'dead-body', 'pending-body', 'audit-problems', 'resets-failures']) {
       $(id).replaceChildren();
     }
     for (const id of ['audit-status', 'resets-status', 'dead-status', 'pending-status']) {
@@ -324,18 +328,18 @@
     $('resets-failures').hidden = true;
   }
 
-  // ---- the user page
+  // ---- the account pages (users and orgs)
 
   function lookUp(view, event) {
     event.preventDefault();
     const id = $(view.kind + '-input').value.trim();
     if (!id) {
-      status($(view.kind + '-status'), 'error', 'Enter a user id.');
+      status($(view.kind + '-status'), 'error', view.kind === 'org' ? 'Enter an org id.' : 'Enter a user id.');
       return;
     }
     const target = '#' + view.kind + '=' + enc(id);
     if (location.hash === target) {
-      loadUser(id);
+      (view.kind === 'user' ? loadUser : loadOrg)(id);
     } else {
       view.id = null;
       location.hash = target;
@@ -360,7 +364,7 @@
     view.journal = newJournal();
   }
 
-  /** A lookup that failed: "No user “x”." when there is none, else the error. */
+  /** A lookup that failed: "No user “x”." / "No org “x”." when there is none, else the error. */
   function accountFailed(view, id, err) {
     const node = $(view.kind + '-status');
     if (err instanceof ApiError && err.code === view.kind + '_not_found') {
@@ -425,7 +429,117 @@
     return el('a', { href: '#user=' + enc(userId), class: 'mono' }, userId);
   }
 
-  // grants and journal: base is the account's path, /v1/users/{id}
+  // the org page: the pool's figures, its members and who spent what, then grants and journal as a user's
+
+  async function loadOrg(orgId) {
+    const view = views.org;
+    const base = '/v1/orgs/' + enc(orgId);
+    const seq = openAccount(view, orgId, base);
+    let org;
+    let balance;
+    try {
+      [org, balance] = await Promise.all([api('GET', base), api('GET', base + '/balance')]);
+    } catch (err) {
+      if (seq === view.seq) {
+        accountFailed(view, orgId, err);
+      }
+      return;
+    }
+    if (seq !== view.seq) {
+      return;
+    }
+    renderOrg(org, balance);
+    accountShown(view);
+    loadMembers(view, base, seq);
+    loadUsage(view, base, seq);
+    loadGrants(view, base, seq);
+    loadJournal(view, base, seq);
+  }
+
+  function renderOrg(org, balance) {
+    $('org-title').textContent = org.name;
+    const meta = [org.orgId];
+    meta.push(org.stripeCustomerId ? 'Stripe customer ' + org.stripeCustomerId : 'no Stripe customer');
+    meta.push(org.centsPerCredit + '¢ per credit');
+    meta.push('since ' + fmtTime(org.createdAt));
+    $('org-meta').textContent = meta.join(' · ');
+    setCard('org-card-available', balance.available, fmtNumber(balance.available));
+    setCard('org-card-debt', balance.totalDebt, fmtNumber(balance.totalDebt));
+    setCard('org-card-usage', balance.usageThisCycle, fmtNumber(balance.usageThisCycle));
+    const limit = org.creditLimit === undefined ? null : org.creditLimit;
+    setCard('org-card-limit', limit, limit === null ? 'No limit' : fmtNumber(limit));
+    // what the credit limit still allows this cycle (the pool's own credits may run out first)
+    const left = limit === null ? null : Math.max(0, limit - balance.usageThisCycle);
+    setCard('org-card-limit-left', left, left === null ? '—' : fmtNumber(left));
+    setResetCard('org-card-next-reset', balance.nextQuotaReset);
+  }
+
+  async function loadMembers(view, base, seq) {
+    const node = $('org-members-status');
+    status(node, 'loading', 'Loading…');
+    $('org-members-table').hidden = true;
+    $('org-members-count').textContent = '';
+    let page;
+    try {
+      page = await api('GET', base + '/members');
+    } catch (err) {
+      if (seq === view.seq) {
+        showError(node, err);
+      }
+      return;
+    }
+    if (seq !== view.seq) {
+      return;
+    }
+    const members = page.members || [];
+    $('org-members-body').replaceChildren(...members.map(memberRow));
+    $('org-members-count').textContent = '(' + members.length + ')';
+    $('org-members-table').hidden = members.length === 0;
+    status(node, members.length === 0 ? 'empty' : 'ready', members.length === 0 ? 'No members.' : '');
+  }
+
+  function memberRow(m) {
+    return el('tr', { 'data-testid': 'member-row', 'data-user-id': m.userId },
+      el('td', { 'data-field': 'userId' }, userLink(m.userId)),
+      el('td', { 'data-field': 'role' }, m.role),
+      timeCell(m.addedAt, { 'data-field': 'addedAt' }));
+  }
+
+  async function loadUsage(view, base, seq) {
+    const node = $('org-usage-status');
+    status(node, 'loading', 'Loading…');
+    $('org-usage-table').hidden = true;
+    $('org-usage-range').textContent = '';
+    let report;
+    try {
+      // the service's default range: the last 30 days up to now
+      report = await api('GET', base + '/usage');
+    } catch (err) {
+      if (seq === view.seq) {
+        showError(node, err);
+      }
+      return;
+    }
+    if (seq !== view.seq) {
+      return;
+    }
+    const members = report.members || [];
+    $('org-usage-body').replaceChildren(...members.map(usageRow));
+    setCard('org-usage-total', report.total, fmtNumber(report.total));
+    const range = $('org-usage-range');
+    range.textContent = fmtTime(report.from) + ' to ' + fmtTime(report.to);
+    range.title = report.from + ' to ' + report.to;
+    $('org-usage-table').hidden = members.length === 0;
+    status(node, members.length === 0 ? 'empty' : 'ready', members.length === 0 ? 'No usage in the last 30 days.' : '');
+  }
+
+  function usageRow(m) {
+    return el('tr', { 'data-testid': 'usage-row', 'data-user-id': m.userId },
+      el('td', { 'data-field': 'userId' }, userLink(m.userId)),
+      el('td', { 'data-field': 'credits', class: 'num' }, fmtNumber(m.credits)));
+  }
+
+  // grants and journal, for either page: base is the account's path, /v1/users/{id} or /v1/orgs/{id}
 
   async function loadGrants(view, base, seq) {
     const p = view.prefix;
@@ -817,6 +931,7 @@
   function start() {
     $('signin-form').addEventListener('submit', signIn);
     $('lookup-form').addEventListener('submit', (event) => lookUp(views.user, event));
+    $('org-lookup-form').addEventListener('submit', (event) => lookUp(views.org, event));
     $('sign-out').addEventListener('click', () => signOut('Signed out.'));
     for (const view of Object.values(views)) {
       $(view.prefix + 'journal-older').addEventListener('click', () => journalOlder(view));
