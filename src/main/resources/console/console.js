@@ -240,13 +240,35 @@
     route();
   }
 
-  // ---- pages (the hash names the page, and the user looked up: #user=alice, #outbox, #operations)
+  // ---- pages (the hash names the page, and the account looked up: #user=alice, #org=acme, #outbox, #operations)
 
-  const state = {
-    userSeq: 0,
-    userId: null,
-    journal: { before: null, newer: [], nextBefore: null, page: 1 },
+  function newJournal() {
+    return { before: null, newer: [], nextBefore: null, page: 1 };
+  }
+
+  /**
+   * An account page: the user page and the org page show grants and a journal with the same functions, each on
+   * its own elements (the org page's ids are the user page's with "org-" in front) and its own base path
+   * (/v1/users/{id} or /v1/orgs/{id}). seq counts lookups: an answer for an earlier one is dropped.
+   */
+  function accountView(kind, prefix) {
+    return { kind, prefix, seq: 0, id: null, base: null, journal: newJournal() };
+  }
+
+  const views = { user: accountView('user', ''), org: accountView('org', 'org-') };
+
+  const IDLE_TEXT = {
+    user: 'Enter a user id to see their balance, grants and journal.',
+    org: 'Enter an org id to see its pool, members, usage, grants and journal.',
   };
+
+  function fromHash(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch (e) {
+      return null;
+    }
+  }
 
   function route() {
     if (!signedIn()) {
@@ -257,15 +279,14 @@
     }
     const hash = location.hash.replace(/^#/, '');
     let page = 'user';
-    let userId = null;
-    if (hash === 'outbox' || hash === 'operations') {
+    let id = null;
+    if (hash === 'outbox' || hash === 'operations' || hash === 'org') {
       page = hash;
     } else if (hash.startsWith('user=')) {
-      try {
-        userId = decodeURIComponent(hash.slice(5));
-      } catch (e) {
-        userId = null;
-      }
+      id = fromHash(hash.slice(5));
+    } else if (hash.startsWith('org=')) {
+      page = 'org';
+      id = fromHash(hash.slice(4));
     }
     for (const section of document.querySelectorAll('.page')) {
       section.hidden = section.id !== 'page-' + page;
@@ -279,20 +300,24 @@
     }
     if (page === 'outbox') {
       loadOutbox();
-    } else if (page === 'user' && userId && userId !== state.userId) {
-      $('user-input').value = userId;
-      loadUser(userId);
+    } else if ((page === 'user' || page === 'org') && id && id !== views[page].id) {
+      $(page + '-input').value = id;
+      (page === 'user' ? loadUser : loadOrg)(id);
     }
   }
 
   function clearPages() {
-    state.userSeq++;
-    state.userId = null;
-    $('tab-user').setAttribute('href', '#user');
-    $('user-detail').hidden = true;
-    status($('user-status'), 'idle', 'Enter a user id to see their balance, grants and journal.');
-    for (const id of ['grants-body', 'journal-body', 'chart', 'dead-body', 'pending-body', 'audit-problems',
-      'resets-failures']) {
+    for (const view of Object.values(views)) {
+      view.seq++;
+      view.id = null;
+      view.base = null;
+      view.journal = newJournal();
+      $('tab-' + view.kind).setAttribute('href', '#' + view.kind);
+      $(view.kind + '-detail').hidden = true;
+      status($(view.kind + '-status'), 'idle', IDLE_TEXT[view.kind]);
+    }
+    for (const id of ['grants-body', 'journal-body', 'chart', 'org-grants-body', 'org-journal-body', 'org-members-body',
+      'org-usage-body', 'dead-body', 'pending-body', 'audit-problems', 'resets-failures']) {
       $(id).replaceChildren();
     }
     for (const id of ['audit-status', 'resets-status', 'dead-status', 'pending-status']) {
@@ -303,58 +328,74 @@
     $('resets-failures').hidden = true;
   }
 
-  // ---- the user page
+  // ---- the account pages (users and orgs)
 
-  function lookUp(event) {
+  function lookUp(view, event) {
     event.preventDefault();
-    const userId = $('user-input').value.trim();
-    if (!userId) {
-      status($('user-status'), 'error', 'Enter a user id.');
+    const id = $(view.kind + '-input').value.trim();
+    if (!id) {
+      status($(view.kind + '-status'), 'error', view.kind === 'org' ? 'Enter an org id.' : 'Enter a user id.');
       return;
     }
-    const target = '#user=' + enc(userId);
+    const target = '#' + view.kind + '=' + enc(id);
     if (location.hash === target) {
-      loadUser(userId);
+      (view.kind === 'user' ? loadUser : loadOrg)(id);
     } else {
-      state.userId = null;
+      view.id = null;
       location.hash = target;
     }
   }
 
+  /** Starts a lookup on an account page: hides what it showed and answers the lookup's seq. */
+  function openAccount(view, id, base) {
+    const seq = ++view.seq;
+    view.id = id;
+    view.base = base;
+    $(view.kind + '-detail').hidden = true;
+    status($(view.kind + '-status'), 'loading', 'Loading…');
+    return seq;
+  }
+
+  /** The account and its balance arrived: shows the page and starts its journal at page 1. */
+  function accountShown(view) {
+    status($(view.kind + '-status'), 'ready', '');
+    $('tab-' + view.kind).setAttribute('href', '#' + view.kind + '=' + enc(view.id));
+    $(view.kind + '-detail').hidden = false;
+    view.journal = newJournal();
+  }
+
+  /** A lookup that failed: "No user “x”." / "No org “x”." when there is none, else the error. */
+  function accountFailed(view, id, err) {
+    const node = $(view.kind + '-status');
+    if (err instanceof ApiError && err.code === view.kind + '_not_found') {
+      status(node, 'not-found', 'No ' + view.kind + ' “' + id + '”.');
+    } else {
+      showError(node, err);
+    }
+  }
+
   async function loadUser(userId) {
-    const seq = ++state.userSeq;
-    state.userId = userId;
-    $('user-detail').hidden = true;
-    status($('user-status'), 'loading', 'Loading…');
+    const view = views.user;
+    const base = '/v1/users/' + enc(userId);
+    const seq = openAccount(view, userId, base);
     let user;
     let balance;
     try {
-      [user, balance] = await Promise.all([
-        api('GET', '/v1/users/' + enc(userId)),
-        api('GET', '/v1/users/' + enc(userId) + '/balance'),
-      ]);
+      [user, balance] = await Promise.all([api('GET', base), api('GET', base + '/balance')]);
     } catch (err) {
-      if (seq !== state.userSeq) {
-        return;
-      }
-      if (err instanceof ApiError && err.code === 'user_not_found') {
-        status($('user-status'), 'not-found', 'No user “' + userId + '”.');
-      } else {
-        showError($('user-status'), err);
+      if (seq === view.seq) {
+        accountFailed(view, userId, err);
       }
       return;
     }
-    if (seq !== state.userSeq) {
+    if (seq !== view.seq) {
       return;
     }
-    status($('user-status'), 'ready', '');
-    $('tab-user').setAttribute('href', '#user=' + enc(userId));
     renderUser(user, balance);
-    $('user-detail').hidden = false;
-    state.journal = { before: null, newer: [], nextBefore: null, page: 1 };
-    loadGrants(userId, seq);
-    loadJournal(userId, seq);
-    loadChart(userId, seq);
+    accountShown(view);
+    loadGrants(view, base, seq);
+    loadJournal(view, base, seq);
+    loadChart(view, base, seq);
   }
 
   function setCard(id, value, text) {
@@ -362,6 +403,11 @@
     node.textContent = text;
     node.dataset.value = value === null || value === undefined ? '' : String(value);
     node.classList.toggle('negative', typeof value === 'number' && value < 0);
+  }
+
+  function setResetCard(id, nextQuotaReset) {
+    setCard(id, nextQuotaReset, fmtTime(nextQuotaReset));
+    $(id).title = nextQuotaReset || '';
   }
 
   function renderUser(user, balance) {
@@ -375,37 +421,153 @@
     setCard('card-held', balance.held, fmtNumber(balance.held));
     setCard('card-debt', balance.totalDebt, fmtNumber(balance.totalDebt));
     setCard('card-usage', balance.usageThisCycle, fmtNumber(balance.usageThisCycle));
-    setCard('card-next-reset', balance.nextQuotaReset, fmtTime(balance.nextQuotaReset));
-    $('card-next-reset').title = balance.nextQuotaReset || '';
+    setResetCard('card-next-reset', balance.nextQuotaReset);
   }
 
-  async function loadGrants(userId, seq) {
-    const node = $('grants-status');
+  /** A user id that opens that user on the Users page. */
+  function userLink(userId) {
+    return el('a', { href: '#user=' + enc(userId), class: 'mono' }, userId);
+  }
+
+  // the org page: the pool's figures, its members and who spent what, then grants and journal as a user's
+
+  async function loadOrg(orgId) {
+    const view = views.org;
+    const base = '/v1/orgs/' + enc(orgId);
+    const seq = openAccount(view, orgId, base);
+    let org;
+    let balance;
+    try {
+      [org, balance] = await Promise.all([api('GET', base), api('GET', base + '/balance')]);
+    } catch (err) {
+      if (seq === view.seq) {
+        accountFailed(view, orgId, err);
+      }
+      return;
+    }
+    if (seq !== view.seq) {
+      return;
+    }
+    renderOrg(org, balance);
+    accountShown(view);
+    loadMembers(view, base, seq);
+    loadUsage(view, base, seq);
+    loadGrants(view, base, seq);
+    loadJournal(view, base, seq);
+  }
+
+  function renderOrg(org, balance) {
+    $('org-title').textContent = org.name;
+    const meta = [org.orgId];
+    meta.push(org.stripeCustomerId ? 'Stripe customer ' + org.stripeCustomerId : 'no Stripe customer');
+    meta.push(org.centsPerCredit + '¢ per credit');
+    meta.push('since ' + fmtTime(org.createdAt));
+    $('org-meta').textContent = meta.join(' · ');
+    setCard('org-card-available', balance.available, fmtNumber(balance.available));
+    setCard('org-card-debt', balance.totalDebt, fmtNumber(balance.totalDebt));
+    setCard('org-card-usage', balance.usageThisCycle, fmtNumber(balance.usageThisCycle));
+    const limit = org.creditLimit === undefined ? null : org.creditLimit;
+    setCard('org-card-limit', limit, limit === null ? 'No limit' : fmtNumber(limit));
+    // what the credit limit still allows this cycle (the pool's own credits may run out first)
+    const left = limit === null ? null : Math.max(0, limit - balance.usageThisCycle);
+    setCard('org-card-limit-left', left, left === null ? '—' : fmtNumber(left));
+    setResetCard('org-card-next-reset', balance.nextQuotaReset);
+  }
+
+  async function loadMembers(view, base, seq) {
+    const node = $('org-members-status');
     status(node, 'loading', 'Loading…');
-    $('grants-table').hidden = true;
-    $('grants-count').textContent = '';
+    $('org-members-table').hidden = true;
+    $('org-members-count').textContent = '';
     let page;
     try {
-      page = await api('GET', '/v1/users/' + enc(userId) + '/grants?limit=' + GRANTS_LIMIT);
+      page = await api('GET', base + '/members');
     } catch (err) {
-      if (seq === state.userSeq) {
+      if (seq === view.seq) {
         showError(node, err);
       }
       return;
     }
-    if (seq !== state.userSeq) {
+    if (seq !== view.seq) {
+      return;
+    }
+    const members = page.members || [];
+    $('org-members-body').replaceChildren(...members.map(memberRow));
+    $('org-members-count').textContent = '(' + members.length + ')';
+    $('org-members-table').hidden = members.length === 0;
+    status(node, members.length === 0 ? 'empty' : 'ready', members.length === 0 ? 'No members.' : '');
+  }
+
+  function memberRow(m) {
+    return el('tr', { 'data-testid': 'member-row', 'data-user-id': m.userId },
+      el('td', { 'data-field': 'userId' }, userLink(m.userId)),
+      el('td', { 'data-field': 'role' }, m.role),
+      timeCell(m.addedAt, { 'data-field': 'addedAt' }));
+  }
+
+  async function loadUsage(view, base, seq) {
+    const node = $('org-usage-status');
+    status(node, 'loading', 'Loading…');
+    $('org-usage-table').hidden = true;
+    $('org-usage-range').textContent = '';
+    let report;
+    try {
+      // the service's default range: the last 30 days up to now
+      report = await api('GET', base + '/usage');
+    } catch (err) {
+      if (seq === view.seq) {
+        showError(node, err);
+      }
+      return;
+    }
+    if (seq !== view.seq) {
+      return;
+    }
+    const members = report.members || [];
+    $('org-usage-body').replaceChildren(...members.map(usageRow));
+    setCard('org-usage-total', report.total, fmtNumber(report.total));
+    const range = $('org-usage-range');
+    range.textContent = fmtTime(report.from) + ' to ' + fmtTime(report.to);
+    range.title = report.from + ' to ' + report.to;
+    $('org-usage-table').hidden = members.length === 0;
+    status(node, members.length === 0 ? 'empty' : 'ready', members.length === 0 ? 'No usage in the last 30 days.' : '');
+  }
+
+  function usageRow(m) {
+    return el('tr', { 'data-testid': 'usage-row', 'data-user-id': m.userId },
+      el('td', { 'data-field': 'userId' }, userLink(m.userId)),
+      el('td', { 'data-field': 'credits', class: 'num' }, fmtNumber(m.credits)));
+  }
+
+  // grants and journal, for either page: base is the account's path, /v1/users/{id} or /v1/orgs/{id}
+
+  async function loadGrants(view, base, seq) {
+    const p = view.prefix;
+    const node = $(p + 'grants-status');
+    status(node, 'loading', 'Loading…');
+    $(p + 'grants-table').hidden = true;
+    $(p + 'grants-count').textContent = '';
+    let page;
+    try {
+      page = await api('GET', base + '/grants?limit=' + GRANTS_LIMIT);
+    } catch (err) {
+      if (seq === view.seq) {
+        showError(node, err);
+      }
+      return;
+    }
+    if (seq !== view.seq) {
       return;
     }
     const grants = page.grants || [];
-    const body = $('grants-body');
-    body.replaceChildren(...grants.map(grantRow));
-    $('grants-count').textContent = '(' + grants.length + (page.nextBefore !== null ? '+' : '') + ')';
+    $(p + 'grants-body').replaceChildren(...grants.map(grantRow));
+    $(p + 'grants-count').textContent = '(' + grants.length + (page.nextBefore !== null ? '+' : '') + ')';
     if (grants.length === 0) {
       status(node, 'empty', 'No grants.');
       return;
     }
     status(node, 'ready', page.nextBefore !== null ? 'Showing the newest ' + grants.length + ' grants.' : '');
-    $('grants-table').hidden = false;
+    $(p + 'grants-table').hidden = false;
   }
 
   function grantRow(g) {
@@ -425,33 +587,34 @@
 
   // the journal, a page at a time: "older" follows nextBefore, "newer" goes back along the pages already seen
 
-  async function loadJournal(userId, seq) {
-    const node = $('journal-status');
-    const j = state.journal;
+  async function loadJournal(view, base, seq) {
+    const p = view.prefix;
+    const node = $(p + 'journal-status');
+    const j = view.journal;
     status(node, 'loading', 'Loading…');
-    $('journal-older').disabled = true;
-    $('journal-newer').disabled = true;
+    $(p + 'journal-older').disabled = true;
+    $(p + 'journal-newer').disabled = true;
     let page;
     try {
-      page = await api('GET', '/v1/users/' + enc(userId) + '/ledger?limit=' + JOURNAL_PAGE
+      page = await api('GET', base + '/ledger?limit=' + JOURNAL_PAGE
         + (j.before !== null ? '&before=' + enc(j.before) : ''));
     } catch (err) {
-      if (seq === state.userSeq) {
+      if (seq === view.seq) {
         showError(node, err);
-        $('journal-newer').disabled = j.newer.length === 0;
+        $(p + 'journal-newer').disabled = j.newer.length === 0;
       }
       return;
     }
-    if (seq !== state.userSeq) {
+    if (seq !== view.seq) {
       return;
     }
     const entries = page.entries || [];
     j.nextBefore = page.nextBefore;
-    $('journal-body').replaceChildren(...entries.map(entryRow));
-    $('journal-page').textContent = 'Page ' + j.page;
-    $('journal-older').disabled = j.nextBefore === null || j.nextBefore === undefined;
-    $('journal-newer').disabled = j.newer.length === 0;
-    $('journal-table').hidden = entries.length === 0;
+    $(p + 'journal-body').replaceChildren(...entries.map(entryRow));
+    $(p + 'journal-page').textContent = 'Page ' + j.page;
+    $(p + 'journal-older').disabled = j.nextBefore === null || j.nextBefore === undefined;
+    $(p + 'journal-newer').disabled = j.newer.length === 0;
+    $(p + 'journal-table').hidden = entries.length === 0;
     status(node, entries.length === 0 ? 'empty' : 'ready', entries.length === 0 ? 'No journal entries.' : '');
   }
 
@@ -466,25 +629,25 @@
       el('td', { 'data-field': 'description', class: 'wrap' }, e.description || ''));
   }
 
-  function journalOlder() {
-    const j = state.journal;
-    if (j.nextBefore === null || state.userId === null) {
+  function journalOlder(view) {
+    const j = view.journal;
+    if (j.nextBefore === null || j.nextBefore === undefined || view.id === null) {
       return;
     }
     j.newer.push(j.before);
     j.before = j.nextBefore;
     j.page++;
-    loadJournal(state.userId, state.userSeq);
+    loadJournal(view, view.base, view.seq);
   }
 
-  function journalNewer() {
-    const j = state.journal;
-    if (j.newer.length === 0 || state.userId === null) {
+  function journalNewer(view) {
+    const j = view.journal;
+    if (j.newer.length === 0 || view.id === null) {
       return;
     }
     j.before = j.newer.pop();
     j.page--;
-    loadJournal(state.userId, state.userSeq);
+    loadJournal(view, view.base, view.seq);
   }
 
   // ---- the balance chart
@@ -524,9 +687,9 @@
     return points;
   }
 
-  async function loadChart(userId, seq) {
-    const node = $('chart-status');
-    const chart = $('chart');
+  async function loadChart(view, base, seq) {
+    const node = $(view.prefix + 'chart-status');
+    const chart = $(view.prefix + 'chart');
     status(node, 'loading', 'Loading…');
     chart.replaceChildren();
     const entries = [];
@@ -534,9 +697,9 @@
     let cut = false;
     try {
       for (;;) {
-        const page = await api('GET', '/v1/users/' + enc(userId) + '/ledger?limit=' + CHART_PAGE
+        const page = await api('GET', base + '/ledger?limit=' + CHART_PAGE
           + (before !== null ? '&before=' + enc(before) : ''));
-        if (seq !== state.userSeq) {
+        if (seq !== view.seq) {
           return;
         }
         entries.push(...(page.entries || []));
@@ -550,7 +713,7 @@
         }
       }
     } catch (err) {
-      if (seq === state.userSeq) {
+      if (seq === view.seq) {
         showError(node, err);
       }
       return;
@@ -666,11 +829,10 @@
   }
 
   function outboxRow(r, dead) {
-    const user = el('a', { href: '#user=' + enc(r.userId), class: 'mono' }, r.userId);
     const cells = [
       el('td', { 'data-field': 'outboxId', class: 'num' }, String(r.outboxId)),
       el('td', { 'data-field': 'action' }, r.action),
-      el('td', { 'data-field': 'userId' }, user),
+      el('td', { 'data-field': 'userId' }, userLink(r.userId)),
       el('td', { 'data-field': 'grantOperationId', class: 'mono id' }, breakable(r.grantOperationId || '—')),
       el('td', { 'data-field': 'attempts', class: 'num' }, fmtNumber(r.attempts)),
     ];
@@ -768,10 +930,13 @@
 
   function start() {
     $('signin-form').addEventListener('submit', signIn);
-    $('lookup-form').addEventListener('submit', lookUp);
+    $('lookup-form').addEventListener('submit', (event) => lookUp(views.user, event));
+    $('org-lookup-form').addEventListener('submit', (event) => lookUp(views.org, event));
     $('sign-out').addEventListener('click', () => signOut('Signed out.'));
-    $('journal-older').addEventListener('click', journalOlder);
-    $('journal-newer').addEventListener('click', journalNewer);
+    for (const view of Object.values(views)) {
+      $(view.prefix + 'journal-older').addEventListener('click', () => journalOlder(view));
+      $(view.prefix + 'journal-newer').addEventListener('click', () => journalNewer(view));
+    }
     $('outbox-refresh').addEventListener('click', loadOutbox);
     $('tab-outbox').addEventListener('click', () => {
       if (location.hash === '#outbox') {

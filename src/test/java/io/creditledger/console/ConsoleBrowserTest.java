@@ -299,6 +299,16 @@ class ConsoleBrowserTest {
     return number(value.getText());
   }
 
+  /** A table wider than its box scrolls inside the box (the page does not). */
+  static void assertScrollsInItsBox(String wrap) {
+    Object sizes = js("const b = arguments[0]; return [b.scrollWidth, b.clientWidth, getComputedStyle(b).overflowX];",
+        byTestId(wrap));
+    @SuppressWarnings("unchecked")
+    List<Object> s = (List<Object>) sizes;
+    assertThat(((Number) s.get(0)).longValue()).as(wrap + " holds a wider table").isGreaterThan(((Number) s.get(1)).longValue());
+    assertThat(s.get(2)).as(wrap + "'s overflow-x").isEqualTo("auto");
+  }
+
   static void assertNoHorizontalOverflow(String where) {
     Object widths = js("return [document.documentElement.scrollWidth, window.innerWidth, document.body.scrollWidth];");
     @SuppressWarnings("unchecked")
@@ -432,28 +442,15 @@ class ConsoleBrowserTest {
 
     // the grants, newest first, as the API lists them
     List<JsonObject> grants = objects(app.admin.get("/v1/users/alice/grants?limit=500").json().getJsonArray("grants"));
-    List<Map<String, String>> rows = rows("[data-testid='grant-row']");
-    assertThat(rows).hasSize(grants.size()).hasSize(5);
+    assertThat(grants).hasSize(5);
+    assertGrantRows("#page-user", grants);
     assertThat(byTestId("grants-count").getText()).isEqualTo("(5)");
-    for (int i = 0; i < rows.size(); i++) {
-      JsonObject g = grants.get(i);
-      Map<String, String> row = rows.get(i);
-      assertThat(row.get("@operationId")).isEqualTo(row.get("operationId")).isEqualTo(g.getString("operationId"));
-      assertThat(row.get("type")).isEqualTo(g.getString("type"));
-      assertThat(number(row.get("priority"))).isEqualTo(g.getLong("priority"));
-      assertThat(number(row.get("principal"))).isEqualTo(g.getLong("principal"));
-      assertThat(number(row.get("balance"))).isEqualTo(g.getLong("balance"));
-      assertThat(row.get("state")).startsWith(g.getString("state"));
-      assertThat(row.get("stripe")).startsWith(g.getJsonObject("stripe").getString("state"));
-      assertThat(row.get("expiresAt")).isEqualTo(g.getString("expiresAt") == null ? "—"
-          : g.getString("expiresAt").substring(0, 10) + " " + g.getString("expiresAt").substring(11, 16) + " UTC");
-    }
     assertThat(grants).extracting(g -> g.getJsonObject("stripe").getString("state")).containsOnly("synced");
     assertThat(grants).extracting(g -> g.getString("state")).contains("active", "revoked");
 
     // the journal's first page: the 25 newest entries
     List<JsonObject> firstPage = objects(app.admin.get("/v1/users/alice/ledger?limit=25").json().getJsonArray("entries"));
-    assertJournalRows(firstPage);
+    assertJournalRows("#page-user", firstPage);
     assertThat(byTestId("journal-page").getText()).isEqualTo("Page 1");
     assertThat(byId("journal-newer").isEnabled()).isFalse();
     assertThat(byId("journal-older").isEnabled()).isTrue();
@@ -494,8 +491,32 @@ class ConsoleBrowserTest {
         + " return out; });", selector);
   }
 
-  static void assertJournalRows(List<JsonObject> entries) {
-    List<Map<String, String>> rows = rows("[data-testid='journal-row']");
+  /** The grant rows on one page (#page-user or #page-org) are the API's grants, in order. */
+  static void assertGrantRows(String page, List<JsonObject> grants) {
+    List<Map<String, String>> rows = rows(page + " [data-testid='grant-row']");
+    assertThat(rows).hasSize(grants.size());
+    for (int i = 0; i < rows.size(); i++) {
+      JsonObject g = grants.get(i);
+      Map<String, String> row = rows.get(i);
+      assertThat(row.get("@operationId")).isEqualTo(row.get("operationId")).isEqualTo(g.getString("operationId"));
+      assertThat(row.get("type")).isEqualTo(g.getString("type"));
+      assertThat(number(row.get("priority"))).isEqualTo(g.getLong("priority"));
+      assertThat(number(row.get("principal"))).isEqualTo(g.getLong("principal"));
+      assertThat(number(row.get("balance"))).isEqualTo(g.getLong("balance"));
+      assertThat(row.get("state")).startsWith(g.getString("state"));
+      assertThat(row.get("stripe")).startsWith(g.getJsonObject("stripe").getString("state"));
+      assertThat(row.get("expiresAt")).isEqualTo(utc(g.getString("expiresAt")));
+    }
+  }
+
+  /** An instant as the console shows it: "2026-01-15 10:00 UTC", or "—" for none. */
+  static String utc(String iso) {
+    return iso == null ? "—" : iso.substring(0, 10) + " " + iso.substring(11, 16) + " UTC";
+  }
+
+  /** The journal rows on one page (#page-user or #page-org) are the API's entries, in order. */
+  static void assertJournalRows(String page, List<JsonObject> entries) {
+    List<Map<String, String>> rows = rows(page + " [data-testid='journal-row']");
     assertThat(rows).extracting(r -> Long.parseLong(r.get("@entryId")))
         .containsExactlyElementsOf(entries.stream().map(e -> e.getLong("entryId")).toList());
     for (int i = 0; i < rows.size(); i++) {
@@ -520,7 +541,7 @@ class ConsoleBrowserTest {
 
     byId("journal-older").click();
     waitFor("page 2", d -> "Page 2".equals(byTestId("journal-page").getText()) && "ready".equals(stateOf("journal-status")));
-    assertJournalRows(objects(second.getJsonArray("entries")));
+    assertJournalRows("#page-user", objects(second.getJsonArray("entries")));
     assertThat(byId("journal-newer").isEnabled()).isTrue();
     assertThat(byId("journal-older").isEnabled()).as("older while the API has a nextBefore")
         .isEqualTo(second.getValue("nextBefore") != null);
@@ -529,7 +550,7 @@ class ConsoleBrowserTest {
     byId("journal-newer").click();
     waitFor("page 1 again", d -> "Page 1".equals(byTestId("journal-page").getText())
         && "ready".equals(stateOf("journal-status")));
-    assertJournalRows(objects(first.getJsonArray("entries")));
+    assertJournalRows("#page-user", objects(first.getJsonArray("entries")));
     assertThat(byId("journal-newer").isEnabled()).isFalse();
   }
 
@@ -665,10 +686,199 @@ class ConsoleBrowserTest {
     waitFor("a second run", d -> "Reset 0 users; no failures.".equals(byId("resets-status").getText()) ? true : null);
   }
 
-  // ---- layouts
+  // ---- orgs (seeded after the resets, so that the month the resets test moves on leaves their usage in range)
+
+  static final String ORG = "acme";
+
+  /**
+   * acme: a pool with a credit limit, mirrored to Stripe, an organization grant and two members (who must exist
+   * as users first) who both spent from it, at times an hour apart.
+   */
+  static void seedOrg() {
+    app.user("carol", new JsonObject().put("email", "carol@example.com"));
+    app.user("erin", new JsonObject().put("email", "erin@example.com"));
+    created(app.admin.put("/v1/orgs/" + ORG, new JsonObject().put("name", "Acme Robotics").put("creditLimit", 1000)
+        .put("stripeCustomerId", "cus_acme")));
+    created(app.admin.put("/v1/orgs/" + ORG + "/members/carol", new JsonObject().put("role", "owner")));
+    created(app.admin.put("/v1/orgs/" + ORG + "/members/erin", new JsonObject().put("role", "member")));
+    app.clock.advance(Duration.ofHours(1));
+    created(app.admin.post("/v1/orgs/" + ORG + "/grants", new JsonObject().put("operationId", "acme-pool-1")
+        .put("type", "organization").put("amount", 2000)));
+    String[][] spends = {{"carol", "120"}, {"erin", "310"}, {"carol", "75"}, {"erin", "55"}, {"carol", "40"}};
+    for (int i = 0; i < spends.length; i++) {
+      app.clock.advance(Duration.ofHours(1));
+      Api.Response r = app.admin.post("/v1/orgs/" + ORG + "/consume", new JsonObject().put("operationId", "acme-run-" + i)
+          .put("userId", spends[i][0]).put("amount", Long.parseLong(spends[i][1])));
+      assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    }
+    Eventually.await("acme's grant synced with Stripe", PATIENCE, () -> objects(app.admin.get("/v1/orgs/" + ORG
+        + "/grants").json().getJsonArray("grants")).stream()
+        .allMatch(g -> g.getJsonObject("stripe").getString("state").equals("synced")));
+    Eventually.await("acme's outbox delivered", PATIENCE, () -> outbox("pending").isEmpty());
+    // and an org with nothing: no limit, no members, no grants
+    created(app.admin.put("/v1/orgs/bare", new JsonObject().put("name", "Bare Org")));
+  }
+
+  static void lookUpOrg(String orgId) {
+    if (!byId("page-org").isDisplayed()) {
+      byId("tab-org").click();
+    }
+    WebElement input = byId("org-input");
+    input.clear();
+    input.sendKeys(orgId);
+    byId("org-lookup-button").click();
+  }
+
+  static final List<String> ORG_PARTS = List.of("org-members-status", "org-usage-status", "org-grants-status",
+      "org-journal-status");
+
+  /** Looks the org up and waits for every part of its page to be there. */
+  static void showOrg(String orgId, String name) {
+    lookUpOrg(orgId);
+    waitFor(orgId + "'s page", d -> "ready".equals(stateOf("org-status")) && name.equals(byId("org-title").getText()));
+    for (String part : ORG_PARTS) {
+      settled(part);
+    }
+  }
 
   @Test
   @Order(9)
+  void theOrgPageShowsThePoolMembersUsageGrantsAndJournalTheApiGives() throws IOException {
+    seedOrg();
+    byId("tab-org").click();
+    waitFor("the org page", d -> byId("page-org").isDisplayed());
+    assertThat(byId("tab-org").getAttribute("aria-current")).isEqualTo("page");
+    assertThat(stateOf("org-status")).isEqualTo("idle");
+    assertThat(byId("org-detail").isDisplayed()).isFalse();
+
+    showOrg(ORG, "Acme Robotics");
+    assertThat(driver.getCurrentUrl()).endsWith("/console/#org=" + ORG);
+    assertTokenNotInTheUrl();
+    for (String part : ORG_PARTS) {
+      assertThat(stateOf(part)).as(part).isEqualTo("ready");
+    }
+
+    // the name, the meta line and the cards
+    JsonObject org = app.admin.get("/v1/orgs/" + ORG).json();
+    JsonObject balance = app.admin.get("/v1/orgs/" + ORG + "/balance").json();
+    assertThat(byId("org-meta").getText()).isEqualTo(ORG + " · Stripe customer cus_acme · " + org.getString("centsPerCredit")
+        + "¢ per credit · since " + utc(org.getString("createdAt")));
+    assertThat(card("org-card-available")).isEqualTo(balance.getLong("available")).isEqualTo(2000 - 600);
+    assertThat(card("org-card-debt")).isEqualTo(balance.getLong("totalDebt")).isZero();
+    assertThat(card("org-card-usage")).isEqualTo(balance.getLong("usageThisCycle")).isEqualTo(org.getLong("usageThisCycle"))
+        .isEqualTo(600);
+    assertThat(card("org-card-limit")).isEqualTo(org.getLong("creditLimit")).isEqualTo(1000);
+    assertThat(card("org-card-limit-left")).isEqualTo(org.getLong("creditLimit") - org.getLong("usageThisCycle"))
+        .isEqualTo(400);
+    assertThat(byId("org-card-next-reset").getAttribute("data-value")).isEqualTo(balance.getString("nextQuotaReset"));
+    assertThat(byId("org-card-next-reset").getText()).isEqualTo(utc(balance.getString("nextQuotaReset")));
+
+    // the members, as the API lists them: each user id a link to that user
+    List<JsonObject> members = objects(app.admin.get("/v1/orgs/" + ORG + "/members").json().getJsonArray("members"));
+    assertThat(members).hasSize(2);
+    List<Map<String, String>> memberRows = rows("#page-org [data-testid='member-row']");
+    assertThat(memberRows).hasSize(members.size());
+    for (int i = 0; i < members.size(); i++) {
+      JsonObject m = members.get(i);
+      assertThat(memberRows.get(i).get("@userId")).isEqualTo(memberRows.get(i).get("userId")).isEqualTo(m.getString("userId"));
+      assertThat(memberRows.get(i).get("role")).isEqualTo(m.getString("role"));
+      assertThat(memberRows.get(i).get("addedAt")).isEqualTo(utc(m.getString("addedAt")));
+      assertThat(driver.findElement(By.cssSelector("#page-org [data-testid='member-row'][data-user-id='"
+          + m.getString("userId") + "'] a")).getAttribute("href")).endsWith("#user=" + m.getString("userId"));
+    }
+    assertThat(byTestId("org-members-count").getText()).isEqualTo("(2)");
+
+    // usage by member over the last 30 days (the endpoint's default), and the total
+    JsonObject usage = app.admin.get("/v1/orgs/" + ORG + "/usage").json();
+    List<JsonObject> perMember = objects(usage.getJsonArray("members"));
+    assertThat(perMember).extracting(u -> u.getString("userId") + ":" + u.getLong("credits"))
+        .containsExactlyInAnyOrder("carol:235", "erin:365");
+    List<Map<String, String>> usageRows = rows("#page-org [data-testid='usage-row']");
+    assertThat(usageRows).extracting(r -> r.get("userId") + ":" + number(r.get("credits")))
+        .containsExactlyElementsOf(perMember.stream().map(u -> u.getString("userId") + ":" + u.getLong("credits")).toList());
+    assertThat(card("org-usage-total")).isEqualTo(usage.getLong("total")).isEqualTo(600);
+    assertThat(byTestId("org-usage-range").getText()).isEqualTo(utc(usage.getString("from")) + " to "
+        + utc(usage.getString("to")));
+
+    // the org's grants and its journal, with the user page's components
+    List<JsonObject> grants = objects(app.admin.get("/v1/orgs/" + ORG + "/grants?limit=500").json().getJsonArray("grants"));
+    assertThat(grants).extracting(g -> g.getString("type")).containsExactly("organization");
+    assertGrantRows("#page-org", grants);
+    assertThat(byTestId("org-grants-count").getText()).isEqualTo("(1)");
+    List<JsonObject> journal = objects(app.admin.get("/v1/orgs/" + ORG + "/ledger?limit=25").json().getJsonArray("entries"));
+    assertThat(journal).hasSize(6);
+    assertJournalRows("#page-org", journal);
+    assertThat(byTestId("org-journal-page").getText()).isEqualTo("Page 1");
+    assertThat(byId("org-journal-newer").isEnabled()).isFalse();
+    assertThat(byId("org-journal-older").isEnabled()).isFalse();
+    // the user page's tables hold nothing of the org's
+    assertThat(driver.findElements(By.cssSelector("#page-user [data-operation-id='acme-pool-1']"))).isEmpty();
+
+    assertNoHorizontalOverflow("acme at 1280x800");
+    screenshot("org-1280x800.png");
+    fullPage("org-1280-full.png");
+
+    // an org with no credit limit, no members and nothing in its pool: each part says so
+    showOrg("bare", "Bare Org");
+    assertThat(app.admin.get("/v1/orgs/bare").json().getValue("creditLimit")).isNull();
+    assertThat(byId("org-card-limit").getText()).isEqualTo("No limit");
+    assertThat(byId("org-card-limit").getAttribute("data-value")).isEmpty();
+    assertThat(byId("org-card-limit-left").getText()).isEqualTo("—");
+    assertThat(byId("org-meta").getText()).contains("no Stripe customer");
+    assertThat(card("org-card-available")).isZero();
+    for (String[] part : new String[][] {{"org-members-status", "No members."},
+        {"org-usage-status", "No usage in the last 30 days."}, {"org-grants-status", "No grants."},
+        {"org-journal-status", "No journal entries."}}) {
+      assertThat(stateOf(part[0])).as(part[0]).isEqualTo("empty");
+      assertThat(byId(part[0]).getText()).isEqualTo(part[1]);
+    }
+    assertThat(driver.findElements(By.cssSelector("#page-org [data-testid$='-row']"))).isEmpty();
+    for (String table : List.of("org-members-table", "org-usage-table", "org-grants-table", "org-journal-table")) {
+      assertThat(byId(table).isDisplayed()).as(table).isFalse();
+    }
+
+    // an org that does not exist, then one whose id the API refuses
+    lookUpOrg("nobody-org");
+    waitFor("the not-found state", d -> "not-found".equals(stateOf("org-status")));
+    assertThat(byId("org-status").getText()).isEqualTo("No org “nobody-org”.");
+    assertThat(byId("org-detail").isDisplayed()).isFalse();
+    assertThat(driver.getCurrentUrl()).endsWith("#org=nobody-org");
+    lookUpOrg("no such org");
+    waitFor("the error state", d -> "error".equals(stateOf("org-status")));
+    Api.Response refused = app.admin.get("/v1/orgs/no%20such%20org");
+    assertThat(byId("org-status").getText()).startsWith("Error " + refused.status() + " " + refused.errorCode() + ": "
+        + refused.json().getJsonObject("error").getString("message"));
+  }
+
+  @Test
+  @Order(10)
+  void aMemberLinkOpensThatUserOnTheUsersPage() {
+    showOrg(ORG, "Acme Robotics");
+    driver.findElement(By.cssSelector("#page-org [data-testid='member-row'][data-user-id='erin'] [data-field='userId'] a"))
+        .click();
+    waitFor("erin's page", d -> byId("page-user").isDisplayed() && "ready".equals(stateOf("user-status"))
+        && "erin".equals(byId("user-title").getText()));
+    assertThat(driver.getCurrentUrl()).endsWith("/console/#user=erin");
+    assertThat(byId("tab-user").getAttribute("aria-current")).isEqualTo("page");
+    assertThat(byId("tab-org").getAttribute("aria-current")).isNull();
+    assertThat(byId("page-org").isDisplayed()).isFalse();
+    assertThat(byId("user-input").getAttribute("value")).isEqualTo("erin");
+    assertThat(byId("user-meta").getText()).contains("erin@example.com");
+    // erin's own balance is not the pool's: what erin spent from acme is not erin's usage
+    assertThat(card("card-usage")).isEqualTo(app.admin.get("/v1/users/erin/balance").json().getLong("usageThisCycle"))
+        .isZero();
+
+    // the Orgs tab goes back to the org last shown
+    assertThat(byId("tab-org").getAttribute("href")).endsWith("#org=" + ORG);
+    byId("tab-org").click();
+    waitFor("acme again", d -> byId("page-org").isDisplayed() && byId("org-detail").isDisplayed());
+    assertThat(byId("org-title").getText()).isEqualTo("Acme Robotics");
+  }
+
+  // ---- layouts
+
+  @Test
+  @Order(11)
   void atPhoneWidthNothingOverflowsAndTablesScrollInTheirBox() throws IOException {
     assertThat(viewport()).as("the desktop viewport").containsExactly(1280, 800);
     for (String hash : List.of("#operations", "#outbox")) {
@@ -676,6 +886,12 @@ class ConsoleBrowserTest {
       waitFor(hash, d -> byId("page-" + hash.substring(1)).isDisplayed());
       assertNoHorizontalOverflow(hash + " at 1280x800");
     }
+    open("#org=" + ORG);
+    waitFor("acme", d -> byId("page-org").isDisplayed() && "ready".equals(stateOf("org-status")));
+    for (String part : ORG_PARTS) {
+      settled(part);
+    }
+    assertNoHorizontalOverflow("acme at 1280x800");
 
     phone();
     try {
@@ -687,17 +903,25 @@ class ConsoleBrowserTest {
       assertThat(viewport()).as("the phone's viewport").containsExactly(375, 812);
       assertNoHorizontalOverflow("alice at 375x812");
       // the grants and journal tables are wider than a phone: they scroll inside their own box
-      for (String wrap : List.of("grants-wrap", "journal-wrap")) {
-        WebElement box = byTestId(wrap);
-        Object sizes = js("const b = arguments[0]; return [b.scrollWidth, b.clientWidth, getComputedStyle(b).overflowX];",
-            box);
-        @SuppressWarnings("unchecked")
-        List<Object> s = (List<Object>) sizes;
-        assertThat(((Number) s.get(0)).longValue()).as(wrap + " holds a wider table").isGreaterThan(((Number) s.get(1)).longValue());
-        assertThat(s.get(2)).as(wrap + "'s overflow-x").isEqualTo("auto");
-      }
+      assertScrollsInItsBox("grants-wrap");
+      assertScrollsInItsBox("journal-wrap");
       assertThat(byTestId("chart-svg").getSize().getWidth()).as("the chart fits the phone").isLessThanOrEqualTo(375);
       screenshot("user-375x812.png");
+
+      open("#org=" + ORG);
+      waitFor("acme at phone width", d -> byId("page-org").isDisplayed() && "ready".equals(stateOf("org-status"))
+          && byId("org-detail").isDisplayed());
+      for (String part : ORG_PARTS) {
+        settled(part);
+      }
+      assertNoHorizontalOverflow("acme at 375x812");
+      assertScrollsInItsBox("org-grants-wrap");
+      assertScrollsInItsBox("org-journal-wrap");
+      for (String wrap : List.of("org-members-wrap", "org-usage-wrap")) {
+        assertThat(byTestId(wrap).getSize().getWidth()).as(wrap + " within the phone").isLessThanOrEqualTo(375);
+      }
+      screenshot("org-375x812.png");
+      fullPage("org-375-full.png");
       for (String hash : List.of("#outbox", "#operations")) {
         open(hash);
         waitFor(hash, d -> byId("page-" + hash.substring(1)).isDisplayed());
@@ -722,7 +946,7 @@ class ConsoleBrowserTest {
   // ---- a token that stops working
 
   @Test
-  @Order(10)
+  @Order(12)
   void aTokenRefusedMidSessionLeadsBackToSignIn() {
     open("#user=alice");
     waitFor("alice", d -> "ready".equals(stateOf("user-status")));
@@ -733,8 +957,10 @@ class ConsoleBrowserTest {
     assertThat(tokenInStorage()).isNull();
     assertThat(byId("page-user").isDisplayed()).isFalse();
     assertThat(byId("user-detail").isDisplayed()).isFalse();
-    assertThat(driver.findElements(By.cssSelector("[data-testid='grant-row'], [data-testid='journal-row']")))
-        .as("nothing of the last user stays in the page").isEmpty();
+    assertThat(driver.findElements(By.cssSelector("[data-testid='grant-row'], [data-testid='journal-row'], "
+        + "[data-testid='member-row'], [data-testid='usage-row']")))
+        .as("nothing of the last user or org stays in the page").isEmpty();
+    assertThat(byId("org-detail").getDomProperty("hidden")).as("the org's page is closed too").isEqualTo("true");
     assertTokenNotInTheUrl();
 
     signIn();
@@ -744,7 +970,7 @@ class ConsoleBrowserTest {
 
   /** A data-testid names one element (rows excepted, which repeat by design). */
   @Test
-  @Order(11)
+  @Order(13)
   void everyTestIdIsUnique() {
     open("");
     @SuppressWarnings("unchecked")
