@@ -126,6 +126,10 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/v1/orgs/:orgId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal, "orgId"));
     jsonBody(router.post("/v1/orgs/:orgId/consume"))
         .handler(withIdempotentBody(Addresses.CONSUME, commands::consume, "orgId"));
+    jsonBody(router.put("/v1/orgs/:orgId/auto-top-up"))
+        .handler(withBody(Addresses.AUTO_TOP_UP_PUT, commands::putAutoTopUp, "orgId"));
+    router.get("/v1/orgs/:orgId/auto-top-up").handler(withPath(Addresses.AUTO_TOP_UP_GET, commands::getAutoTopUp,
+        "orgId"));
     // holds on the pool: the body's userId is the member the hold is for
     jsonBody(router.post("/v1/orgs/:orgId/holds"))
         .handler(withIdempotentBody(Addresses.HOLD_PLACE, commands::placeHold, "orgId"));

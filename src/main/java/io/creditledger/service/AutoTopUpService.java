@@ -2,6 +2,7 @@ package io.creditledger.service;
 
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
+import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.AutoTopUp;
 import io.creditledger.domain.Command;
@@ -16,6 +17,7 @@ import io.creditledger.store.EventStore.NewEvent;
 import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
 import io.creditledger.time.Now;
+import io.creditledger.wire.Json;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -53,13 +55,14 @@ public final class AutoTopUpService {
     this.grantOnce = grantOnce;
   }
 
-  /** Saves the settings under the user's lock; the user must have a Stripe customer to charge. */
+  /** Saves the settings under the account's lock; turning it on needs a Stripe customer to charge. */
   public Future<Answer<AutoTopUp>> put(Command.PutAutoTopUp c) {
     Instant now = Now.of(config.clock());
     return transactions.run(conn -> locks.lock(conn, c.userId(), now).compose(user -> {
-      if (user.stripeCustomerId() == null) {
+      if (c.enabled() && user.stripeCustomerId() == null) {
         throw new LedgerException(ErrorCode.STRIPE_CUSTOMER_REQUIRED,
-            "User \"" + c.userId() + "\" has no stripeCustomerId to charge");
+            (Accounts.isOrg(c.userId()) ? "Org \"" + Accounts.orgId(c.userId()) : "User \"" + c.userId())
+                + "\" has no stripeCustomerId to charge");
       }
       return store.put(conn, new AutoTopUp(c.userId(), c.enabled(), c.threshold(), c.amount(), c.paymentMethodId(),
           null, 0, null, null, null), now);
@@ -72,7 +75,7 @@ public final class AutoTopUpService {
     Future<Optional<User>> user = users.find(pool, c.userId());
     return Future.all(settings, user).map(both -> {
       if (user.result().isEmpty()) {
-        throw LedgerException.userNotFound(c.userId());
+        throw Accounts.notFound(c.userId());
       }
       return Answer.ok(settings.result()
           .orElse(new AutoTopUp(c.userId(), false, 0, 0, null, null, 0, null, null, null)));
@@ -96,8 +99,7 @@ public final class AutoTopUpService {
                        String paymentIntentId, Instant now) {
     return store.succeeded(conn, userId, operationId, now).compose(settledNow -> !settledNow
         ? Future.succeededFuture()
-        : events.append(conn, List.of(NewEvent.of(EventType.AUTO_TOP_UP_SUCCEEDED, userId, new JsonObject()
-            .put("userId", userId).put("operationId", operationId).put("credits", credits).put("cents", cents)
+        : events.append(conn, List.of(NewEvent.of(EventType.AUTO_TOP_UP_SUCCEEDED, userId, Json.owner(userId).put("operationId", operationId).put("credits", credits).put("cents", cents)
             .put("paymentIntentId", paymentIntentId))), now));
   }
 
@@ -113,8 +115,7 @@ public final class AutoTopUpService {
                         Instant now) {
     return store.failed(conn, userId, operationId, reason, now).compose(failedNow -> !failedNow
         ? Future.succeededFuture()
-        : events.append(conn, List.of(NewEvent.of(EventType.AUTO_TOP_UP_FAILED, userId, new JsonObject()
-            .put("userId", userId).put("operationId", operationId).put("credits", credits)
+        : events.append(conn, List.of(NewEvent.of(EventType.AUTO_TOP_UP_FAILED, userId, Json.owner(userId).put("operationId", operationId).put("credits", credits)
             .put("reason", reason))), now));
   }
 }

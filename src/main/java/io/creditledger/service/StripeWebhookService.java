@@ -172,7 +172,7 @@ public final class StripeWebhookService {
     long amount;
     try {
       if (userId == null || operationId == null || credits == null
-          || !Input.ID.matcher(userId).matches() || !(Input.ID.matcher(operationId).matches()
+          || !Input.ACCOUNT.matcher(userId).matches() || !(Input.ID.matcher(operationId).matches()
               || Input.TOP_UP_ID.matcher(operationId).matches() && operationId.startsWith("topup/" + userId + "/"))) {
         throw new NumberFormatException();
       }
@@ -214,7 +214,8 @@ public final class StripeWebhookService {
     String operationId = stringOrNull(metadata, "operationId");
     String userId = stringOrNull(metadata, "userId");
     String credits = stringOrNull(metadata, "credits");
-    if (!AutoTopUp.isTopUp(operationId) || userId == null || credits == null || !Input.ID.matcher(userId).matches()) {
+    if (!AutoTopUp.isTopUp(operationId) || userId == null || credits == null
+        || !Input.ACCOUNT.matcher(userId).matches()) {
       return Future.succeededFuture("ignored");
     }
     JsonObject error = intent.getValue("last_payment_error") instanceof JsonObject e ? e : new JsonObject();

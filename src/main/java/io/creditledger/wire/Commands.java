@@ -426,8 +426,8 @@ public final class Commands {
 
   /** {@code amount} at least {@code AUTO_TOP_UP_MIN_CREDITS}, {@code threshold} from 0. */
   public Command.PutAutoTopUp putAutoTopUp(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId", "enabled", "threshold", "amount", "paymentMethodId"));
-    String userId = in.id("userId");
+    Input in = Input.of(body, Set.of("userId", "orgId", "enabled", "threshold", "amount", "paymentMethodId"));
+    String userId = account(in);
     if (!(body.getValue("enabled") instanceof Boolean enabled)) {
       throw body.getValue("enabled") == null ? Input.missing("enabled") : Input.invalid("enabled", "must be true or false");
     }
@@ -441,7 +441,7 @@ public final class Commands {
   }
 
   public Command.GetAutoTopUp getAutoTopUp(JsonObject body) {
-    return new Command.GetAutoTopUp(Input.of(body, Set.of("userId")).id("userId"));
+    return new Command.GetAutoTopUp(account(Input.of(body, Set.of("userId", "orgId"))));
   }
 
   private static int limit(Input in) {

@@ -26,7 +26,9 @@ public final class Input {
   public static final Pattern GRANT_ID = Pattern.compile(ID.pattern()
       + "|(free|referral|rollover|stripe|topup)/[A-Za-z0-9._:@/-]{1,250}");
   /** An auto top-up's purchase: {@code topup/<userId>/<n>}. */
-  public static final Pattern TOP_UP_ID = Pattern.compile("topup/" + ID.pattern() + "/[1-9][0-9]{0,9}");
+  /** An account key: a user's id, or {@code org/} and an org's id. */
+  public static final Pattern ACCOUNT = Pattern.compile("(org/)?" + ID.pattern());
+  public static final Pattern TOP_UP_ID = Pattern.compile("topup/" + ACCOUNT.pattern() + "/[1-9][0-9]{0,9}");
 
   private final JsonObject json;
 

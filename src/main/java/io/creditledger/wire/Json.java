@@ -433,7 +433,7 @@ public final class Json {
 
   public static JsonObject autoTopUp(AutoTopUp t) {
     return new JsonObject()
-        .put("userId", t.userId())
+        .mergeIn(owner(t.userId()))
         .put("enabled", t.enabled())
         .put("threshold", t.threshold())
         .put("amount", t.amount())

@@ -225,6 +225,9 @@ class EdgeAuthAuditTest {
     t.add(new Route("POST", "/v1/orgs/{}/consume", org + "/consume", new JsonObject().put("operationId", opPrefix
         + "-org-consume").put("userId", user).put("amount", 1).encode(), Access.SERVICE));
     t.add(new Route("GET", "/v1/orgs/{}/usage", org + "/usage", null, Access.SERVICE));
+    t.add(new Route("PUT", "/v1/orgs/{}/auto-top-up", org + "/auto-top-up", new JsonObject().put("enabled", false)
+        .put("threshold", 10).put("amount", 500).encode(), Access.SERVICE));
+    t.add(new Route("GET", "/v1/orgs/{}/auto-top-up", org + "/auto-top-up", null, Access.SERVICE));
     String orgHold = org + "/holds/" + opPrefix + "-org-hold";
     t.add(new Route("POST", "/v1/orgs/{}/holds", org + "/holds", new JsonObject().put("operationId", opPrefix
         + "-org-hold").put("userId", user).put("amount", 1).encode(), Access.SERVICE));

@@ -150,6 +150,43 @@ class AutoTopUpTest {
   }
 
   @Test
+  void anOrgsPoolIsToppedUpFromTheOrgsCustomer() {
+    assertThat(app.api.put("/v1/orgs/t-org", new JsonObject().put("name", "Topped").put("stripeCustomerId",
+        "cus_torg")).status()).isEqualTo(201);
+    app.user("t-org-a");
+    assertThat(app.api.put("/v1/orgs/t-org/members/t-org-a", new JsonObject().put("role", "member")).status())
+        .isEqualTo(201);
+    assertThat(app.api.post("/v1/orgs/t-org/grants", new JsonObject().put("operationId", "t-org-g")
+        .put("type", "organization").put("amount", 1000)).status()).isEqualTo(201);
+    Api.Response saved = app.api.put("/v1/orgs/t-org/auto-top-up", on(200, 500));
+    assertThat(saved.status()).as(saved.toString()).isEqualTo(200);
+    assertThat(saved.json().getString("orgId")).isEqualTo("t-org");
+    assertThat(app.api.get("/v1/orgs/t-org/auto-top-up").json().getBoolean("enabled")).isTrue();
+
+    assertThat(app.api.post("/v1/orgs/t-org/consume", new JsonObject().put("operationId", "t-org-c")
+        .put("userId", "t-org-a").put("amount", 850)).status()).isEqualTo(200); // 150 left: below 200
+    Eventually.await("the org's top-up granted", WAIT,
+        () -> app.number("SELECT count(*) FROM grants WHERE operation_id = 'topup/org/t-org/1'") == 1);
+    Eventually.await("settled", WAIT, () -> events("auto_top_up.succeeded", "org/t-org") == 1);
+    JsonObject intent = intentsFor("org/t-org").get(0);
+    assertThat(intent.getString("customer")).isEqualTo("cus_torg");
+    assertThat(app.api.get("/v1/orgs/t-org/balance").json().getLong("netBalance")).isEqualTo(1000 - 850 + 500);
+    assertThat(app.text("SELECT data->>'orgId' FROM events WHERE type = 'auto_top_up.succeeded' "
+        + "AND user_id = 'org/t-org'")).isEqualTo("t-org");
+
+    // Stripe's webhook for the same PaymentIntent, after the relay's answer, changes nothing
+    Api.Response late = deliver(StripeFixtures.event("payment_intent.succeeded", intent,
+        app.clock.instant().getEpochSecond()));
+    assertThat(late.json().getString("outcome")).isEqualTo("replayed");
+    assertThat(app.api.get("/v1/orgs/t-org/balance").json().getLong("netBalance")).isEqualTo(650);
+    assertThat(app.api.put("/v1/orgs/t-none", new JsonObject().put("name", "None")).status()).isEqualTo(201);
+    assertThat(app.api.put("/v1/orgs/t-none/auto-top-up", on(100, 500)).errorCode())
+        .isEqualTo("stripe_customer_required");
+    assertThat(app.api.put("/v1/orgs/t-none/auto-top-up", on(100, 500).put("enabled", false)).status())
+        .as("turning it off needs no customer").isEqualTo(200);
+  }
+
+  @Test
   void aUserInDebtIsToppedUpEnoughToPayItOff() {
     customer("t-debt");
     assertThat(app.grant("t-debt", "t-debt-g", "purchase", 50).status()).isEqualTo(201);
