@@ -144,7 +144,8 @@ public final class ConfigLoader {
             integer("RESET_CONCURRENCY", 1, 256),
             nonNegativeDuration("RESET_BATCH_PAUSE"),
             duration("RESET_CLAIM_LEASE"),
-            longValue("REFERRAL_RESET_CREDITS", 0, 1_000_000_000_000L)),
+            longValue("REFERRAL_RESET_CREDITS", 0, 1_000_000_000_000L),
+            longValue("ORG_FREE_GRANT_CREDITS", 0, 1_000_000_000_000L)),
         holds(),
         new EventSettings(
             longValue("LOW_BALANCE_THRESHOLD", 0, 1_000_000_000_000L),

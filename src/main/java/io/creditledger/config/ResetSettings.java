@@ -8,6 +8,7 @@ import java.time.Duration;
  * rests {@code batchPause} between batches so a large backlog drains at a bounded pace beside live traffic.
  *
  * @param referralCreditsPerReferral the referral grant of a new cycle, per referral the user has made
+ * @param orgFreeGrantCredits an org's free grant each cycle (and at creation); 0, the default, for none
  */
 public record ResetSettings(
     Duration scanInterval,
@@ -15,5 +16,6 @@ public record ResetSettings(
     int concurrency,
     Duration batchPause,
     Duration claimLease,
-    long referralCreditsPerReferral) {
+    long referralCreditsPerReferral,
+    long orgFreeGrantCredits) {
 }

@@ -5,9 +5,12 @@ import io.creditledger.db.Transactions;
 import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
+import io.creditledger.domain.CycleGrants;
+import io.creditledger.domain.GrantType;
 import io.creditledger.domain.Org;
 import io.creditledger.domain.OrgMember;
 import io.creditledger.domain.OrgUsage;
+import io.creditledger.domain.User;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.store.OrgStore;
@@ -18,6 +21,7 @@ import io.creditledger.time.ResetCycle;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -25,8 +29,8 @@ import java.util.List;
 
 /**
  * Organizations and their members. An org's account (its cycle, price per credit, Stripe customer and usage) is a
- * ledger account like a user's, keyed {@code org/<orgId>}; creating an org grants nothing (orgs get no free or
- * referral credits). The balance-changing operations on an org's pool go through the write batch like a user's.
+ * ledger account like a user's, keyed {@code org/<orgId>}; creating an org grants only ORG_FREE_GRANT_CREDITS
+ * (none by default). The balance-changing operations on an org's pool go through the write batch like a user's.
  */
 public final class OrgService {
   /** The usage report's range when none is given: the last 30 days. */
@@ -38,8 +42,11 @@ public final class OrgService {
   private final UserStore users;
   private final OrgStore orgs;
   private final ResetService resets;
+  private final GrantWriter grants;
 
-  public OrgService(Pool pool, LedgerConfig config, Transactions transactions, Stores stores, ResetService resets) {
+  public OrgService(Pool pool, LedgerConfig config, Transactions transactions, Stores stores, ResetService resets,
+                    GrantWriter grants) {
+    this.grants = grants;
     this.pool = pool;
     this.config = config;
     this.transactions = transactions;
@@ -63,8 +70,21 @@ public final class OrgService {
                   config.resetCycle().firstReset(now), now);
             })
             .compose(saved -> orgs.upsert(conn, new OrgStore.Upsert(c.orgId(), c.name(), c.setCreditLimit(),
-                c.creditLimit()), now))
+                    c.creditLimit()), now)
+                .compose(created -> created ? firstFreeGrant(conn, saved.user(), now).map(true)
+                    : Future.succeededFuture(false)))
             .compose(created -> found(conn, c.orgId()).map(org -> created ? Answer.created(org) : Answer.ok(org))));
+  }
+
+  /** A new org's first cycle's free grant, when ORG_FREE_GRANT_CREDITS gives one. */
+  private Future<Void> firstFreeGrant(SqlConnection conn, User account, Instant now) {
+    long credits = config.resets().orgFreeGrantCredits();
+    if (credits == 0) {
+      return Future.succeededFuture();
+    }
+    GrantWriter.Spec spec = new GrantWriter.Spec(CycleGrants.free(account.userId(), account.nextQuotaReset()),
+        GrantType.FREE, credits, null, null);
+    return grants.write(conn, account, spec, now).mapEmpty();
   }
 
   /** The org as of now: an org whose cycle has ended is reset first, so the answer shows the current cycle. */

@@ -241,11 +241,12 @@ public final class ResetService {
         rollovers.add(new LedgerStore.RolledOver(grant.grantId(), c.rolloverId(), rollover.sources()));
         granted.add(c.rolloverId());
       }
-      // an org's pool gets no free credits (nor referral credits: orgs make no referrals)
-      if (config.freeGrantCredits() > 0 && !Accounts.isOrg(userId)) {
+      // an org's pool gets ORG_FREE_GRANT_CREDITS (none by default; nor referral credits: orgs make no referrals)
+      long free = Accounts.isOrg(userId) ? config.resets().orgFreeGrantCredits() : config.freeGrantCredits();
+      if (free > 0) {
         String freeId = CycleGrants.free(userId, next);
-        grant(book, grantIds.next(), new GrantWriter.Spec(freeId, GrantType.FREE, config.freeGrantCredits(), null,
-            next), null, JournalKind.GRANT);
+        grant(book, grantIds.next(), new GrantWriter.Spec(freeId, GrantType.FREE, free, null, next), null,
+            JournalKind.GRANT);
         granted.add(freeId);
       }
       long referralCredits = c.referrals() * config.resets().referralCreditsPerReferral();

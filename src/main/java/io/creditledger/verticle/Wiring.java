@@ -83,7 +83,7 @@ public record Wiring(Stores stores, Commands commands, ReadinessService readines
         new HoldService(pool, reads, config, stores, resets),
         new EventAdminService(pool, config, stores),
         autoTopUps,
-        new OrgService(pool, config, transactions, stores, resets),
+        new OrgService(pool, config, transactions, stores, resets, grants),
         meters);
   }
 }

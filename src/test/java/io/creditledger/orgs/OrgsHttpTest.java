@@ -320,9 +320,15 @@ class OrgsHttpTest {
         new JsonObject().put("orgId", "bus").put("userId", "bus-a").put("operationId", "bus-c").put("amount", 30)))
         .body();
     assertThat(spent.getJsonObject("balance").getLong("totalRemaining")).isEqualTo(70);
+    JsonObject hold = TestApp.await(app.vertx.eventBus().<JsonObject>request(Addresses.HOLD_PLACE,
+        new JsonObject().put("orgId", "bus").put("userId", "bus-a").put("operationId", "bus-h").put("amount", 10)))
+        .body();
+    assertThat(hold.getString("orgId")).isEqualTo("bus");
+    TestApp.await(app.vertx.eventBus().request(Addresses.HOLD_CAPTURE, new JsonObject().put("orgId", "bus")
+        .put("holdId", "bus-h").put("operationId", "bus-cap").put("amount", 10)));
     JsonObject usage = TestApp.await(app.vertx.eventBus().<JsonObject>request(Addresses.ORG_USAGE,
         new JsonObject().put("orgId", "bus"))).body();
-    assertThat(usage.getLong("total")).isEqualTo(30);
+    assertThat(usage.getLong("total")).isEqualTo(40);
     JsonObject members = TestApp.await(app.vertx.eventBus().<JsonObject>request(Addresses.ORG_MEMBER_LIST,
         new JsonObject().put("orgId", "bus"))).body();
     assertThat(members.getJsonArray("members")).hasSize(1);
@@ -394,6 +400,24 @@ class OrgsHttpTest {
       assertThat(mine.get(1).data().containsKey("userId")).isFalse();
     } finally {
       consumer.unregister();
+    }
+  }
+
+  @Test
+  void orgFreeGrantCreditsGivesOrgsAFreeGrantAtCreationAndEachCycle() {
+    try (TestApp own = TestApp.start(Map.of("FREE_GRANT_CREDITS", "50", "ORG_FREE_GRANT_CREDITS", "25"))) {
+      assertThat(own.api.put("/v1/orgs/freebie", new JsonObject().put("name", "Freebie")).status()).isEqualTo(201);
+      JsonArray grants = own.api.get("/v1/orgs/freebie/grants").json().getJsonArray("grants");
+      assertThat(grants.stream().map(g -> ((JsonObject) g).getString("type") + ":" + ((JsonObject) g).getLong("principal")))
+          .containsExactly("free:25");
+      assertThat(own.api.put("/v1/orgs/freebie", new JsonObject().put("name", "Freebie 2")).status()).isEqualTo(200);
+      assertThat(own.api.get("/v1/orgs/freebie/grants").json().getJsonArray("grants")).as("an update grants nothing")
+          .hasSize(1);
+      Instant next = Instant.parse(own.api.get("/v1/orgs/freebie").json().getString("nextQuotaReset"));
+      own.clock.set(next.plusSeconds(1));
+      assertThat(own.admin.post("/v1/admin/resets/run", new JsonObject()).status()).isEqualTo(200);
+      JsonObject balance = own.api.get("/v1/orgs/freebie/balance").json();
+      assertThat(balance.getJsonObject("breakdown").getLong("free")).as("the next cycle's free grant").isEqualTo(25);
     }
   }
 

@@ -173,6 +173,9 @@ class AutoTopUpTest {
     assertThat(app.api.get("/v1/orgs/t-org/balance").json().getLong("netBalance")).isEqualTo(1000 - 850 + 500);
     assertThat(app.text("SELECT data->>'orgId' FROM events WHERE type = 'auto_top_up.succeeded' "
         + "AND user_id = 'org/t-org'")).isEqualTo("t-org");
+    // the org's grants mirror to the org's Stripe customer
+    Eventually.await("the org's grants mirrored", WAIT, () -> stripe.creditGrants().stream()
+        .filter(g -> "cus_torg".equals(g.getString("customer"))).count() == 2);
 
     // Stripe's webhook for the same PaymentIntent, after the relay's answer, changes nothing
     Api.Response late = deliver(StripeFixtures.event("payment_intent.succeeded", intent,
