@@ -16,6 +16,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +32,9 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    // what logs through java.util.logging (the JDBC driver of the migrations) goes out in the same format as the rest
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
     String command = args.length == 0 ? "serve" : args[0];
     LedgerConfig config;
     try {

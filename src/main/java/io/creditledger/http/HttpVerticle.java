@@ -91,27 +91,9 @@ public final class HttpVerticle extends VerticleBase {
 
     jsonBody(router.put("/v1/users/:userId")).handler(withBody(Addresses.USER_PUT, commands::putUser, "userId"));
     router.get("/v1/users/:userId").handler(withPath(Addresses.USER_GET, commands::getUser, "userId"));
-    jsonBody(router.post("/v1/users/:userId/grants")).handler(createGrant("userId"));
-    router.get("/v1/users/:userId/grants").handler(withPage(Addresses.GRANT_LIST, commands::listGrants, "userId"));
-    jsonBody(router.post("/v1/users/:userId/consume"))
-        .handler(withIdempotentBody(Addresses.CONSUME, commands::consume, "userId"));
-    router.get("/v1/users/:userId/balance").handler(withPath(Addresses.BALANCE, commands::balance, "userId"));
-    jsonBody(router.post("/v1/users/:userId/holds"))
-        .handler(withIdempotentBody(Addresses.HOLD_PLACE, commands::placeHold, "userId"));
-    router.get("/v1/users/:userId/holds").handler(listHolds("userId"));
-    router.get("/v1/users/:userId/holds/:holdId")
-        .handler(withPath(Addresses.HOLD_GET, commands::getHold, "userId", "holdId"));
-    jsonBody(router.post("/v1/users/:userId/holds/:holdId/capture"))
-        .handler(withIdempotentBody(Addresses.HOLD_CAPTURE, commands::captureHold, "userId", "holdId"));
-    // the body is {} or nothing at all
-    jsonBody(router.post("/v1/users/:userId/holds/:holdId/release")).handler(ctx -> forward(ctx,
-        Addresses.HOLD_RELEASE, c -> commands.releaseHold(pathParams(c, optionalJsonBody(c), "userId", "holdId"))));
-    jsonBody(router.put("/v1/users/:userId/auto-top-up"))
-        .handler(withBody(Addresses.AUTO_TOP_UP_PUT, commands::putAutoTopUp, "userId"));
-    router.get("/v1/users/:userId/auto-top-up").handler(withPath(Addresses.AUTO_TOP_UP_GET, commands::getAutoTopUp,
-        "userId"));
-    router.get("/v1/users/:userId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal, "userId"));
+    accountRoutes("/v1/users", "userId");
     // organizations: their pools take the same commands as a user's account, named by orgId
+    accountRoutes("/v1/orgs", "orgId");
     jsonBody(router.put("/v1/orgs/:orgId")).handler(withBody(Addresses.ORG_PUT, commands::putOrg, "orgId"));
     router.get("/v1/orgs/:orgId").handler(withPath(Addresses.ORG_GET, commands::getOrg, "orgId"));
     jsonBody(router.put("/v1/orgs/:orgId/members/:userId"))
@@ -120,26 +102,6 @@ public final class HttpVerticle extends VerticleBase {
         .handler(withPath(Addresses.ORG_MEMBER_DELETE, commands::deleteOrgMember, "orgId", "userId"));
     router.get("/v1/orgs/:orgId/members").handler(withPath(Addresses.ORG_MEMBER_LIST, commands::listOrgMembers,
         "orgId"));
-    jsonBody(router.post("/v1/orgs/:orgId/grants")).handler(createGrant("orgId"));
-    router.get("/v1/orgs/:orgId/grants").handler(withPage(Addresses.GRANT_LIST, commands::listGrants, "orgId"));
-    router.get("/v1/orgs/:orgId/balance").handler(withPath(Addresses.BALANCE, commands::balance, "orgId"));
-    router.get("/v1/orgs/:orgId/ledger").handler(withPage(Addresses.JOURNAL, commands::journal, "orgId"));
-    jsonBody(router.post("/v1/orgs/:orgId/consume"))
-        .handler(withIdempotentBody(Addresses.CONSUME, commands::consume, "orgId"));
-    jsonBody(router.put("/v1/orgs/:orgId/auto-top-up"))
-        .handler(withBody(Addresses.AUTO_TOP_UP_PUT, commands::putAutoTopUp, "orgId"));
-    router.get("/v1/orgs/:orgId/auto-top-up").handler(withPath(Addresses.AUTO_TOP_UP_GET, commands::getAutoTopUp,
-        "orgId"));
-    // holds on the pool: the body's userId is the member the hold is for
-    jsonBody(router.post("/v1/orgs/:orgId/holds"))
-        .handler(withIdempotentBody(Addresses.HOLD_PLACE, commands::placeHold, "orgId"));
-    router.get("/v1/orgs/:orgId/holds").handler(listHolds("orgId"));
-    router.get("/v1/orgs/:orgId/holds/:holdId")
-        .handler(withPath(Addresses.HOLD_GET, commands::getHold, "orgId", "holdId"));
-    jsonBody(router.post("/v1/orgs/:orgId/holds/:holdId/capture"))
-        .handler(withIdempotentBody(Addresses.HOLD_CAPTURE, commands::captureHold, "orgId", "holdId"));
-    jsonBody(router.post("/v1/orgs/:orgId/holds/:holdId/release")).handler(ctx -> forward(ctx,
-        Addresses.HOLD_RELEASE, c -> commands.releaseHold(pathParams(c, optionalJsonBody(c), "orgId", "holdId"))));
     router.get("/v1/orgs/:orgId/usage").handler(ctx -> forward(ctx, Addresses.ORG_USAGE, c -> {
       JsonObject query = pathParams(c, new JsonObject(), "orgId");
       for (String name : List.of("from", "to")) {
@@ -200,6 +162,31 @@ public final class HttpVerticle extends VerticleBase {
           server = s;
           boundPort.accept(s.actualPort());
         });
+  }
+
+  /**
+   * The routes every account has, named by {@code account} under {@code base}: a user's ({@code /v1/users/:userId})
+   * and an org's pool ({@code /v1/orgs/:orgId}, where a body's {@code userId} is the member who spends or holds).
+   */
+  private void accountRoutes(String base, String account) {
+    String at = base + "/:" + account;
+    jsonBody(router.post(at + "/grants")).handler(createGrant(account));
+    router.get(at + "/grants").handler(withPage(Addresses.GRANT_LIST, commands::listGrants, account));
+    jsonBody(router.post(at + "/consume")).handler(withIdempotentBody(Addresses.CONSUME, commands::consume, account));
+    router.get(at + "/balance").handler(withPath(Addresses.BALANCE, commands::balance, account));
+    router.get(at + "/ledger").handler(withPage(Addresses.JOURNAL, commands::journal, account));
+    jsonBody(router.post(at + "/holds"))
+        .handler(withIdempotentBody(Addresses.HOLD_PLACE, commands::placeHold, account));
+    router.get(at + "/holds").handler(listHolds(account));
+    router.get(at + "/holds/:holdId").handler(withPath(Addresses.HOLD_GET, commands::getHold, account, "holdId"));
+    jsonBody(router.post(at + "/holds/:holdId/capture"))
+        .handler(withIdempotentBody(Addresses.HOLD_CAPTURE, commands::captureHold, account, "holdId"));
+    // the body is {} or nothing at all
+    jsonBody(router.post(at + "/holds/:holdId/release")).handler(ctx -> forward(ctx,
+        Addresses.HOLD_RELEASE, c -> commands.releaseHold(pathParams(c, optionalJsonBody(c), account, "holdId"))));
+    jsonBody(router.put(at + "/auto-top-up"))
+        .handler(withBody(Addresses.AUTO_TOP_UP_PUT, commands::putAutoTopUp, account));
+    router.get(at + "/auto-top-up").handler(withPath(Addresses.AUTO_TOP_UP_GET, commands::getAutoTopUp, account));
   }
 
   /** The routes this verticle serves, as its router holds them (once started). */

@@ -71,6 +71,19 @@ public final class Commands {
     Input in = Input.of(body, Set.of("userId", "email", "stripeCustomerId", "centsPerCredit", "referralLimit"));
     String userId = in.id("userId");
     String email = in.matching("email", EMAIL, "an email address");
+    Billing billing = billing(in, body);
+    boolean setReferralLimit = in.has("referralLimit");
+    Integer referralLimit = setReferralLimit && body.getValue("referralLimit") != null
+        ? (int) in.integer("referralLimit", 0, MAX_REFERRAL_LIMIT) : null;
+    return new Command.PutUser(userId, email, billing.stripeCustomerId(), billing.clearStripeCustomer(),
+        billing.centsPerCredit(), setReferralLimit, referralLimit);
+  }
+
+  /** What a user's or an org's account is billed by: the Stripe customer ({@code null} unlinks it) and the price. */
+  private record Billing(String stripeCustomerId, boolean clearStripeCustomer, BigDecimal centsPerCredit) {
+  }
+
+  private static Billing billing(Input in, JsonObject body) {
     boolean clearStripeCustomer = in.has("stripeCustomerId") && body.getValue("stripeCustomerId") == null;
     String stripeCustomerId = in.optionalMatching("stripeCustomerId", STRIPE_CUSTOMER, "a Stripe customer id (cus_...)");
     BigDecimal centsPerCredit = in.optionalDecimal("centsPerCredit");
@@ -81,11 +94,7 @@ public final class Commands {
         throw Input.invalid("centsPerCredit", e.getMessage());
       }
     }
-    boolean setReferralLimit = in.has("referralLimit");
-    Integer referralLimit = setReferralLimit && body.getValue("referralLimit") != null
-        ? (int) in.integer("referralLimit", 0, MAX_REFERRAL_LIMIT) : null;
-    return new Command.PutUser(userId, email, stripeCustomerId, clearStripeCustomer, centsPerCredit, setReferralLimit,
-        referralLimit);
+    return new Billing(stripeCustomerId, clearStripeCustomer, centsPerCredit);
   }
 
   /**
@@ -111,21 +120,12 @@ public final class Commands {
     if (name != null && name.isBlank()) {
       throw Input.invalid("name", "must not be blank");
     }
-    boolean clearStripeCustomer = in.has("stripeCustomerId") && body.getValue("stripeCustomerId") == null;
-    String stripeCustomerId = in.optionalMatching("stripeCustomerId", STRIPE_CUSTOMER, "a Stripe customer id (cus_...)");
-    BigDecimal centsPerCredit = in.optionalDecimal("centsPerCredit");
-    if (centsPerCredit != null) {
-      try {
-        centsPerCredit = CentsPerCredit.validate(centsPerCredit);
-      } catch (IllegalArgumentException e) {
-        throw Input.invalid("centsPerCredit", e.getMessage());
-      }
-    }
+    Billing billing = billing(in, body);
     boolean setCreditLimit = in.has("creditLimit");
     Long creditLimit = setCreditLimit && body.getValue("creditLimit") != null
         ? in.integer("creditLimit", 0, Long.MAX_VALUE / 2) : null;
-    return new Command.PutOrg(orgId, name, stripeCustomerId, clearStripeCustomer, centsPerCredit, setCreditLimit,
-        creditLimit);
+    return new Command.PutOrg(orgId, name, billing.stripeCustomerId(), billing.clearStripeCustomer(),
+        billing.centsPerCredit(), setCreditLimit, creditLimit);
   }
 
   public Command.GetOrg getOrg(JsonObject body) {
