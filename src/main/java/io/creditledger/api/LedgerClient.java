@@ -9,6 +9,9 @@ import io.creditledger.domain.GrantView;
 import io.creditledger.domain.Hold;
 import io.creditledger.domain.HoldAnswer;
 import io.creditledger.domain.JournalEntry;
+import io.creditledger.domain.Org;
+import io.creditledger.domain.OrgMember;
+import io.creditledger.domain.OrgUsage;
 import io.creditledger.domain.Referral;
 import io.creditledger.domain.ResetOutcome;
 import io.creditledger.domain.ResetRun;
@@ -183,6 +186,58 @@ public final class LedgerClient implements CommandSender {
       body.put("state", state.wire());
     }
     return request(Addresses.HOLD_LIST, body).map(r -> Json.readHolds(r.body()));
+  }
+
+  // ---- organizations: an org's pool takes the same addresses, named by orgId
+
+  /** Creates the org ({@code name} required then) or updates it; {@code creditLimit} null: no limit. */
+  public Future<Org> putOrg(String orgId, String name, String stripeCustomerId, Long creditLimit) {
+    JsonObject body = new JsonObject().put("orgId", orgId).put("name", name).put("creditLimit", creditLimit);
+    if (stripeCustomerId != null) {
+      body.put("stripeCustomerId", stripeCustomerId);
+    }
+    return request(Addresses.ORG_PUT, body).map(r -> Json.readOrg(r.body()));
+  }
+
+  public Future<Org> getOrg(String orgId) {
+    return request(Addresses.ORG_GET, new JsonObject().put("orgId", orgId)).map(r -> Json.readOrg(r.body()));
+  }
+
+  public Future<OrgMember> putOrgMember(String orgId, String userId, OrgMember.Role role) {
+    return request(Addresses.ORG_MEMBER_PUT, new JsonObject().put("orgId", orgId).put("userId", userId)
+        .put("role", role.wire())).map(r -> Json.readOrgMember(r.body()));
+  }
+
+  public Future<OrgMember> deleteOrgMember(String orgId, String userId) {
+    return request(Addresses.ORG_MEMBER_DELETE, new JsonObject().put("orgId", orgId).put("userId", userId))
+        .map(r -> Json.readOrgMember(r.body()));
+  }
+
+  public Future<List<OrgMember>> orgMembers(String orgId) {
+    return request(Addresses.ORG_MEMBER_LIST, new JsonObject().put("orgId", orgId))
+        .map(r -> Json.readOrgMembers(r.body()));
+  }
+
+  /** {@code memberId} spends {@code amount} from the org's pool. */
+  public Future<Consumption> consumeFromOrg(String orgId, String memberId, String operationId, long amount) {
+    return request(Addresses.CONSUME, new JsonObject().put("orgId", orgId).put("userId", memberId)
+        .put("operationId", operationId).put("amount", amount)).map(r -> Json.readConsumption(r.body()));
+  }
+
+  public Future<Balance> orgBalance(String orgId) {
+    return request(Addresses.BALANCE, new JsonObject().put("orgId", orgId)).map(r -> Json.readBalance(r.body()));
+  }
+
+  /** What each member consumed in [from, to); null bounds: the last 30 days up to now. */
+  public Future<OrgUsage> orgUsage(String orgId, Instant from, Instant to) {
+    JsonObject body = new JsonObject().put("orgId", orgId);
+    if (from != null) {
+      body.put("from", from.toString());
+    }
+    if (to != null) {
+      body.put("to", to.toString());
+    }
+    return request(Addresses.ORG_USAGE, body).map(r -> Json.readOrgUsage(r.body()));
   }
 
   public Future<Balance> balance(String userId) {

@@ -124,8 +124,14 @@ public final class HttpVerticle extends VerticleBase {
     jsonBody(router.post("/v1/admin/resets/run")).handler(ctx -> forward(ctx, Addresses.RESETS_RUN,
         c -> commands.runResets(new JsonObject()), ADMIN_RUN_TIMEOUT_MS));
     router.get("/v1/admin/audit").handler(ctx -> forward(ctx, Addresses.AUDIT, c -> {
-      String userId = c.queryParams().get("userId");
-      return commands.audit(userId == null ? new JsonObject() : new JsonObject().put("userId", userId));
+      JsonObject which = new JsonObject();
+      for (String name : List.of("userId", "orgId")) {
+        String v = c.queryParams().get(name);
+        if (v != null) {
+          which.put(name, v);
+        }
+      }
+      return commands.audit(which);
     }));
     router.get("/v1/admin/outbox").handler(this::listOutbox);
     jsonBody(router.post("/v1/admin/stripe/reconcile")).handler(ctx -> forward(ctx, Addresses.STRIPE_RECONCILE,

@@ -321,8 +321,8 @@ public final class Commands {
   }
 
   public Command.RunAudit audit(JsonObject body) {
-    Input in = Input.of(body, Set.of("userId"));
-    return new Command.RunAudit(in.has("userId") ? in.id("userId") : null);
+    Input in = Input.of(body, Set.of("userId", "orgId"));
+    return new Command.RunAudit(in.has("userId") || in.has("orgId") ? account(in) : null);
   }
 
   public Command.Reconcile reconcile(JsonObject body) {

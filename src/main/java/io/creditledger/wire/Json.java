@@ -565,7 +565,9 @@ public final class Json {
   public static JsonObject audit(AuditReport r) {
     JsonArray problems = new JsonArray();
     r.problems().forEach(p -> problems.add(new JsonObject().put("check", p.check()).put("problem", p.problem())));
-    return new JsonObject().put("ok", r.ok()).put("checkedAt", text(r.checkedAt())).put("userId", r.userId())
+    // one org's audit names the org; a user's or the whole ledger's, the user or null
+    return new JsonObject().put("ok", r.ok()).put("checkedAt", text(r.checkedAt()))
+        .mergeIn(r.userId() == null ? new JsonObject().put("userId", null) : owner(r.userId()))
         .put("problems", problems);
   }
 
@@ -575,7 +577,8 @@ public final class Json {
       JsonObject p = (JsonObject) o;
       problems.add(new AuditReport.Problem(p.getString("check"), p.getString("problem")));
     });
-    return new AuditReport(j.getBoolean("ok"), instant(j, "checkedAt"), j.getString("userId"), List.copyOf(problems));
+    String account = j.containsKey("orgId") ? Accounts.ofOrg(j.getString("orgId")) : j.getString("userId");
+    return new AuditReport(j.getBoolean("ok"), instant(j, "checkedAt"), account, List.copyOf(problems));
   }
 
   public static JsonObject readiness(Readiness r) {

@@ -3,6 +3,8 @@ package io.creditledger.orgs;
 import io.creditledger.api.Addresses;
 import io.creditledger.api.LedgerClient;
 import io.creditledger.api.LedgerEvent;
+import io.creditledger.domain.Org;
+import io.creditledger.domain.OrgMember;
 import io.creditledger.support.Eventually;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
@@ -332,6 +334,23 @@ class OrgsHttpTest {
     JsonObject members = TestApp.await(app.vertx.eventBus().<JsonObject>request(Addresses.ORG_MEMBER_LIST,
         new JsonObject().put("orgId", "bus"))).body();
     assertThat(members.getJsonArray("members")).hasSize(1);
+
+    // and through the typed client, which reads the same answers
+    LedgerClient client = new LedgerClient(app.vertx);
+    Org typed = TestApp.await(client.putOrg("bus2", "Bus two", null, 100L));
+    assertThat(typed.orgId()).isEqualTo("bus2");
+    assertThat(typed.creditLimit()).isEqualTo(100L);
+    assertThat(TestApp.await(client.putOrgMember("bus2", "bus-a", OrgMember.Role.ADMIN)).role())
+        .isEqualTo(OrgMember.Role.ADMIN);
+    TestApp.await(client.request(Addresses.GRANT_CREATE, new JsonObject().put("orgId", "bus2")
+        .put("operationId", "bus2-g").put("type", "organization").put("amount", 50)));
+    assertThat(TestApp.await(client.consumeFromOrg("bus2", "bus-a", "bus2-c", 20)).consumed()).isEqualTo(20);
+    assertThat(TestApp.await(client.orgBalance("bus2")).totalRemaining()).isEqualTo(30);
+    assertThat(TestApp.await(client.orgUsage("bus2", null, null)).total()).isEqualTo(20);
+    assertThat(TestApp.await(client.getOrg("bus2")).account().usageThisCycle()).isEqualTo(20);
+    assertThat(TestApp.await(client.orgMembers("bus2"))).extracting(OrgMember::userId).containsExactly("bus-a");
+    assertThat(TestApp.await(client.deleteOrgMember("bus2", "bus-a")).userId()).isEqualTo("bus-a");
+    assertThat(TestApp.await(client.orgMembers("bus2"))).isEmpty();
   }
 
   @Test
@@ -375,6 +394,9 @@ class OrgsHttpTest {
     assertThat(released.json().getString("state")).isEqualTo("released");
     assertThat(orgBalance("held").getLong("held")).isZero();
     assertThat(app.api.get("/v1/orgs/held/holds/nothing").errorCode()).isEqualTo("hold_not_found");
+    JsonObject orgAudit = app.admin.get("/v1/admin/audit?orgId=held").json();
+    assertThat(orgAudit.getString("orgId")).isEqualTo("held");
+    assertThat(orgAudit.getBoolean("ok")).as(orgAudit.encode()).isTrue();
     assertThat(app.admin.get("/v1/admin/audit").json().getBoolean("ok")).isTrue();
   }
 
