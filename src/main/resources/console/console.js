@@ -374,28 +374,40 @@
     }
   }
 
-  async function loadUser(userId) {
-    const view = views.user;
-    const base = '/v1/users/' + enc(userId);
-    const seq = openAccount(view, userId, base);
-    let user;
+  /**
+   * Opens an account's page: the account and its balance together, drawn by {@code render}; then each of
+   * {@code sections} loads on its own (a newer lookup of the same page makes the older one's answers moot).
+   */
+  async function loadAccount(view, id, base, render, sections) {
+    const seq = openAccount(view, id, base);
+    let account;
     let balance;
     try {
-      [user, balance] = await Promise.all([api('GET', base), api('GET', base + '/balance')]);
+      [account, balance] = await Promise.all([api('GET', base), api('GET', base + '/balance')]);
     } catch (err) {
       if (seq === view.seq) {
-        accountFailed(view, userId, err);
+        accountFailed(view, id, err);
       }
       return;
     }
     if (seq !== view.seq) {
       return;
     }
-    renderUser(user, balance);
+    render(account, balance);
     accountShown(view);
-    loadGrants(view, base, seq);
-    loadJournal(view, base, seq);
-    loadChart(view, base, seq);
+    sections.forEach((load) => load(view, base, seq));
+  }
+
+  function loadUser(userId) {
+    return loadAccount(views.user, userId, '/v1/users/' + enc(userId), renderUser, [loadGrants, loadJournal, loadChart]);
+  }
+
+  /** The line under an account's title: who it is, its Stripe customer, its price and its age. */
+  function accountMeta(first, account) {
+    return [first,
+      account.stripeCustomerId ? 'Stripe customer ' + account.stripeCustomerId : 'no Stripe customer',
+      account.centsPerCredit + '¢ per credit',
+      'since ' + fmtTime(account.createdAt)].join(' · ');
   }
 
   function setCard(id, value, text) {
@@ -412,11 +424,7 @@
 
   function renderUser(user, balance) {
     $('user-title').textContent = user.userId;
-    const meta = [user.email];
-    meta.push(user.stripeCustomerId ? 'Stripe customer ' + user.stripeCustomerId : 'no Stripe customer');
-    meta.push(user.centsPerCredit + '¢ per credit');
-    meta.push('since ' + fmtTime(user.createdAt));
-    $('user-meta').textContent = meta.join(' · ');
+    $('user-meta').textContent = accountMeta(user.email, user);
     setCard('card-available', balance.available, fmtNumber(balance.available));
     setCard('card-held', balance.held, fmtNumber(balance.held));
     setCard('card-debt', balance.totalDebt, fmtNumber(balance.totalDebt));
@@ -431,38 +439,14 @@
 
   // the org page: the pool's figures, its members and who spent what, then grants and journal as a user's
 
-  async function loadOrg(orgId) {
-    const view = views.org;
-    const base = '/v1/orgs/' + enc(orgId);
-    const seq = openAccount(view, orgId, base);
-    let org;
-    let balance;
-    try {
-      [org, balance] = await Promise.all([api('GET', base), api('GET', base + '/balance')]);
-    } catch (err) {
-      if (seq === view.seq) {
-        accountFailed(view, orgId, err);
-      }
-      return;
-    }
-    if (seq !== view.seq) {
-      return;
-    }
-    renderOrg(org, balance);
-    accountShown(view);
-    loadMembers(view, base, seq);
-    loadUsage(view, base, seq);
-    loadGrants(view, base, seq);
-    loadJournal(view, base, seq);
+  function loadOrg(orgId) {
+    return loadAccount(views.org, orgId, '/v1/orgs/' + enc(orgId), renderOrg,
+      [loadMembers, loadUsage, loadGrants, loadJournal]);
   }
 
   function renderOrg(org, balance) {
     $('org-title').textContent = org.name;
-    const meta = [org.orgId];
-    meta.push(org.stripeCustomerId ? 'Stripe customer ' + org.stripeCustomerId : 'no Stripe customer');
-    meta.push(org.centsPerCredit + '¢ per credit');
-    meta.push('since ' + fmtTime(org.createdAt));
-    $('org-meta').textContent = meta.join(' · ');
+    $('org-meta').textContent = accountMeta(org.orgId, org);
     setCard('org-card-available', balance.available, fmtNumber(balance.available));
     setCard('org-card-debt', balance.totalDebt, fmtNumber(balance.totalDebt));
     setCard('org-card-usage', balance.usageThisCycle, fmtNumber(balance.usageThisCycle));
@@ -474,21 +458,30 @@
     setResetCard('org-card-next-reset', balance.nextQuotaReset);
   }
 
+  /**
+   * GETs {@code path} for one section of an account page: null when it failed (the error is shown in {@code node})
+   * or a newer lookup has taken the page over since.
+   */
+  async function sectionGet(view, seq, node, path) {
+    let answer;
+    try {
+      answer = await api('GET', path);
+    } catch (err) {
+      if (seq === view.seq) {
+        showError(node, err);
+      }
+      return null;
+    }
+    return seq === view.seq ? answer : null;
+  }
+
   async function loadMembers(view, base, seq) {
     const node = $('org-members-status');
     status(node, 'loading', 'Loading…');
     $('org-members-table').hidden = true;
     $('org-members-count').textContent = '';
-    let page;
-    try {
-      page = await api('GET', base + '/members');
-    } catch (err) {
-      if (seq === view.seq) {
-        showError(node, err);
-      }
-      return;
-    }
-    if (seq !== view.seq) {
+    const page = await sectionGet(view, seq, node, base + '/members');
+    if (page === null) {
       return;
     }
     const members = page.members || [];
@@ -510,17 +503,9 @@
     status(node, 'loading', 'Loading…');
     $('org-usage-table').hidden = true;
     $('org-usage-range').textContent = '';
-    let report;
-    try {
-      // the service's default range: the last 30 days up to now
-      report = await api('GET', base + '/usage');
-    } catch (err) {
-      if (seq === view.seq) {
-        showError(node, err);
-      }
-      return;
-    }
-    if (seq !== view.seq) {
+    // the service's default range: the last 30 days up to now
+    const report = await sectionGet(view, seq, node, base + '/usage');
+    if (report === null) {
       return;
     }
     const members = report.members || [];
@@ -547,16 +532,8 @@
     status(node, 'loading', 'Loading…');
     $(p + 'grants-table').hidden = true;
     $(p + 'grants-count').textContent = '';
-    let page;
-    try {
-      page = await api('GET', base + '/grants?limit=' + GRANTS_LIMIT);
-    } catch (err) {
-      if (seq === view.seq) {
-        showError(node, err);
-      }
-      return;
-    }
-    if (seq !== view.seq) {
+    const page = await sectionGet(view, seq, node, base + '/grants?limit=' + GRANTS_LIMIT);
+    if (page === null) {
       return;
     }
     const grants = page.grants || [];
