@@ -1,5 +1,6 @@
 package io.creditledger.config;
 
+import io.creditledger.domain.Accounts;
 import io.creditledger.domain.GrantType;
 import io.creditledger.time.ResetCycle;
 
@@ -67,6 +68,14 @@ public record LedgerConfig(
         databasePool, writes, dataDir, apiTokens, adminTokens, resetCycle, defaultCentsPerCredit, maxDebt,
         grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, events, autoTopUpMinCredits, metrics, apiKeySecret,
         apiKeyTypes, otherClock);
+  }
+
+  /**
+   * The free grant of each cycle of {@code account}: FREE_GRANT_CREDITS for a user, ORG_FREE_GRANT_CREDITS for an
+   * org.
+   */
+  public long freeGrantCreditsOf(String account) {
+    return Accounts.isOrg(account) ? resets.orgFreeGrantCredits() : freeGrantCredits;
   }
 
   public int priorityOf(GrantType type) {

@@ -24,7 +24,8 @@ public final class Accounts {
 
   /** No account with this key: 404 user_not_found, or org_not_found for an org's key. */
   public static LedgerException notFound(String accountKey) {
-    return isOrg(accountKey) ? LedgerException.orgNotFound(orgId(accountKey)) : LedgerException.userNotFound(accountKey);
+    return isOrg(accountKey) ? LedgerException.orgNotFound(orgId(accountKey))
+        : LedgerException.userNotFound(accountKey);
   }
 
   /** The org's id from its account key, or null when the key is a user's. */

@@ -8,9 +8,4 @@ import java.time.Instant;
  * in one cycle (null: no cap).
  */
 public record Org(String orgId, String name, Long creditLimit, User account, Instant createdAt, Instant updatedAt) {
-
-  /** What the members may still consume this cycle under the limit; null when there is none. */
-  public Long creditLeft() {
-    return creditLimit == null ? null : Math.max(0, creditLimit - account.usageThisCycle());
-  }
 }

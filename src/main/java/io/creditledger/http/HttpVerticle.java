@@ -102,16 +102,8 @@ public final class HttpVerticle extends VerticleBase {
         .handler(withPath(Addresses.ORG_MEMBER_DELETE, commands::deleteOrgMember, "orgId", "userId"));
     router.get("/v1/orgs/:orgId/members").handler(withPath(Addresses.ORG_MEMBER_LIST, commands::listOrgMembers,
         "orgId"));
-    router.get("/v1/orgs/:orgId/usage").handler(ctx -> forward(ctx, Addresses.ORG_USAGE, c -> {
-      JsonObject query = pathParams(c, new JsonObject(), "orgId");
-      for (String name : List.of("from", "to")) {
-        String v = c.queryParams().get(name);
-        if (v != null) {
-          query.put(name, v);
-        }
-      }
-      return commands.orgUsage(query);
-    }));
+    router.get("/v1/orgs/:orgId/usage").handler(ctx -> forward(ctx, Addresses.ORG_USAGE,
+        c -> commands.orgUsage(queryTexts(c, pathParams(c, new JsonObject(), "orgId"), "from", "to"))));
     jsonBody(router.post("/v1/grants/:operationId/revoke"))
         .handler(withBody(Addresses.GRANT_REVOKE, commands::revoke, "operationId"));
     jsonBody(router.post("/v1/referrals")).handler(withIdempotentBody(Addresses.REFERRAL_CREATE, commands::refer));
@@ -123,16 +115,8 @@ public final class HttpVerticle extends VerticleBase {
         .handler(withPath(Addresses.API_KEY_DELETE, commands::apiKeyRef, "userId", "type"));
     jsonBody(router.post("/v1/admin/resets/run")).handler(ctx -> forward(ctx, Addresses.RESETS_RUN,
         c -> commands.runResets(new JsonObject()), ADMIN_RUN_TIMEOUT_MS));
-    router.get("/v1/admin/audit").handler(ctx -> forward(ctx, Addresses.AUDIT, c -> {
-      JsonObject which = new JsonObject();
-      for (String name : List.of("userId", "orgId")) {
-        String v = c.queryParams().get(name);
-        if (v != null) {
-          which.put(name, v);
-        }
-      }
-      return commands.audit(which);
-    }));
+    router.get("/v1/admin/audit").handler(ctx -> forward(ctx, Addresses.AUDIT,
+        c -> commands.audit(queryTexts(c, new JsonObject(), "userId", "orgId"))));
     router.get("/v1/admin/outbox").handler(this::listOutbox);
     jsonBody(router.post("/v1/admin/stripe/reconcile")).handler(ctx -> forward(ctx, Addresses.STRIPE_RECONCILE,
         c -> commands.reconcile(optionalJsonBody(c)), ADMIN_RUN_TIMEOUT_MS));
@@ -340,23 +324,14 @@ public final class HttpVerticle extends VerticleBase {
 
   /** An outbox listing's query: {@code status}, {@code limit}, {@code before}. */
   private static JsonObject outboxQuery(RoutingContext c) {
-    JsonObject message = queryNumbers(c, new JsonObject(), "limit", "before");
-    String status = c.queryParams().get("status");
-    if (status != null) {
-      message.put("status", status);
-    }
-    return message;
+    return queryTexts(c, queryNumbers(c, new JsonObject(), "limit", "before"), "status");
   }
 
   /** The holds of the account the path names ({@code userId} or {@code orgId}), {@code ?state=&limit=}. */
   private Handler<RoutingContext> listHolds(String account) {
     return ctx -> forward(ctx, Addresses.HOLD_LIST, c -> {
-      JsonObject message = queryNumbers(c, pathParams(c, new JsonObject(), account), "limit");
-      String state = c.queryParams().get("state");
-      if (state != null) {
-        message.put("state", state);
-      }
-      return commands.listHolds(message);
+      return commands.listHolds(queryTexts(c, queryNumbers(c, pathParams(c, new JsonObject(), account), "limit"),
+          "state"));
     });
   }
 
@@ -375,6 +350,17 @@ public final class HttpVerticle extends VerticleBase {
   private Handler<RoutingContext> withPage(String address, Function<JsonObject, Command> read, String account) {
     return ctx -> forward(ctx, address,
         c -> read.apply(queryNumbers(c, pathParams(c, new JsonObject(), account), "limit", "before")));
+  }
+
+  /** The named query parameters that are present, as text (the command's parser checks them). */
+  private static JsonObject queryTexts(RoutingContext ctx, JsonObject into, String... names) {
+    for (String name : names) {
+      String v = ctx.queryParams().get(name);
+      if (v != null) {
+        into.put(name, v);
+      }
+    }
+    return into;
   }
 
   private static JsonObject queryNumbers(RoutingContext ctx, JsonObject into, String... names) {

@@ -6,20 +6,16 @@ import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.AutoTopUp;
 import io.creditledger.domain.Command;
-import io.creditledger.domain.EventType;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.User;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.store.AutoTopUpStore;
 import io.creditledger.store.EventStore;
-import io.creditledger.store.EventStore.NewEvent;
 import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
 import io.creditledger.time.Now;
-import io.creditledger.wire.Json;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 
@@ -99,8 +95,8 @@ public final class AutoTopUpService {
                        String paymentIntentId, Instant now) {
     return store.succeeded(conn, userId, operationId, now).compose(settledNow -> !settledNow
         ? Future.succeededFuture()
-        : events.append(conn, List.of(NewEvent.of(EventType.AUTO_TOP_UP_SUCCEEDED, userId, Json.owner(userId).put("operationId", operationId).put("credits", credits).put("cents", cents)
-            .put("paymentIntentId", paymentIntentId))), now));
+        : events.append(conn, List.of(LedgerEvents.topUpSucceeded(userId, operationId, credits, cents,
+            paymentIntentId)), now));
   }
 
   /** The top-up's payment failed for good: auto top-up goes off with the reason, and auto_top_up.failed is raised. */
@@ -115,7 +111,6 @@ public final class AutoTopUpService {
                         Instant now) {
     return store.failed(conn, userId, operationId, reason, now).compose(failedNow -> !failedNow
         ? Future.succeededFuture()
-        : events.append(conn, List.of(NewEvent.of(EventType.AUTO_TOP_UP_FAILED, userId, Json.owner(userId).put("operationId", operationId).put("credits", credits)
-            .put("reason", reason))), now));
+        : events.append(conn, List.of(LedgerEvents.topUpFailed(userId, operationId, credits, reason)), now));
   }
 }

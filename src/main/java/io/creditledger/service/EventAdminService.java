@@ -12,6 +12,7 @@ import io.creditledger.error.LedgerException;
 import io.creditledger.store.EventStore;
 import io.creditledger.store.Stores;
 import io.creditledger.time.Now;
+import io.creditledger.wire.Commands;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 
@@ -59,8 +60,8 @@ public final class EventAdminService {
   }
 
   public Future<Answer<Page<WebhookDelivery>>> deliveries(Command.ListWebhookDeliveries c) {
-    return store.deliveries(pool, c.status(), c.before(), c.limit()).map(rows -> Answer.ok(new Page<>(rows,
-        rows.size() == c.limit() ? rows.get(rows.size() - 1).deliveryId() : null)));
+    return store.deliveries(pool, c.status(), c.before(), c.limit())
+        .map(rows -> Answer.ok(Page.of(rows, c.limit(), WebhookDelivery::deliveryId)));
   }
 
   public Future<Answer<WebhookDelivery>> retry(Command.RetryWebhookDelivery c) {
@@ -79,6 +80,6 @@ public final class EventAdminService {
   static String generatedSecret() {
     byte[] key = new byte[SECRET_BYTES];
     RANDOM.nextBytes(key);
-    return "whsec_" + Base64.getEncoder().encodeToString(key);
+    return Commands.WEBHOOK_SECRET_PREFIX + Base64.getEncoder().encodeToString(key);
   }
 }

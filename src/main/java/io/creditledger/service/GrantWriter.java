@@ -3,6 +3,7 @@ package io.creditledger.service;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantTerms;
+import io.creditledger.domain.CycleGrants;
 import io.creditledger.domain.GrantType;
 import io.creditledger.domain.GrantValue;
 import io.creditledger.domain.GrantView;
@@ -72,6 +73,20 @@ public final class GrantWriter {
 
   /** The grant as written, and as answered. */
   public record Written(Grant grant, GrantView.Created answer) {
+  }
+
+  /**
+   * A new account's first cycle's free grant ({@link LedgerConfig#freeGrantCreditsOf}; none when 0), in the
+   * transaction that creates the account.
+   */
+  public Future<Void> firstFreeGrant(SqlConnection conn, User account, Instant now) {
+    long credits = config.freeGrantCreditsOf(account.userId());
+    if (credits == 0) {
+      return Future.succeededFuture();
+    }
+    Spec spec = new Spec(CycleGrants.free(account.userId(), account.nextQuotaReset()), GrantType.FREE, credits, null,
+        null);
+    return write(conn, account, spec, now).mapEmpty();
   }
 
   public Future<Written> write(SqlConnection conn, User user, Spec spec, Instant now) {

@@ -31,6 +31,19 @@ final class LedgerEvents {
     return NewEvent.of(EventType.GRANT_REVOKED, revoked.grant().userId(), Json.revoked(revoked));
   }
 
+  /** {@code data}: the account, the top-up's operationId, the credits granted and the cents charged. */
+  static NewEvent topUpSucceeded(String account, String operationId, long credits, long cents,
+                                 String paymentIntentId) {
+    return NewEvent.of(EventType.AUTO_TOP_UP_SUCCEEDED, account, Json.owner(account).put("operationId", operationId)
+        .put("credits", credits).put("cents", cents).put("paymentIntentId", paymentIntentId));
+  }
+
+  /** {@code data}: the account, the top-up's operationId, the credits it was for and why it failed. */
+  static NewEvent topUpFailed(String account, String operationId, long credits, String reason) {
+    return NewEvent.of(EventType.AUTO_TOP_UP_FAILED, account, Json.owner(account).put("operationId", operationId)
+        .put("credits", credits).put("reason", reason));
+  }
+
   /** {@code data}: the reset's outcome, as {@code POST /v1/admin/resets/run} reports one. */
   static NewEvent resetCompleted(ResetOutcome outcome) {
     return NewEvent.of(EventType.RESET_COMPLETED, outcome.userId(), Json.resetOutcome(outcome));

@@ -83,8 +83,7 @@ public final class LedgerService {
         .compose(user -> store.listGrants(pool, c.userId(), c.before(), c.limit()))
         .compose(list -> outbox.openRows(pool, list.stream().map(Grant::grantId).toList()).map(open -> {
           List<GrantView> views = list.stream().map(g -> GrantView.of(g, now, open.get(g.grantId()))).toList();
-          Long next = list.size() == c.limit() ? list.get(list.size() - 1).grantId() : null;
-          return Answer.ok(new Page<>(views, next));
+          return Answer.ok(new Page<>(views, Page.nextBefore(list, c.limit(), Grant::grantId)));
         }));
   }
 
@@ -116,8 +115,7 @@ public final class LedgerService {
   public Future<Answer<Page<JournalEntry>>> journal(Command.ListJournal c) {
     return resets.currentUser(c.userId(), now())
         .compose(user -> store.journal(pool, c.userId(), c.before(), c.limit()))
-        .map(entries -> Answer.ok(new Page<>(entries,
-            entries.size() == c.limit() ? entries.get(entries.size() - 1).entryId() : null)));
+        .map(entries -> Answer.ok(Page.of(entries, c.limit(), JournalEntry::entryId)));
   }
 
   // ---- revoke

@@ -5,12 +5,9 @@ import io.creditledger.db.Transactions;
 import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
-import io.creditledger.domain.CycleGrants;
-import io.creditledger.domain.GrantType;
 import io.creditledger.domain.Org;
 import io.creditledger.domain.OrgMember;
 import io.creditledger.domain.OrgUsage;
-import io.creditledger.domain.User;
 import io.creditledger.error.ErrorCode;
 import io.creditledger.error.LedgerException;
 import io.creditledger.store.OrgStore;
@@ -21,7 +18,6 @@ import io.creditledger.time.ResetCycle;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -71,20 +67,9 @@ public final class OrgService {
             })
             .compose(saved -> orgs.upsert(conn, new OrgStore.Upsert(c.orgId(), c.name(), c.setCreditLimit(),
                     c.creditLimit()), now)
-                .compose(created -> created ? firstFreeGrant(conn, saved.user(), now).map(true)
+                .compose(created -> created ? grants.firstFreeGrant(conn, saved.user(), now).map(true)
                     : Future.succeededFuture(false)))
             .compose(created -> found(conn, c.orgId()).map(org -> created ? Answer.created(org) : Answer.ok(org))));
-  }
-
-  /** A new org's first cycle's free grant, when ORG_FREE_GRANT_CREDITS gives one. */
-  private Future<Void> firstFreeGrant(SqlConnection conn, User account, Instant now) {
-    long credits = config.resets().orgFreeGrantCredits();
-    if (credits == 0) {
-      return Future.succeededFuture();
-    }
-    GrantWriter.Spec spec = new GrantWriter.Spec(CycleGrants.free(account.userId(), account.nextQuotaReset()),
-        GrantType.FREE, credits, null, null);
-    return grants.write(conn, account, spec, now).mapEmpty();
   }
 
   /** The org as of now: an org whose cycle has ended is reset first, so the answer shows the current cycle. */

@@ -33,8 +33,8 @@ public final class OutboxAdminService {
   }
 
   public Future<Answer<Page<OutboxRow>>> list(Command.ListOutbox c) {
-    return store.list(pool, c.status(), c.before(), c.limit()).map(rows -> Answer.ok(new Page<>(rows,
-        rows.size() == c.limit() ? rows.get(rows.size() - 1).outboxId() : null)));
+    return store.list(pool, c.status(), c.before(), c.limit())
+        .map(rows -> Answer.ok(Page.of(rows, c.limit(), OutboxRow::outboxId)));
   }
 
   /**

@@ -242,7 +242,7 @@ public final class ResetService {
         granted.add(c.rolloverId());
       }
       // an org's pool gets ORG_FREE_GRANT_CREDITS (none by default; nor referral credits: orgs make no referrals)
-      long free = Accounts.isOrg(userId) ? config.resets().orgFreeGrantCredits() : config.freeGrantCredits();
+      long free = config.freeGrantCreditsOf(userId);
       if (free > 0) {
         String freeId = CycleGrants.free(userId, next);
         grant(book, grantIds.next(), new GrantWriter.Spec(freeId, GrantType.FREE, free, null, next), null,

@@ -4,8 +4,6 @@ import io.creditledger.config.LedgerConfig;
 import io.creditledger.db.Transactions;
 import io.creditledger.domain.Answer;
 import io.creditledger.domain.Command;
-import io.creditledger.domain.CycleGrants;
-import io.creditledger.domain.GrantType;
 import io.creditledger.domain.User;
 import io.creditledger.store.Stores;
 import io.creditledger.store.UserStore;
@@ -13,7 +11,6 @@ import io.creditledger.time.Now;
 import io.creditledger.time.ResetCycle;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Instant;
 
@@ -46,18 +43,9 @@ public final class UserService {
         c.centsPerCredit(), c.setReferralLimit(), c.referralLimit());
     return transactions.run(Transactions.Failure.of(null, c.userId(), c), conn ->
         store.upsert(conn, upsert, config.defaultCentsPerCredit(), ResetCycle.anchorDay(now), firstReset, now)
-            .compose(saved -> saved.created() ? firstFreeGrant(conn, saved.user(), now).map(saved) : Future.succeededFuture(saved)))
+            .compose(saved -> saved.created() ? grants.firstFreeGrant(conn, saved.user(), now).map(saved)
+                : Future.succeededFuture(saved)))
         .map(saved -> saved.created() ? Answer.created(saved.user()) : Answer.ok(saved.user()));
-  }
-
-  /** A new user starts with the first cycle's free grant, in the transaction that creates the user. */
-  private Future<Void> firstFreeGrant(SqlConnection conn, User user, Instant now) {
-    if (config.freeGrantCredits() == 0) {
-      return Future.succeededFuture();
-    }
-    GrantWriter.Spec spec = new GrantWriter.Spec(CycleGrants.free(user.userId(), user.nextQuotaReset()),
-        GrantType.FREE, config.freeGrantCredits(), null, null);
-    return grants.write(conn, user, spec, now).mapEmpty();
   }
 
   /** The user as of now: a user whose cycle has ended is reset first, so the answer shows the current cycle. */

@@ -160,14 +160,18 @@ public final class WriteBatch {
     Map<String, Set<String>> spenders = new HashMap<>();
     for (Command c : commands) {
       if (c instanceof Command.Consume x && x.memberId() != null) {
-        spenders.computeIfAbsent(Accounts.orgId(x.userId()), k -> new HashSet<>()).add(x.memberId());
+        ask(spenders, x.userId(), x.memberId());
       } else if (c instanceof Command.PlaceHold x && x.memberId() != null) {
-        spenders.computeIfAbsent(Accounts.orgId(x.userId()), k -> new HashSet<>()).add(x.memberId());
+        ask(spenders, x.userId(), x.memberId());
       } else if (c instanceof Command.CaptureHold x && Accounts.isOrg(x.userId())) {
-        spenders.computeIfAbsent(Accounts.orgId(x.userId()), k -> new HashSet<>()).add(null);
+        ask(spenders, x.userId(), null);
       }
     }
     return spenders;
+  }
+
+  private static void ask(Map<String, Set<String>> spenders, String account, String memberId) {
+    spenders.computeIfAbsent(Accounts.orgId(account), k -> new HashSet<>()).add(memberId);
   }
 
   private static int grantsOf(List<? extends Command> commands) {
@@ -418,11 +422,7 @@ public final class WriteBatch {
         Consumption consumption = decision.consumption();
         announce(book.user(), c.operationId(), before, consumption.balance());
         record(c.operationId(), c.userId(), OperationKind.CONSUME, request, 200, Json.consumption(consumption));
-        spent(book.user(), c.operationId(), c.amount());
-        if (c.memberId() != null) {
-          pending.spent.add(new OrgStore.Spent(c.operationId(), Accounts.orgId(c.userId()), c.memberId(),
-              consumption.consumed()));
-        }
+        spent(book.user(), c.operationId(), c.amount(), c.memberId());
         return Outcome.of(Answer.ok(consumption));
       } catch (LedgerException e) {
         return Outcome.failed(e);
@@ -530,11 +530,7 @@ public final class WriteBatch {
         pending.closedHolds.add(decision.hold());
         holds.put(c.holdId(), decision.hold());
         record(c.operationId(), c.userId(), OperationKind.CAPTURE, request, 200, response);
-        spent(book.user(), c.operationId(), c.amount());
-        if (hold.memberId() != null) {
-          pending.spent.add(new OrgStore.Spent(c.operationId(), Accounts.orgId(c.userId()), hold.memberId(),
-              decision.consumption().consumed()));
-        }
+        spent(book.user(), c.operationId(), c.amount(), hold.memberId());
         return Outcome.of(Answer.ok(capture));
       } catch (LedgerException e) {
         return Outcome.failed(e);
@@ -605,11 +601,18 @@ public final class WriteBatch {
     }
 
     /** Usage of the cycle, and its report to Stripe when the user is mirrored. */
-    void spent(User user, String operationId, long amount) {
+    /**
+     * Usage this cycle, the usage reported to Stripe, and, on an org's pool, who spent it ({@code memberId}, null
+     * on a user's own credits).
+     */
+    void spent(User user, String operationId, long amount, String memberId) {
       pending.usage.merge(user.userId(), amount, Long::sum);
       if (user.stripeCustomerId() != null && config.stripe().reportsUsage()) {
         pending.reports.add(new OutboxStore.UsageReport(user.userId(), user.stripeCustomerId(),
             config.stripe().meterEventName(), operationId, amount, now));
+      }
+      if (memberId != null) {
+        pending.spent.add(new OrgStore.Spent(operationId, Accounts.orgId(user.userId()), memberId, amount));
       }
     }
 

@@ -111,6 +111,15 @@ public final class Commands {
     return in.id("userId");
   }
 
+  /** Who spends or holds: a user's own account, or an org's pool ({@code orgId}) for its member {@code userId}. */
+  private record Spender(String account, String memberId) {
+  }
+
+  private static Spender spender(Input in) {
+    return in.has("orgId") ? new Spender(Accounts.ofOrg(in.id("orgId")), in.id("userId"))
+        : new Spender(in.id("userId"), null);
+  }
+
   // ---- organizations
 
   public Command.PutOrg putOrg(JsonObject body) {
@@ -197,26 +206,22 @@ public final class Commands {
 
   public Command.Consume consume(JsonObject body) {
     Input in = Input.of(body, Set.of("userId", "orgId", "operationId", "amount"));
-    if (in.has("orgId")) {
-      // from an org's pool: userId is the member who spends
-      return new Command.Consume(Accounts.ofOrg(in.id("orgId")), in.id("operationId"), in.integer("amount", 1, maxCredits),
-          in.id("userId"));
-    }
-    return new Command.Consume(in.id("userId"), in.id("operationId"), in.integer("amount", 1, maxCredits), null);
+    Spender spender = spender(in);
+    return new Command.Consume(spender.account(), in.id("operationId"), in.integer("amount", 1, maxCredits),
+        spender.memberId());
   }
 
   public Command.PlaceHold placeHold(JsonObject body) {
     Input in = Input.of(body, Set.of("userId", "orgId", "operationId", "amount", "ttl"));
-    // on an org's pool, userId is the member the hold is for
-    String memberId = in.has("orgId") ? in.id("userId") : null;
-    String userId = in.has("orgId") ? Accounts.ofOrg(in.id("orgId")) : in.id("userId");
+    Spender spender = spender(in);
     String operationId = in.id("operationId");
     long amount = in.integer("amount", 1, maxCredits);
     Duration ttl = in.optionalDuration("ttl");
     if (ttl != null && ttl.compareTo(holds.maxTtl()) > 0) {
       throw Input.invalid("ttl", "must not exceed " + holds.maxTtl() + " (HOLD_MAX_TTL)");
     }
-    return new Command.PlaceHold(userId, operationId, amount, ttl == null ? holds.defaultTtl() : ttl, memberId);
+    return new Command.PlaceHold(spender.account(), operationId, amount, ttl == null ? holds.defaultTtl() : ttl,
+        spender.memberId());
   }
 
   public Command.CaptureHold captureHold(JsonObject body) {

@@ -83,6 +83,11 @@ public final class Json {
         : new JsonObject().put("userId", accountKey);
   }
 
+  /** The account key {@link #owner} wrote: an org's from {@code orgId}, else the {@code userId}. */
+  private static String readOwner(JsonObject j) {
+    return j.containsKey("orgId") ? Accounts.ofOrg(j.getString("orgId")) : j.getString("userId");
+  }
+
   /** Events name their account by kind and id: {@code accountType} user or org, {@code accountId}. */
   public static JsonObject account(String accountKey) {
     return Accounts.isOrg(accountKey)
@@ -177,7 +182,7 @@ public final class Json {
 
   public static GrantView readGrant(JsonObject j) {
     JsonObject s = j.getJsonObject("stripe");
-    String account = j.containsKey("orgId") ? Accounts.ofOrg(j.getString("orgId")) : j.getString("userId");
+    String account = readOwner(j);
     return new GrantView(j.getLong("grantId"), j.getString("operationId"), account,
         GrantType.fromWire(j.getString("type")), j.getInteger("priority"), j.getLong("principal"), j.getLong("balance"),
         j.getLong("cents"), new BigDecimal(j.getString("centsPerCredit")), instant(j, "expiresAt"),
@@ -577,7 +582,7 @@ public final class Json {
       JsonObject p = (JsonObject) o;
       problems.add(new AuditReport.Problem(p.getString("check"), p.getString("problem")));
     });
-    String account = j.containsKey("orgId") ? Accounts.ofOrg(j.getString("orgId")) : j.getString("userId");
+    String account = readOwner(j);
     return new AuditReport(j.getBoolean("ok"), instant(j, "checkedAt"), account, List.copyOf(problems));
   }
 
