@@ -265,6 +265,7 @@ public final class Bench {
     if (o.warmupSeconds > 0) {
       say(name + ": warming up for " + o.warmupSeconds + " s");
       warm = gen.run(source, o.concurrency, o.warmupSeconds, Long.MAX_VALUE);
+      settleJit(name, service, gen, source, warm);
     }
     say(name + ": measuring for " + o.durationSeconds + " s with " + o.concurrency + " requests in flight");
     Window w = new Window(service.pid(), db, -1);
@@ -282,6 +283,35 @@ public final class Bench {
     check(r.requests() > 0, name + ": no request completed");
     return new Outcome(warm, r);
   }
+
+  /**
+   * Goes on warming up, in slices of {@link #JIT_SLICE_SECONDS}, until the service's JIT compiler threads used less
+   * than {@link #JIT_QUIET_SHARE} of a core in the last slice, for at most {@code --jit-settle} seconds. On a slow
+   * machine C2 needs minutes, not seconds, to compile the service's paths (seen: half a core for 55 s of load,
+   * quiet only after 85 s), and a run measured before then gives a core the service's steady state would not
+   * use to the compiler. pgbench has nothing to compile. The slices' answers count in {@code warm}.
+   */
+  private void settleJit(String name, Service service, LoadGenerator gen, LoadGenerator.Source source,
+                         LoadGenerator.Result warm) {
+    if (o.jitSettleSeconds <= 0 || ProcStats.jitCpuTicks(service.pid()) < 0) {
+      return;
+    }
+    for (double extra = JIT_SLICE_SECONDS; extra <= o.jitSettleSeconds; extra += JIT_SLICE_SECONDS) {
+      long before = ProcStats.jitCpuTicks(service.pid());
+      LoadGenerator.Result slice = gen.run(source, o.concurrency, JIT_SLICE_SECONDS, Long.MAX_VALUE);
+      double share = (ProcStats.jitCpuTicks(service.pid()) - before) / (double) ProcStats.ticksPerSecond()
+          / slice.seconds;
+      warm.absorb(slice);
+      if (share < JIT_QUIET_SHARE) {
+        say(name + String.format(": JIT quiet (%.1f%% of a core) after %.0f s more warm-up", share * 100, extra));
+        return;
+      }
+    }
+    say(name + ": JIT still compiling after " + o.jitSettleSeconds + " s more warm-up; measuring anyway");
+  }
+
+  private static final double JIT_SLICE_SECONDS = 5;
+  private static final double JIT_QUIET_SHARE = 0.05;
 
   /**
    * An open-loop run at {@code perSecond} requests a second (the latency an operator sees at a given load, rather

@@ -75,6 +75,16 @@ final class LoadGenerator implements AutoCloseable {
       }
     }
 
+    /** Adds the counts of {@code other} (a later part of the same unmeasured run) to these. */
+    void absorb(Result other) {
+      ok.addAndGet(other.ok.get());
+      refused402.addAndGet(other.refused402.get());
+      synchronized (errors) {
+        other.errors.forEach((kind, n) -> errors.merge(kind, n, Long::sum));
+        samples.addAll(other.samples.subList(0, Math.min(other.samples.size(), Math.max(0, 5 - samples.size()))));
+      }
+    }
+
     String errorSummary() {
       synchronized (errors) {
         return errors.isEmpty() ? "" : errors + " e.g. " + samples;

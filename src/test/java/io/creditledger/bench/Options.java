@@ -17,6 +17,8 @@ final class Options {
         --smoke                 small data, ~2 s per scenario: checks that everything runs
         --duration SECONDS      measured time per HTTP scenario and per pgbench anchor (default 30; smoke 2)
         --warmup SECONDS        unmeasured load before each HTTP scenario (default 20; smoke 0.5)
+        --jit-settle SECONDS    then more warm-up, 5 s at a time, until the service's JIT compiler threads use under
+                                5%% of a core, for at most this long (default 180; 0: no more; smoke 0)
         --concurrency N         requests in flight, and pgbench clients (default 32; smoke 8)
         --scenarios a,b,c       any of %s (default: all, in that order)
         --out FILE              also write the results as Markdown to FILE
@@ -39,6 +41,7 @@ final class Options {
   boolean smoke;
   double durationSeconds = 30;
   double warmupSeconds = 20;
+  double jitSettleSeconds = 180;
   int concurrency = 32;
   List<String> scenarios = new ArrayList<>(SCENARIOS);
   Path out;
@@ -61,6 +64,7 @@ final class Options {
     smoke = true;
     durationSeconds = 2;
     warmupSeconds = 0.5;
+    jitSettleSeconds = 0;
     concurrency = 8;
     users = 200;
     resetUsers = 500;
@@ -80,6 +84,7 @@ final class Options {
         case "--smoke" -> { }
         case "--duration" -> o.durationSeconds = positive(a, args, ++i);
         case "--warmup" -> o.warmupSeconds = nonNegative(a, args, ++i);
+        case "--jit-settle" -> o.jitSettleSeconds = nonNegative(a, args, ++i);
         case "--concurrency" -> o.concurrency = (int) positive(a, args, ++i);
         case "--scenarios" -> o.scenarios = scenarios(value(a, args, ++i));
         case "--out" -> o.out = Path.of(value(a, args, ++i));
@@ -162,7 +167,8 @@ final class Options {
 
   String describe() {
     return "concurrency " + concurrency + ", " + durationSeconds + " s measured after " + warmupSeconds
-        + " s warm-up per HTTP scenario, " + users + " users, " + resetUsers + " due users, " + outboxRows
+        + " s warm-up per HTTP scenario" + (jitSettleSeconds > 0 ? " (then until the JIT is quiet, at most "
+        + jitSettleSeconds + " s more)" : "") + ", " + users + " users, " + resetUsers + " due users, " + outboxRows
         + " outbox rows" + (smoke ? " (smoke)" : "") + (inProcess ? ", service in-process" : ", service forked")
         + (serviceEnv.isEmpty() ? "" : ", service env " + serviceEnv);
   }

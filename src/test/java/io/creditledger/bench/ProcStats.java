@@ -41,8 +41,13 @@ final class ProcStats {
 
   /** The fields of /proc/pid/stat after the command name; index 0 is field 3 (state). Null when gone. */
   private static String[] statFields(long pid) {
+    return statFields(Long.toString(pid));
+  }
+
+  /** The same for /proc/{@code path}/stat, e.g. {@code "123/task/456"} for a thread. */
+  private static String[] statFields(String path) {
     try {
-      String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String s = Files.readString(Path.of("/proc/" + path + "/stat"));
       return s.substring(s.lastIndexOf(')') + 2).trim().split(" ");
     } catch (IOException | RuntimeException e) {
       return null;
@@ -103,6 +108,35 @@ final class ProcStats {
       // the process list moved under us: what was read is enough
     }
     return out;
+  }
+
+  /**
+   * CPU ticks of the JIT compiler threads of a JVM ({@code C1 CompilerThre...}, {@code C2 CompilerThre...}, by
+   * their names in /proc/pid/task/tid/comm), or -1 when they cannot be read.
+   */
+  static long jitCpuTicks(long pid) {
+    long sum = 0;
+    boolean found = false;
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        String comm;
+        try {
+          comm = Files.readString(task.resolve("comm")).trim();
+        } catch (IOException e) {
+          continue; // the thread ended
+        }
+        if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+          String[] f = statFields(pid + "/task/" + task.getFileName());
+          if (f != null) {
+            sum += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            found = true;
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return found ? sum : -1;
   }
 
   /** Resident set size in kB (VmRSS), or -1. */
