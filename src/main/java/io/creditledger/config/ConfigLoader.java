@@ -126,6 +126,7 @@ public final class ConfigLoader {
         new BatchSettings(
             integer("LEDGER_BATCH_SIZE", 1, 10_000),
             integer("LEDGER_BATCH_CONCURRENCY", 1, 64),
+            integer("LEDGER_BATCH_OVERLAP_MIN", 1, 10_000),
             integer("LEDGER_QUEUE_MAX", 1, 1_000_000)),
         Path.of(required("DATA_DIR")),
         tokens("LEDGER_API_TOKEN"),

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 
 /**
  * The ledger's own meters, beside the ones Vert.x keeps for its HTTP server, pools and event bus, in one Prometheus
@@ -122,6 +123,17 @@ public final class LedgerMeters {
 
   public void auditProblems(int problems) {
     auditProblems.set(problems);
+  }
+
+  /**
+   * The write path's gauges: {@code ledger_write_queue} (operations waiting for a batch) and
+   * {@code ledger_write_batches} (batch transactions in flight), read from the writer when scraped.
+   */
+  public void writePath(IntSupplier waiting, IntSupplier inFlight) {
+    Gauge.builder("ledger_write_queue", waiting, IntSupplier::getAsInt)
+        .description("Balance-changing operations waiting for a write batch").register(registry);
+    Gauge.builder("ledger_write_batches", inFlight, IntSupplier::getAsInt)
+        .description("Write batch transactions in flight").register(registry);
   }
 
   /** What the database holds, as last read by the meters' poll. */

@@ -45,7 +45,9 @@ public final class WriteQueue {
   private final LedgerMeters meters;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final long maxWaitNanos;
-  private int inFlight;
+  /** written on the queue's event loop; volatile for the gauges, read when /metrics is scraped */
+  private volatile int inFlight;
+  private volatile int waiting;
   private long sweeper = -1;
 
   public WriteQueue(LedgerConfig config, Transactions transactions, WriteBatch batch, LedgerMeters meters) {
@@ -55,6 +57,7 @@ public final class WriteQueue {
     this.transactions = transactions;
     this.batch = batch;
     this.maxWaitNanos = config.databasePool().acquireTimeout().toNanos();
+    meters.writePath(() -> waiting, () -> inFlight);
   }
 
   /**
@@ -80,6 +83,7 @@ public final class WriteQueue {
       queue.poll().promise().fail(new LedgerException(ErrorCode.LEDGER_BUSY,
           "The ledger could not start the operation in time; retry shortly"));
     }
+    waiting = queue.size();
   }
 
   /** Queues {@code command}; answers once the batch that carries it has committed. Call on the queue's event loop. */
@@ -95,7 +99,8 @@ public final class WriteQueue {
   }
 
   private void pump() {
-    while (inFlight < settings.concurrency() && !queue.isEmpty()) {
+    while (inFlight < settings.concurrency() && !queue.isEmpty()
+        && (inFlight == 0 || queue.size() >= settings.overlapMin())) {
       List<Pending> next = new ArrayList<>(Math.min(queue.size(), settings.maxSize()));
       while (next.size() < settings.maxSize() && !queue.isEmpty()) {
         next.add(queue.poll());
@@ -106,6 +111,7 @@ public final class WriteQueue {
         pump();
       });
     }
+    waiting = queue.size();
   }
 
   /** Writes {@code ops} in one transaction, or, when that fails for good, each half alone. */
