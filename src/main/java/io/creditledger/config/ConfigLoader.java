@@ -341,9 +341,14 @@ public final class ConfigLoader {
     return List.copyOf(types);
   }
 
+  /**
+   * {@code VERTICLE_INSTANCES}, and for 0 one per core but the one the ledger's writer keeps busy with its own event
+   * loop (at least one): on 2 cores, two HTTP event loops beside the writer cost the service a fifth more CPU per
+   * consumption in hand-overs and wake-ups than one (bench/RESULTS.md).
+   */
   private int verticleInstances() {
     int n = integer("VERTICLE_INSTANCES", 0, 256);
-    return n == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : n;
+    return n == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors() - 1) : n;
   }
 
   private DatabaseUrl databaseUrl() {
