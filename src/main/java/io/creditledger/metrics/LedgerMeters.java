@@ -130,9 +130,10 @@ public final class LedgerMeters {
    * {@code ledger_write_batches} (batch transactions in flight), read from the writer when scraped.
    */
   public void writePath(IntSupplier waiting, IntSupplier inFlight) {
-    Gauge.builder("ledger_write_queue", waiting, IntSupplier::getAsInt)
+    // a gauge holds its state object weakly, and nothing else holds these suppliers
+    Gauge.builder("ledger_write_queue", waiting, IntSupplier::getAsInt).strongReference(true)
         .description("Balance-changing operations waiting for a write batch").register(registry);
-    Gauge.builder("ledger_write_batches", inFlight, IntSupplier::getAsInt)
+    Gauge.builder("ledger_write_batches", inFlight, IntSupplier::getAsInt).strongReference(true)
         .description("Write batch transactions in flight").register(registry);
   }
 

@@ -78,7 +78,9 @@ class BatchOverlapTest {
     assertThat(metrics.status()).isEqualTo(200);
     for (String line : metrics.text().split("\n")) {
       if (line.startsWith(name + " ")) {
-        return (long) Double.parseDouble(line.substring(name.length() + 1).trim());
+        double value = Double.parseDouble(line.substring(name.length() + 1).trim());
+        assertThat(value).as(name + " reads the writer (NaN: its state was collected)").isNotNaN();
+        return (long) value;
       }
     }
     throw new AssertionError(name + " not in /metrics");
