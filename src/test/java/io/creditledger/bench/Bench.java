@@ -293,14 +293,15 @@ public final class Bench {
    */
   private void settleJit(String name, Service service, LoadGenerator gen, LoadGenerator.Source source,
                          LoadGenerator.Result warm) {
-    if (o.jitSettleSeconds <= 0 || ProcStats.jitCpuTicks(service.pid()) < 0) {
+    long before = ProcStats.jitCpuTicks(service.pid());
+    if (o.jitSettleSeconds <= 0 || before < 0) {
       return;
     }
     for (double extra = JIT_SLICE_SECONDS; extra <= o.jitSettleSeconds; extra += JIT_SLICE_SECONDS) {
-      long before = ProcStats.jitCpuTicks(service.pid());
       LoadGenerator.Result slice = gen.run(source, o.concurrency, JIT_SLICE_SECONDS, Long.MAX_VALUE);
-      double share = (ProcStats.jitCpuTicks(service.pid()) - before) / (double) ProcStats.ticksPerSecond()
-          / slice.seconds;
+      long after = ProcStats.jitCpuTicks(service.pid());
+      double share = (after - before) / (double) ProcStats.ticksPerSecond() / slice.seconds;
+      before = after;
       warm.absorb(slice);
       if (share < JIT_QUIET_SHARE) {
         say(name + String.format(": JIT quiet (%.1f%% of a core) after %.0f s more warm-up", share * 100, extra));

@@ -81,7 +81,7 @@ final class LoadGenerator implements AutoCloseable {
       refused402.addAndGet(other.refused402.get());
       synchronized (errors) {
         other.errors.forEach((kind, n) -> errors.merge(kind, n, Long::sum));
-        samples.addAll(other.samples.subList(0, Math.min(other.samples.size(), Math.max(0, 5 - samples.size()))));
+        other.samples.stream().limit(Math.max(0, 5 - samples.size())).forEach(samples::add);
       }
     }
 
