@@ -116,6 +116,7 @@ public final class WriteBatch {
    * (client retries are rare; a lookup for every batch is not).
    */
   public Future<List<Outcome>> run(SqlConnection conn, List<? extends Command> commands, Instant now, boolean lookUp) {
+    Future<Void> genericPlans = store.useGenericPlans(conn);
     List<String> revoked = revokedGrants(commands);
     Future<Map<String, String>> grantOwners = revoked.isEmpty() ? Future.succeededFuture(Map.of())
         : store.grantOwners(conn, revoked);
@@ -141,7 +142,7 @@ public final class WriteBatch {
       Set<String> capturing = capturingUsers(commands);
       Future<Map<String, Grant>> newest = capturing.isEmpty() ? Future.succeededFuture(Map.of())
           : holdStore.newestGrants(conn, capturing);
-      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps, gates))
+      return Future.all(List.of(genericPlans, locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps, gates))
           .compose(read -> resetDue(conn, locked.result(), live.result(), holds.result(), now))
           .compose(books -> {
             Run run = new Run(conn, now, lookUp, stored.result(), owners, books, refundsWaiting.result(),

@@ -213,4 +213,18 @@ class GroupCommitTest {
     assertThat(((Consumption) answers.get(0)).consumed()).isEqualTo(20);
     assertThat(((LedgerException) answers.get(1)).code()).isEqualTo("debt_outstanding");
   }
+
+  /** A batch's statements run with generic plans (PostgreSQL otherwise planned some of them again at every execution). */
+  @Test
+  void aBatchRunsItsStatementsWithGenericPlans() {
+    app.sql("CREATE TABLE plan_modes (operation_id text, mode text)");
+    app.sql("CREATE FUNCTION note_plan_mode() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        + "INSERT INTO plan_modes VALUES (NEW.operation_id, current_setting('plan_cache_mode')); RETURN NEW; END $$");
+    app.sql("CREATE TRIGGER note_plan_mode BEFORE INSERT ON operations FOR EACH ROW "
+        + "WHEN (NEW.operation_id LIKE 'plan-%') EXECUTE FUNCTION note_plan_mode()");
+    purchase("gc-plan", 10);
+    List<Object> answers = consumeAll(List.<String[]>of(new String[] {"gc-plan", "plan-1", "1"}));
+    assertThat(answers.get(0)).isInstanceOf(Consumption.class);
+    assertThat(app.text("SELECT mode FROM plan_modes WHERE operation_id = 'plan-1'")).isEqualTo("force_generic_plan");
+  }
 }
