@@ -108,39 +108,48 @@ public final class WriteQueue {
       inFlight++;
       write(next).onComplete(done -> {
         inFlight--;
+        // the next batch's statements go out before this one's answers: the database works while they are delivered
         pump();
+        done.result().run();
       });
     }
     waiting = queue.size();
   }
 
-  /** Writes {@code ops} in one transaction, or, when that fails for good, each half alone. */
-  private Future<Void> write(List<Pending> ops) {
+  /**
+   * Writes {@code ops} in one transaction, or, when that fails for good, each half alone; answers what delivers
+   * their answers (never failed).
+   */
+  private Future<Runnable> write(List<Pending> ops) {
     List<Command> commands = ops.stream().map(Pending::command).toList();
     return transact(commands).transform(ar -> {
       if (ar.succeeded()) {
         List<WriteBatch.Outcome> outcomes = ar.result();
-        for (int i = 0; i < ops.size(); i++) {
-          WriteBatch.Outcome outcome = outcomes.get(i);
-          measure(ops.get(i).command(), outcome.answer(), outcome.failure());
-          if (outcome.failure() == null) {
-            ops.get(i).promise().complete(outcome.answer());
-          } else {
-            ops.get(i).promise().fail(outcome.failure());
+        return Future.succeededFuture(() -> {
+          for (int i = 0; i < ops.size(); i++) {
+            WriteBatch.Outcome outcome = outcomes.get(i);
+            measure(ops.get(i).command(), outcome.answer(), outcome.failure());
+            if (outcome.failure() == null) {
+              ops.get(i).promise().complete(outcome.answer());
+            } else {
+              ops.get(i).promise().fail(outcome.failure());
+            }
           }
-        }
-        return Future.succeededFuture();
+        });
       }
       Throwable cause = ar.cause() instanceof Transactions.GaveUp gaveUp ? gaveUp.getCause() : ar.cause();
       if (ops.size() == 1 || DbErrors.isUnavailable(cause) || DbErrors.isPoolBusy(cause)) {
-        ops.forEach(op -> {
+        return Future.succeededFuture(() -> ops.forEach(op -> {
           measure(op.command(), null, ar.cause());
           op.promise().fail(ar.cause());
-        });
-        return Future.succeededFuture();
+        }));
       }
+      // each half is answered as soon as it is decided
       int half = ops.size() / 2;
-      return write(ops.subList(0, half)).compose(v -> write(ops.subList(half, ops.size())));
+      return write(ops.subList(0, half)).compose(first -> {
+        first.run();
+        return write(ops.subList(half, ops.size()));
+      });
     });
   }
 
