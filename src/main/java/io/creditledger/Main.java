@@ -137,7 +137,7 @@ public final class Main {
 
   private static void serve(LedgerConfig config) {
     // the HTTP server, the pools and the event bus report into the registry GET /metrics scrapes
-    Vertx vertx = LedgerMeters.instrumentedVertx();
+    Vertx vertx = LedgerMeters.instrumentedVertx(config.eventLoops());
     CreditLedger ledger;
     try {
       ledger = CreditLedger.deploy(vertx, config).toCompletionStage().toCompletableFuture().get();

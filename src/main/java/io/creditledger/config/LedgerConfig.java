@@ -20,6 +20,7 @@ import java.util.Map;
  *                  generate) the token kept under {@code dataDir}
  * @param adminTokens the admin tokens, like {@code apiTokens}
  * @param verticleInstances how many HTTP and ledger verticle instances to deploy
+ * @param eventLoops the Vert.x event loops of the standalone service
  * @param writes how balance-changing operations are batched
  * @param maxDebt the most a user may owe after a consumption, in credits
  * @param grantPriorities consumption priority per grant type (lower is spent first)
@@ -35,6 +36,7 @@ public record LedgerConfig(
     int httpPort,
     int httpBodyLimitBytes,
     int verticleInstances,
+    int eventLoops,
     DatabaseUrl databaseUrl,
     PoolSettings databasePool,
     BatchSettings writes,
@@ -64,7 +66,7 @@ public record LedgerConfig(
 
   /** The same configuration reading time from {@code otherClock}: tests use it to move time. */
   public LedgerConfig withClock(Clock otherClock) {
-    return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, databaseUrl,
+    return new LedgerConfig(httpHost, httpPort, httpBodyLimitBytes, verticleInstances, eventLoops, databaseUrl,
         databasePool, writes, dataDir, apiTokens, adminTokens, resetCycle, defaultCentsPerCredit, maxDebt,
         grantPriorities, freeGrantCredits, referralLimit, maxCreditsPerOperation, stripe, resets, holds, events, autoTopUpMinCredits, metrics, apiKeySecret,
         apiKeyTypes, otherClock);
@@ -87,6 +89,7 @@ public record LedgerConfig(
     return "LedgerConfig[httpHost=" + httpHost + ", httpPort=" + httpPort
         + ", database=" + (databaseUrl == null ? "embedded under " + dataDir : databaseUrl.redacted())
         + ", databasePool=" + databasePool + ", writes=" + writes + ", verticleInstances=" + verticleInstances
+        + ", eventLoops=" + eventLoops
         + ", resetCycle=" + resetCycle + ", maxDebt=" + maxDebt + ", " + stripe + ", apiKeyTypes=" + apiKeyTypes
         + ", apiKeySecret=" + (apiKeySecret == null ? "unset" : "set") + ", tokens=" + (apiTokens.isEmpty() ? "generated" : "configured") + "]";
   }

@@ -65,11 +65,16 @@ public final class LedgerMeters {
   private static final Map<Vertx, PrometheusMeterRegistry> REGISTRIES = Collections.synchronizedMap(new WeakHashMap<>());
   private static final AtomicLong INSTANCES = new AtomicLong();
 
-  /** A Vert.x whose HTTP server, pools and event bus report into a Prometheus registry of its own. */
+  /** {@link #instrumentedVertx(int)} with Vert.x's default number of event loops. */
   public static Vertx instrumentedVertx() {
+    return instrumentedVertx(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+  }
+
+  /** A Vert.x whose HTTP server, pools and event bus report into a Prometheus registry of its own. */
+  public static Vertx instrumentedVertx(int eventLoops) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
             .setRegistryName("credit-ledger-" + INSTANCES.incrementAndGet())))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();

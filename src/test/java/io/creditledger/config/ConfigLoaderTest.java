@@ -23,6 +23,14 @@ class ConfigLoaderTest {
     assertThat(c.resetCycle()).isEqualTo(new ResetCycle.Months(1));
     assertThat(c.defaultCentsPerCredit()).isEqualByComparingTo("1");
     assertThat(c.verticleInstances()).isPositive();
+    assertThat(c.eventLoops()).as("one per HTTP verticle instance").isEqualTo(c.verticleInstances());
+  }
+
+  @Test
+  void eventLoopsFollowTheVerticleInstancesUnlessSet() {
+    assertThat(ConfigLoader.load(Map.of("VERTICLE_INSTANCES", "3")).eventLoops()).isEqualTo(3);
+    assertThat(ConfigLoader.load(Map.of("VERTICLE_INSTANCES", "3", "EVENT_LOOPS", "5")).eventLoops()).isEqualTo(5);
+    assertInvalid("EVENT_LOOPS", "-1", "Invalid setting EVENT_LOOPS: must be between 0 and 256, got -1");
   }
 
   @Test
