@@ -74,8 +74,9 @@ public final class LedgerMeters {
   public static Vertx instrumentedVertx(int eventLoops) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-            .setRegistryName("credit-ledger-" + INSTANCES.incrementAndGet())))
+        .with(new VertxOptions().setEventLoopPoolSize(eventLoops)
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+                .setRegistryName("credit-ledger-" + INSTANCES.incrementAndGet())))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     REGISTRIES.put(vertx, registry);

@@ -142,7 +142,8 @@ public final class WriteBatch {
       Set<String> capturing = capturingUsers(commands);
       Future<Map<String, Grant>> newest = capturing.isEmpty() ? Future.succeededFuture(Map.of())
           : holdStore.newestGrants(conn, capturing);
-      return Future.all(List.of(genericPlans, locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps, gates))
+      return Future.all(List.of(genericPlans, locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps,
+              gates))
           .compose(read -> resetDue(conn, locked.result(), live.result(), holds.result(), now))
           .compose(books -> {
             Run run = new Run(conn, now, lookUp, stored.result(), owners, books, refundsWaiting.result(),
