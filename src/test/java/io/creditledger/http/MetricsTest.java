@@ -2,6 +2,7 @@ package io.creditledger.http;
 
 import io.creditledger.support.Api;
 import io.creditledger.support.Eventually;
+import io.creditledger.support.Prometheus;
 import io.creditledger.support.TestApp;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -39,16 +40,6 @@ class MetricsTest {
     return r.text();
   }
 
-  /** The value of the sample {@code series} (name and labels as Prometheus writes them), or null. */
-  private static Double value(String text, String series) {
-    for (String line : text.split("\n")) {
-      if (line.startsWith(series + " ")) {
-        return Double.parseDouble(line.substring(series.length() + 1).trim().split(" ")[0]);
-      }
-    }
-    return null;
-  }
-
   @Test
   void theMetersSayWhatTheTrafficDid() {
     app.user("m-a", new JsonObject().put("email", "m@example.com").put("stripeCustomerId", "cus_ma"));
@@ -62,27 +53,27 @@ class MetricsTest {
     app.sql("UPDATE users SET next_quota_reset = '" + app.clock.instant().minus(Duration.ofDays(1))
         + "' WHERE user_id = 'm-due'");
     Eventually.await("the due user counted", Duration.ofSeconds(10),
-        () -> Double.valueOf(1).equals(value(scrape(), "reset_due_users")));
+        () -> Double.valueOf(1).equals(Prometheus.value(scrape(), "reset_due_users")));
     assertThat(app.admin.get("/v1/admin/audit").json().getBoolean("ok")).isTrue();
     assertThat(app.admin.post("/v1/admin/resets/run", new JsonObject()).json().getInteger("reset")).isEqualTo(1);
 
     Eventually.await("the database gauges", Duration.ofSeconds(10), () -> {
       String text = scrape();
-      return Double.valueOf(0).equals(value(text, "reset_due_users"))
-          && Double.valueOf(1).equals(value(text, "outbox_rows{status=\"pending\"}"));
+      return Double.valueOf(0).equals(Prometheus.value(text, "reset_due_users"))
+          && Double.valueOf(1).equals(Prometheus.value(text, "outbox_rows{status=\"pending\"}"));
     });
     String text = scrape();
-    assertThat(value(text, "ledger_operations_total{op=\"consume\",outcome=\"ok\"}")).isEqualTo(3.0);
-    assertThat(value(text, "ledger_operations_total{op=\"consume\",outcome=\"refused\"}")).isEqualTo(1.0);
-    assertThat(value(text, "ledger_operations_total{op=\"grant\",outcome=\"ok\"}")).isEqualTo(1.0);
-    assertThat(value(text, "ledger_operations_total{op=\"reset\",outcome=\"ok\"}")).isEqualTo(1.0);
-    assertThat(value(text, "ledger_credits_consumed_total")).isEqualTo(50.0);
-    assertThat(value(text, "ledger_transaction_retries_total")).isEqualTo(0.0);
-    assertThat(value(text, "outbox_rows{status=\"dead\"}")).isEqualTo(0.0);
-    assertThat(value(text, "outbox_oldest_pending_seconds")).isNotNull().isGreaterThanOrEqualTo(0.0);
-    assertThat(value(text, "stripe_requests_total{outcome=\"delivered\"}")).isEqualTo(0.0);
-    assertThat(value(text, "reset_duration_seconds_count")).isEqualTo(1.0);
-    assertThat(value(text, "audit_problems")).isEqualTo(0.0);
+    assertThat(Prometheus.value(text, "ledger_operations_total{op=\"consume\",outcome=\"ok\"}")).isEqualTo(3.0);
+    assertThat(Prometheus.value(text, "ledger_operations_total{op=\"consume\",outcome=\"refused\"}")).isEqualTo(1.0);
+    assertThat(Prometheus.value(text, "ledger_operations_total{op=\"grant\",outcome=\"ok\"}")).isEqualTo(1.0);
+    assertThat(Prometheus.value(text, "ledger_operations_total{op=\"reset\",outcome=\"ok\"}")).isEqualTo(1.0);
+    assertThat(Prometheus.value(text, "ledger_credits_consumed_total")).isEqualTo(50.0);
+    assertThat(Prometheus.value(text, "ledger_transaction_retries_total")).isEqualTo(0.0);
+    assertThat(Prometheus.value(text, "outbox_rows{status=\"dead\"}")).isEqualTo(0.0);
+    assertThat(Prometheus.value(text, "outbox_oldest_pending_seconds")).isNotNull().isGreaterThanOrEqualTo(0.0);
+    assertThat(Prometheus.value(text, "stripe_requests_total{outcome=\"delivered\"}")).isEqualTo(0.0);
+    assertThat(Prometheus.value(text, "reset_duration_seconds_count")).isEqualTo(1.0);
+    assertThat(Prometheus.value(text, "audit_problems")).isEqualTo(0.0);
     // Vert.x's own: the HTTP server, the SQL pools, the event bus
     assertThat(text).contains("vertx_http_server_requests_total{", "code=\"402\"", "vertx_pool_", "pool_type=\"sql\"",
         "vertx_eventbus_");

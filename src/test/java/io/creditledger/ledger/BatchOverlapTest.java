@@ -2,6 +2,7 @@ package io.creditledger.ledger;
 
 import io.creditledger.support.Api;
 import io.creditledger.support.Eventually;
+import io.creditledger.support.Prometheus;
 import io.creditledger.support.SqlSession;
 import io.creditledger.support.TestApp;
 import io.creditledger.support.TestAppExtension;
@@ -76,13 +77,9 @@ class BatchOverlapTest {
   private static long gauge(String name) {
     Api.Response metrics = app.admin.get("/metrics");
     assertThat(metrics.status()).isEqualTo(200);
-    for (String line : metrics.text().split("\n")) {
-      if (line.startsWith(name + " ")) {
-        double value = Double.parseDouble(line.substring(name.length() + 1).trim());
-        assertThat(value).as(name + " reads the writer (NaN: its state was collected)").isNotNaN();
-        return (long) value;
-      }
-    }
-    throw new AssertionError(name + " not in /metrics");
+    Double value = Prometheus.value(metrics.text(), name);
+    assertThat(value).as(name + " in /metrics").isNotNull();
+    assertThat(value).as(name + " reads the writer (NaN: its state was collected)").isNotNaN();
+    return value.longValue();
   }
 }
