@@ -14,12 +14,19 @@ public final class DbErrors {
   public static final String UNIQUE_VIOLATION = "23505";
   public static final String SERIALIZATION_FAILURE = "40001";
   public static final String DEADLOCK_DETECTED = "40P01";
+  /** Raised by the schema's batch_expect: a write batch must be decided again (migration 014-batch-checks). */
+  public static final String DECIDE_AGAIN = "LB001";
 
   private DbErrors() {
   }
 
   public static String sqlState(Throwable t) {
     return t instanceof PgException pg ? pg.getSqlState() : null;
+  }
+
+  /** The constraint a failure names, if any. */
+  public static String constraint(Throwable t) {
+    return t instanceof PgException pg ? pg.getConstraint() : null;
   }
 
   public static boolean isUniqueViolation(Throwable t) {

@@ -85,7 +85,7 @@ public final class Transactions {
   }
 
   public <T> Future<T> run(Function<SqlConnection, Future<T>> work) {
-    return attempt(1, work);
+    return attempt(1, () -> inTransaction(work));
   }
 
   /**
@@ -93,7 +93,32 @@ public final class Transactions {
    * {@code sync_failure} (provider {@code internal}) before failing.
    */
   public <T> Future<T> run(Failure what, Function<SqlConnection, Future<T>> work) {
-    return attempt(1, work).recover(failure -> {
+    return recordingFailure(what, attempt(1, () -> inTransaction(work)));
+  }
+
+  /**
+   * Work that may end its transaction itself: {@code commit} sends COMMIT behind the statements the work has sent,
+   * without waiting for their answers (a round trip, and a wake-up of each side, fewer). PostgreSQL answers COMMIT
+   * of a transaction a failed statement aborted with a rollback, not an error, so such work must wait for the
+   * answers of the statements it sent before the COMMIT, fail when any failed, and not send COMMIT after a failure
+   * it recovered from other than by a savepoint.
+   */
+  public interface EndsItself<T> {
+    Future<T> apply(SqlConnection conn, Supplier<Future<Void>> commit);
+  }
+
+  /** Like {@link #run(Function)}, for work that may send its COMMIT itself. */
+  public <T> Future<T> run(EndsItself<T> work) {
+    return attempt(1, () -> endingItself(work));
+  }
+
+  /** Like {@link #run(Failure, Function)}, for work that may send its COMMIT itself. */
+  public <T> Future<T> run(Failure what, EndsItself<T> work) {
+    return recordingFailure(what, attempt(1, () -> endingItself(work)));
+  }
+
+  private <T> Future<T> recordingFailure(Failure what, Future<T> attempts) {
+    return attempts.recover(failure -> {
       if (!(failure instanceof GaveUp gaveUp)) {
         return Future.failedFuture(failure);
       }
@@ -132,8 +157,8 @@ public final class Transactions {
             gaveUp.getCause(), e.toString()));
   }
 
-  private <T> Future<T> attempt(int n, Function<SqlConnection, Future<T>> work) {
-    return inTransaction(work).recover(failure -> {
+  private <T> Future<T> attempt(int n, Supplier<Future<T>> once) {
+    return once.get().recover(failure -> {
       if (!retryable(failure)) {
         return Future.failedFuture(failure);
       }
@@ -142,7 +167,7 @@ public final class Transactions {
       }
       retried.run();
       long delay = BACKOFF.delay(n, ThreadLocalRandom.current()::nextDouble).toMillis();
-      return vertx.timer(delay).compose(v -> attempt(n + 1, work));
+      return vertx.timer(delay).compose(v -> attempt(n + 1, once));
     });
   }
 
@@ -169,6 +194,57 @@ public final class Transactions {
                   result.failed() ? result.cause() : ar.cause())))
           .onComplete(ar -> conn.close());
     });
+  }
+
+  /**
+   * {@code work} in one transaction begun and ended with plain BEGIN and COMMIT (or ROLLBACK) statements, not
+   * vertx-sql-client's {@link Transaction}, whose COMMIT waits for the answers of every statement sent before it.
+   * Committed when the work succeeds, unless it sent COMMIT itself; otherwise rolled back (a COMMIT the work sent
+   * ended the transaction already), and the work's failure is the answer.
+   */
+  private <T> Future<T> endingItself(EndsItself<T> work) {
+    return pool.getConnection().compose(conn -> {
+      Ending ending = new Ending(conn);
+      Future<?> begun = conn.query("BEGIN").execute();
+      Future<T> done;
+      try {
+        done = work.apply(conn, ending::commit);
+      } catch (RuntimeException e) {
+        done = Future.failedFuture(e);
+      }
+      Future<T> result = done;
+      return Future.all(begun, result)
+          .transform(ar -> ar.succeeded()
+              ? ending.commit().map(v -> result.result())
+              : ending.rollback().transform(v -> Future.<T>failedFuture(
+                  result.failed() ? result.cause() : ar.cause())))
+          .onComplete(ar -> conn.close());
+    });
+  }
+
+  /** The one statement that ends a transaction: the first of COMMIT and ROLLBACK asked for. */
+  private static final class Ending {
+    private final SqlConnection conn;
+    private Future<Void> sent;
+
+    Ending(SqlConnection conn) {
+      this.conn = conn;
+    }
+
+    Future<Void> commit() {
+      if (sent == null) {
+        sent = conn.query("COMMIT").execute().mapEmpty();
+      }
+      return sent;
+    }
+
+    /** Ends the transaction unless the work sent its COMMIT already; never fails. */
+    Future<Void> rollback() {
+      if (sent == null) {
+        sent = conn.query("ROLLBACK").execute().mapEmpty();
+      }
+      return sent.otherwiseEmpty();
+    }
   }
 
   static boolean retryable(Throwable t) {

@@ -271,13 +271,13 @@ public final class ResetService {
       return grant(book, grantId, spec, config.priorityOf(spec.type()), value, opening, now).decision().inserted();
     }
 
-    /** The new grants first (the journal and the rollover sources refer to them), then the rest, pipelined. */
+    /**
+     * One statement per table, pipelined: the new grants first (the journal and the rollover sources refer to them;
+     * one that exists already fails its statement, and with it those after it).
+     */
     Future<Void> write(SqlConnection conn) {
-      return store.insertGrants(conn, newGrants, now).compose(inserted -> {
-        if (inserted != newGrants.size()) {
-          throw new IllegalStateException("A grant of a new cycle exists already under its operationId");
-        }
-        return Future.all(List.of(
+      return Future.all(List.of(
+            store.insertGrants(conn, newGrants, now),
             store.apply(conn, journal, now),
             store.rollOver(conn, rollovers, now),
             store.insertOperations(conn, operations, now),
@@ -285,7 +285,6 @@ public final class ResetService {
             outbox.enqueueVoids(conn, voids, now),
             outbox.enqueueCreates(conn, mirrors, config.stripe().currency(), now),
             eventStore.append(conn, eventsToWrite(), now))).mapEmpty();
-      });
     }
   }
 }

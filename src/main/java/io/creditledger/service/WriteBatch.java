@@ -1,6 +1,7 @@
 package io.creditledger.service;
 
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.DbErrors;
 import io.creditledger.db.Transactions;
 import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Answer;
@@ -44,6 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * Writes many balance-changing operations (consumptions, grants, revokes, referrals, resets) in one transaction, the way
@@ -110,12 +112,14 @@ public final class WriteBatch {
   }
 
   /**
-   * Runs the batch inside the caller's transaction; answers one outcome per command, in order. Consumptions are
-   * taken as new operations unless {@code lookUp}: their operationIds are written with ON CONFLICT DO NOTHING, and
-   * when one was stored already the batch fails with {@link ReplaysFound}, to be run again with {@code lookUp}
-   * (client retries are rare; a lookup for every batch is not).
+   * Runs the batch inside the caller's transaction; answers one outcome per command, in order. Operations are
+   * taken as new unless {@code lookUp}: when the INSERT of their records finds an operationId stored already, the
+   * batch fails with {@link ReplaysFound}, to be run again with {@code lookUp} (client retries are rare; a lookup
+   * for every batch is not). The batch's last writes go out with {@code commit} right behind them: the batch
+   * answers once they and the COMMIT are answered.
    */
-  public Future<List<Outcome>> run(SqlConnection conn, List<? extends Command> commands, Instant now, boolean lookUp) {
+  public Future<List<Outcome>> run(SqlConnection conn, Supplier<Future<Void>> commit, List<? extends Command> commands,
+                                   Instant now, boolean lookUp) {
     Future<Void> genericPlans = store.useGenericPlans(conn);
     List<String> revoked = revokedGrants(commands);
     Future<Map<String, String>> grantOwners = revoked.isEmpty() ? Future.succeededFuture(Map.of())
@@ -148,8 +152,7 @@ public final class WriteBatch {
           .compose(books -> {
             Run run = new Run(conn, now, lookUp, stored.result(), owners, books, refundsWaiting.result(),
                 grantIds.result(), holds.result().byId(), newest.result(), topUps.result(), gates.result());
-            return run.from(commands, 0).compose(v -> run.flush()).compose(v -> run.checkRefusals())
-                .map(v -> run.outcomes);
+            return run.from(commands, 0).compose(v -> run.flush(commit)).map(v -> run.outcomes);
           });
     });
   }
@@ -256,6 +259,18 @@ public final class WriteBatch {
     }
     return ids;
   }
+
+  /**
+   * A write of the batch found what it decided as new stored already (an operationId; a hold closed or an auto
+   * top-up started meanwhile): the batch is decided again.
+   */
+  static boolean storedBefore(Throwable failure) {
+    return DbErrors.DECIDE_AGAIN.equals(DbErrors.sqlState(failure))
+        || DbErrors.isUniqueViolation(failure) && STORED_ONCE.contains(DbErrors.constraint(failure));
+  }
+
+  /** The keys under which an operation is stored once: its record, the grant it made, the hold it placed. */
+  private static final Set<String> STORED_ONCE = Set.of("operations_pkey", "grants_operation_id_key", "holds_pkey");
 
   /** The batch's users as it starts: their books, and the resets applied to those whose cycle had ended. */
   private record Books(Map<String, UserBook> books, Map<String, ResetOutcome> resets) {
@@ -636,26 +651,13 @@ public final class WriteBatch {
 
     /**
      * A refusal decided without the stored operations at hand: the operationId may be a replay's (answered with what
-     * was stored) or another operation's (a conflict), which {@link #checkRefusals} finds out before the commit.
+     * was stored) or another operation's (a conflict), which the batch's last flush finds out before its commit.
      */
     LedgerException refused(String operationId, LedgerException refusal) {
       if (!lookedUp) {
         refusedUnchecked.add(operationId);
       }
       return refusal;
-    }
-
-    /** Fails the batch with {@link ReplaysFound} when a refused operation's id was stored before. */
-    Future<Void> checkRefusals() {
-      if (refusedUnchecked.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      return store.findOperations(conn, refusedUnchecked).map(found -> {
-        if (!found.isEmpty()) {
-          throw new ReplaysFound();
-        }
-        return null;
-      });
     }
 
     /** A grant, decided in memory like a consumption (its id allocated beforehand). */
@@ -694,7 +696,7 @@ public final class WriteBatch {
      * it runs inside a savepoint, rolled back when it is refused; the books of its users are read again after it.
      */
     Future<Outcome> inSavepoint(Command c) {
-      return flush().compose(v -> Transactions.inSavepoint(conn, () -> sqlOperation(c)))
+      return flush(null).compose(v -> Transactions.inSavepoint(conn, () -> sqlOperation(c)))
           .map(Outcome::of)
           .recover(failure -> failure instanceof LedgerException e ? Future.succeededFuture(Outcome.failed(e))
               : Future.failedFuture(failure))
@@ -738,48 +740,42 @@ public final class WriteBatch {
     }
 
     /**
-     * Writes what the consumptions and grants decided since the last flush, one statement per table: the new grants
-     * first (the journal and the balances refer to them; one that exists already means a replay), then the rest,
-     * pipelined.
+     * Writes what was decided since the last flush, one statement per table, all sent together (the new grants
+     * first: the journal and the balances refer to them). Each statement checks itself: an operationId stored
+     * before fails its INSERT, a hold closed or an auto top-up started meanwhile fails its UPDATE, and the batch is
+     * then decided again ({@link ReplaysFound}). With {@code commit} (the batch's last flush) the refusals decided
+     * without a lookup are checked the same way, and the COMMIT goes right behind, in the same round trip.
      */
-    Future<Void> flush() {
-      if (pending.isEmpty()) {
+    Future<Void> flush(Supplier<Future<Void>> commit) {
+      boolean last = commit != null;
+      if (pending.isEmpty() && !(last && !refusedUnchecked.isEmpty())) {
         return Future.succeededFuture();
       }
       Pending w = pending;
       pending = new Pending();
-      Future<Integer> inserted = w.newGrants.isEmpty() ? Future.succeededFuture(0)
-          : store.insertGrants(conn, w.newGrants, now);
-      return inserted.compose(n -> {
-        if (n != w.newGrants.size()) {
-          throw new ReplaysFound();
+      List<Future<?>> sent = new ArrayList<>(List.of(
+          store.insertGrants(conn, w.newGrants, now),
+          store.insertOperations(conn, w.operations, now),
+          holdStore.insert(conn, w.newHolds, now),
+          holdStore.close(conn, w.closedHolds, true),
+          holdStore.close(conn, List.copyOf(w.expiredHolds.values()), false),
+          store.apply(conn, w.journal, now),
+          store.addUsages(conn, w.usage),
+          orgs.recordUsage(conn, w.spent, now),
+          outbox.enqueueUsages(conn, w.reports, now),
+          outbox.enqueueCreates(conn, w.mirrors, config.stripe().currency(), now),
+          events.append(conn, w.eventsToWrite(), now),
+          autoTopUps.started(conn, w.charges.stream().map(OutboxStore.TopUpCharge::userId).toList(),
+              w.charges.stream().map(OutboxStore.TopUpCharge::operationId).toList(), now),
+          outbox.enqueueTopUps(conn, w.charges, config.stripe().currency(), now)));
+      if (last) {
+        if (!refusedUnchecked.isEmpty()) {
+          sent.add(store.expectNoOperations(conn, refusedUnchecked));
         }
-        Future<Integer> recorded = store.insertNewOperations(conn, w.operations, now);
-        Future<Integer> held = holdStore.insert(conn, w.newHolds, now);
-        // a capture or release whose hold is no longer held (the sweeper expired it meanwhile) is decided again
-        Future<Integer> closing = holdStore.close(conn, w.closedHolds);
-        Future<Integer> toppingUp = autoTopUps.started(conn, w.charges.stream().map(OutboxStore.TopUpCharge::userId)
-            .toList(), w.charges.stream().map(OutboxStore.TopUpCharge::operationId).toList(), now);
-        return Future.all(List.of(
-            recorded,
-            held,
-            closing,
-            holdStore.close(conn, List.copyOf(w.expiredHolds.values())),
-            store.apply(conn, w.journal, now),
-            store.addUsages(conn, w.usage),
-            orgs.recordUsage(conn, w.spent, now),
-            outbox.enqueueUsages(conn, w.reports, now),
-            outbox.enqueueCreates(conn, w.mirrors, config.stripe().currency(), now),
-            events.append(conn, w.eventsToWrite(), now),
-            toppingUp,
-            outbox.enqueueTopUps(conn, w.charges, config.stripe().currency(), now))).map(all -> {
-              if (recorded.result() != w.operations.size() || held.result() != w.newHolds.size()
-                  || closing.result() != w.closedHolds.size() || toppingUp.result() != w.charges.size()) {
-                throw new ReplaysFound();
-              }
-              return null;
-            });
-      });
+        sent.add(commit.get());
+      }
+      return Future.all(sent).transform(ar -> ar.succeeded() ? Future.<Void>succeededFuture()
+          : Future.failedFuture(storedBefore(ar.cause()) ? new ReplaysFound() : ar.cause()));
     }
   }
 }

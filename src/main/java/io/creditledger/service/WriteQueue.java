@@ -192,9 +192,9 @@ public final class WriteQueue {
     if (commands.size() == 1) {
       Command only = commands.get(0);
       return transactions.run(Transactions.Failure.of(operationIdOf(only), userIdOf(only), (Record) only),
-          conn -> batch.run(conn, commands, Now.of(config.clock()), lookUp));
+          (conn, commit) -> batch.run(conn, commit, commands, Now.of(config.clock()), lookUp));
     }
-    return transactions.run(conn -> batch.run(conn, commands, Now.of(config.clock()), lookUp));
+    return transactions.run((conn, commit) -> batch.run(conn, commit, commands, Now.of(config.clock()), lookUp));
   }
 
   private static String operationIdOf(Command c) {

@@ -41,11 +41,15 @@ public final class AutoTopUpStore {
     RETURNING %s""".formatted(COLUMNS);
 
   private static final String STARTED = """
-    UPDATE auto_top_ups t
-    SET in_flight = v.operation_id, started = t.started + 1, last_attempt_at = #{now}, updated_at = #{now}
-    FROM unnest(#{userIds}::text[], #{operationIds}::text[]) AS v (user_id, operation_id)
-    WHERE t.user_id = v.user_id
-      AND t.in_flight IS NULL""";
+    WITH started AS (
+      UPDATE auto_top_ups t
+      SET in_flight = v.operation_id, started = t.started + 1, last_attempt_at = #{now}, updated_at = #{now}
+      FROM unnest(#{userIds}::text[], #{operationIds}::text[]) AS v (user_id, operation_id)
+      WHERE t.user_id = v.user_id
+        AND t.in_flight IS NULL
+      RETURNING 1)
+    SELECT batch_expect(count(*) = #{n}, 'LB001', 'An auto top-up started meanwhile')
+    FROM started""";
 
   private static final String SUCCEEDED = """
     UPDATE auto_top_ups
@@ -85,13 +89,16 @@ public final class AutoTopUpStore {
     return SqlTemplate.forQuery(conn, PUT).execute(p).map(rows -> autoTopUp(first(rows).orElseThrow()));
   }
 
-  /** A top-up started for each user: {@code operationIds[i]} is in flight for {@code userIds[i]}. */
-  public Future<Integer> started(SqlClient conn, List<String> userIds, List<String> operationIds, Instant now) {
+  /**
+   * A top-up started for each user: {@code operationIds[i]} is in flight for {@code userIds[i]}. One with a top-up in
+   * flight already fails the statement (LB001).
+   */
+  public Future<Void> started(SqlClient conn, List<String> userIds, List<String> operationIds, Instant now) {
     if (userIds.isEmpty()) {
-      return Future.succeededFuture(0);
+      return Future.succeededFuture();
     }
-    return SqlTemplate.forUpdate(conn, STARTED).execute(Map.of("userIds", userIds.toArray(String[]::new),
-        "operationIds", operationIds.toArray(String[]::new), "now", sql(now))).map(r -> r.rowCount());
+    return SqlTemplate.forQuery(conn, STARTED).execute(Map.of("userIds", userIds.toArray(String[]::new),
+        "operationIds", operationIds.toArray(String[]::new), "now", sql(now), "n", userIds.size())).mapEmpty();
   }
 
   /** The top-up in flight was paid; false when it is not the one in flight (settled already). */

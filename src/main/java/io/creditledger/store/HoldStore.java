@@ -40,23 +40,29 @@ public final class HoldStore {
       WHERE user_id = ANY($1::text[])
       ORDER BY user_id, grant_id DESC""".formatted(LedgerStore.GRANT_COLUMNS);
 
-  /** Holds placed by a batch; one whose hold_id exists already is left out (and not counted). */
+  /** Holds placed by a batch; one whose hold_id exists already fails it (holds_pkey). */
   private static final String INSERT = """
       INSERT INTO holds (hold_id, user_id, amount, state, expires_at, created_at, member_id)
       SELECT v.hold_id, v.user_id, v.amount, 'held', v.expires_at, $5, v.member_id
       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $6::text[])
-        AS v (hold_id, user_id, amount, expires_at, member_id)
-      ON CONFLICT (hold_id) DO NOTHING""";
+        AS v (hold_id, user_id, amount, expires_at, member_id)""";
 
-  /** Captures, releases and expiries; only holds still held change (counted). */
+  /**
+   * Captures, releases and expiries; only holds still held change. With $6, every hold must have been held (else
+   * LB001: the sweeper expired one meanwhile, and the batch is decided again).
+   */
   private static final String CLOSE = """
-      UPDATE holds h
-      SET state = v.state, closed_at = v.closed_at, capture_operation_id = v.capture_operation_id,
-          captured = v.captured
-      FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[])
-          AS v (hold_id, state, closed_at, capture_operation_id, captured)
-      WHERE h.hold_id = v.hold_id
-        AND h.state = 'held'""";
+      WITH closed AS (
+        UPDATE holds h
+        SET state = v.state, closed_at = v.closed_at, capture_operation_id = v.capture_operation_id,
+            captured = v.captured
+        FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[])
+            AS v (hold_id, state, closed_at, capture_operation_id, captured)
+        WHERE h.hold_id = v.hold_id
+          AND h.state = 'held'
+        RETURNING 1)
+      SELECT batch_expect(NOT $6 OR count(*) = cardinality($1::text[]), 'LB001', 'A hold was closed meanwhile')
+      FROM closed""";
 
   /**
    * The sweeper: up to $2 holds past their expiry become expired, claimed with SKIP LOCKED so that instances
@@ -125,10 +131,10 @@ public final class HoldStore {
     });
   }
 
-  /** Inserts holds placed by a batch; answers how many were new. */
-  public Future<Integer> insert(SqlClient conn, List<Hold> holds, Instant now) {
+  /** Inserts holds placed by a batch. */
+  public Future<Void> insert(SqlClient conn, List<Hold> holds, Instant now) {
     if (holds.isEmpty()) {
-      return Future.succeededFuture(0);
+      return Future.succeededFuture();
     }
     int n = holds.size();
     String[] ids = new String[n];
@@ -147,13 +153,16 @@ public final class HoldStore {
     return conn.preparedQuery(INSERT).execute(Tuple.tuple().addArrayOfString(ids).addArrayOfString(users)
             .addArrayOfLong(amounts).addArrayOfOffsetDateTime(expires).addOffsetDateTime(sql(now))
             .addArrayOfString(members))
-        .map(SqlResult::rowCount);
+        .mapEmpty();
   }
 
-  /** Writes holds' new states (each was held); answers how many were still held and changed. */
-  public Future<Integer> close(SqlClient conn, List<Hold> closed) {
+  /**
+   * Writes holds' new states (each was held when read). {@code everyHeld}: each must still be held, else the
+   * statement fails with LB001; otherwise one closed meanwhile is left as it is.
+   */
+  public Future<Void> close(SqlClient conn, List<Hold> closed, boolean everyHeld) {
     if (closed.isEmpty()) {
-      return Future.succeededFuture(0);
+      return Future.succeededFuture();
     }
     int n = closed.size();
     String[] ids = new String[n];
@@ -170,7 +179,8 @@ public final class HoldStore {
       captured[i] = h.captured();
     }
     return conn.preparedQuery(CLOSE).execute(Tuple.tuple().addArrayOfString(ids).addArrayOfString(states)
-        .addArrayOfOffsetDateTime(at).addArrayOfString(captures).addArrayOfLong(captured)).map(SqlResult::rowCount);
+        .addArrayOfOffsetDateTime(at).addArrayOfString(captures).addArrayOfLong(captured).addBoolean(everyHeld))
+        .mapEmpty();
   }
 
   /** Expires up to {@code limit} holds past their expiry; answers how many. */

@@ -124,15 +124,22 @@ public final class LedgerStore {
     FROM grants
     WHERE operation_id = ANY(#{operationIds}::text[])""";
 
-  /** New balances, only where a grant still holds what was read under its user's lock. */
+  /**
+   * New balances, only where a grant still holds what was read under its user's lock; one that does not fails the
+   * statement (LB002: something changed a balance without its user's lock).
+   */
   private static final String UPDATE_BALANCES = """
-    UPDATE grants g
-    SET balance = v.new_balance
-    FROM unnest(#{ids}::bigint[], #{userIds}::text[], #{olds}::bigint[], #{news}::bigint[])
-        AS v (grant_id, user_id, old_balance, new_balance)
-    WHERE g.grant_id = v.grant_id
-      AND g.user_id = v.user_id
-      AND g.balance = v.old_balance""";
+    WITH changed AS (
+      UPDATE grants g
+      SET balance = v.new_balance
+      FROM unnest(#{ids}::bigint[], #{userIds}::text[], #{olds}::bigint[], #{news}::bigint[])
+          AS v (grant_id, user_id, old_balance, new_balance)
+      WHERE g.grant_id = v.grant_id
+        AND g.user_id = v.user_id
+        AND g.balance = v.old_balance
+      RETURNING 1)
+    SELECT batch_expect(count(*) = #{n}, 'LB002', 'Grant balances changed outside their users'' locks')
+    FROM changed""";
 
   private static final String INSERT_ENTRIES = """
     INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, created_at)
@@ -152,7 +159,10 @@ public final class LedgerStore {
         WITH ORDINALITY AS v (operation_id, user_id, kind, request, status, response, ord)
     ORDER BY v.ord""";
 
-  /** Grants decided in a write batch, with the ids allocated for them; one whose operationId exists is left out. */
+  /**
+   * Grants decided in a write batch, with the ids allocated for them; one whose operationId exists already fails the
+   * statement (grants_operation_id_key).
+   */
   private static final String INSERT_GRANTS = """
     INSERT INTO grants (grant_id, user_id, operation_id, type, priority, principal, balance, cents, cents_per_credit,
         expires_at, description, created_at, stripe_customer_id)
@@ -163,8 +173,7 @@ public final class LedgerStore {
         #{expiresAt}::timestamptz[], #{descriptions}::text[], #{customers}::text[])
         WITH ORDINALITY AS v (grant_id, user_id, operation_id, type, priority, principal, cents, cents_per_credit,
             expires_at, description, stripe_customer_id, ord)
-    ORDER BY v.ord
-    ON CONFLICT (operation_id) DO NOTHING""";
+    ORDER BY v.ord""";
 
   private static final String ALLOCATE_GRANT_IDS = """
     SELECT nextval('grants_grant_id_seq')
@@ -176,10 +185,10 @@ public final class LedgerStore {
     FROM pending_refunds
     WHERE operation_id = ANY(#{operationIds}::text[])""";
 
-  /** The same, for operations decided as new: one stored meanwhile is left as it is (and not counted). */
-  private static final String INSERT_NEW_OPERATIONS = INSERT_OPERATIONS + """
-
-    ON CONFLICT (operation_id) DO NOTHING""";
+  /** Fails (LB001) when any of these operationIds is stored: a batch refused it without looking it up. */
+  private static final String EXPECT_NO_OPERATIONS = """
+    SELECT batch_expect(NOT EXISTS (SELECT 1 FROM operations WHERE operation_id = ANY(#{operationIds}::text[])),
+        'LB001', 'An operation the batch refused was stored before')""";
 
   private static final String ADD_USAGES = """
     UPDATE users u
@@ -458,8 +467,8 @@ public final class LedgerStore {
       news[i] = e.getValue().after();
       i++;
     }
-    Future<SqlResult<Void>> update = SqlTemplate.forUpdate(conn, UPDATE_BALANCES)
-        .execute(Map.of("ids", ids, "userIds", users, "olds", olds, "news", news));
+    Future<RowSet<Row>> update = SqlTemplate.forQuery(conn, UPDATE_BALANCES)
+        .execute(Map.of("ids", ids, "userIds", users, "olds", olds, "news", news, "n", n));
     Map<String, Object> journal = new HashMap<>();
     journal.put("now", sql(now));
     journal.put("userIds", entryUsers);
@@ -470,12 +479,7 @@ public final class LedgerStore {
     journal.put("afters", afters);
     journal.put("descriptions", descriptions);
     Future<SqlResult<Void>> insert = SqlTemplate.forUpdate(conn, INSERT_ENTRIES).execute(journal);
-    return Future.all(update, insert).map(done -> {
-      if (update.result().rowCount() != n) {
-        throw new IllegalStateException("Grant balances changed outside their users' locks");
-      }
-      return null;
-    });
+    return Future.all(update, insert).mapEmpty();
   }
 
   /** An operation to record: what was asked (canonical text) and what was answered. */
@@ -500,13 +504,10 @@ public final class LedgerStore {
     return SqlTemplate.forUpdate(conn, INSERT_OPERATIONS).execute(operationParams(operations, now)).mapEmpty();
   }
 
-  /** Records operations decided as new, in order; answers how many were (one stored already is not). */
-  public Future<Integer> insertNewOperations(SqlClient conn, List<NewOperation> operations, Instant now) {
-    if (operations.isEmpty()) {
-      return Future.succeededFuture(0);
-    }
-    return SqlTemplate.forUpdate(conn, INSERT_NEW_OPERATIONS).execute(operationParams(operations, now))
-        .map(SqlResult::rowCount);
+  /** Fails the transaction (LB001) when any of {@code operationIds} is stored. */
+  public Future<Void> expectNoOperations(SqlClient conn, Collection<String> operationIds) {
+    return SqlTemplate.forQuery(conn, EXPECT_NO_OPERATIONS)
+        .execute(Map.of("operationIds", operationIds.toArray(new String[0]))).mapEmpty();
   }
 
   private static Map<String, Object> operationParams(List<NewOperation> operations, Instant now) {
@@ -563,10 +564,10 @@ public final class LedgerStore {
     });
   }
 
-  /** Inserts grants decided in memory (balance = principal); answers how many were new. */
-  public Future<Integer> insertGrants(SqlClient conn, List<Grant> grants, Instant now) {
+  /** Inserts grants decided in memory (balance = principal); one whose operationId exists fails the statement. */
+  public Future<Void> insertGrants(SqlClient conn, List<Grant> grants, Instant now) {
     if (grants.isEmpty()) {
-      return Future.succeededFuture(0);
+      return Future.succeededFuture();
     }
     int n = grants.size();
     Long[] ids = new Long[n];
@@ -607,7 +608,7 @@ public final class LedgerStore {
     p.put("descriptions", descriptions);
     p.put("customers", customers);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, INSERT_GRANTS).execute(p).map(SqlResult::rowCount);
+    return SqlTemplate.forUpdate(conn, INSERT_GRANTS).execute(p).mapEmpty();
   }
 
   /** Which of these purchases (by operationId) have refunds waiting for them. */

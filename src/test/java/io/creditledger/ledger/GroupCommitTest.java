@@ -214,6 +214,33 @@ class GroupCommitTest {
     assertThat(((LedgerException) answers.get(1)).code()).isEqualTo("debt_outstanding");
   }
 
+  /**
+   * The statements check what they changed themselves (the batch sends COMMIT right behind them): a grant whose
+   * balance is not what its user's lock read fails the balance update, and nothing of that operation lands.
+   */
+  @Test
+  void aBalanceThatDoesNotChangeAsDecidedFailsItsOperationAndNothingOfItLands() {
+    purchase("gc-skew", 100);
+    purchase("gc-even", 100);
+    app.sql("CREATE FUNCTION skip_balance() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$");
+    app.sql("CREATE TRIGGER skip_balance BEFORE UPDATE ON grants FOR EACH ROW "
+        + "WHEN (OLD.user_id = 'gc-skew') EXECUTE FUNCTION skip_balance()");
+    try {
+      List<Object> answers = consumeAll(List.of(new String[] {"gc-even", "gc-even-1", "10"},
+          new String[] {"gc-skew", "gc-skew-1", "10"}, new String[] {"gc-even", "gc-even-2", "10"}));
+
+      assertThat(answers.get(0)).isInstanceOf(Consumption.class);
+      assertThat(((LedgerException) answers.get(1)).status()).isEqualTo(500);
+      assertThat(answers.get(2)).isInstanceOf(Consumption.class);
+    } finally {
+      app.sql("DROP TRIGGER skip_balance ON grants");
+    }
+    assertThat(app.number("SELECT count(*) FROM operations WHERE operation_id = 'gc-skew-1'")).isZero();
+    assertThat(app.number("SELECT count(*) FROM journal WHERE operation_id = 'gc-skew-1'")).isZero();
+    assertThat(app.balance("gc-skew").getLong("usageThisCycle")).isZero();
+    assertThat(app.balance("gc-even").getLong("totalRemaining")).isEqualTo(80);
+  }
+
   /** A batch's statements run with generic plans (PostgreSQL otherwise planned some of them again at every execution). */
   @Test
   void aBatchRunsItsStatementsWithGenericPlans() {
