@@ -4,7 +4,6 @@ import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.HashMap;
@@ -32,6 +31,6 @@ public final class SyncFailures {
     p.put("error", error.length() > 2000 ? error.substring(0, 2000) : error);
     p.put("attempts", attempts);
     p.put("now", Now.sql(now));
-    return SqlTemplate.forUpdate(client, INSERT).execute(p).mapEmpty();
+    return Templates.forUpdate(client, INSERT).execute(p).mapEmpty();
   }
 }

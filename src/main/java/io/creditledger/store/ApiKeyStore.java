@@ -1,9 +1,9 @@
 package io.creditledger.store;
 
+import io.creditledger.db.Templates;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.Map;
@@ -37,24 +37,24 @@ public final class ApiKeyStore {
 
   /** Empty when there is no such user. */
   public Future<Optional<Saved>> upsert(SqlClient client, String userId, String type, String ciphertext, Instant now) {
-    return SqlTemplate.forQuery(client, UPSERT)
+    return Templates.forQuery(client, UPSERT)
         .execute(Map.of("userId", userId, "type", type, "ciphertext", ciphertext, "now", sql(now)))
         .map(rows -> first(rows).map(r -> new Saved(r.getBoolean("created"), instant(r))));
   }
 
   public Future<Optional<Stored>> get(SqlClient client, String userId, String type) {
-    return SqlTemplate.forQuery(client, GET).execute(Map.of("userId", userId, "type", type))
+    return Templates.forQuery(client, GET).execute(Map.of("userId", userId, "type", type))
         .map(rows -> first(rows).map(r -> new Stored(r.getString("ciphertext"), instant(r))));
   }
 
   /** Whether there was a key to delete. */
   public Future<Boolean> delete(SqlClient client, String userId, String type) {
-    return SqlTemplate.forUpdate(client, DELETE).execute(Map.of("userId", userId, "type", type))
+    return Templates.forUpdate(client, DELETE).execute(Map.of("userId", userId, "type", type))
         .map(r -> r.rowCount() > 0);
   }
 
   public Future<Boolean> userExists(SqlClient client, String userId) {
-    return SqlTemplate.forQuery(client, USER_EXISTS).execute(Map.of("userId", userId)).map(rows -> rows.size() > 0);
+    return Templates.forQuery(client, USER_EXISTS).execute(Map.of("userId", userId)).map(rows -> rows.size() > 0);
   }
 
   private static Optional<Row> first(Iterable<Row> rows) {

@@ -1,11 +1,11 @@
 package io.creditledger.store;
 
 import io.creditledger.db.Rows;
+import io.creditledger.db.Templates;
 import io.creditledger.domain.AutoTopUp;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.HashMap;
@@ -65,7 +65,7 @@ public final class AutoTopUpStore {
 
   /** The enabled settings of {@code userIds}. */
   public Future<Map<String, AutoTopUp>> forUsers(SqlClient conn, java.util.Collection<String> userIds) {
-    return SqlTemplate.forQuery(conn, FOR_USERS).execute(Map.of("userIds", userIds.toArray(String[]::new)))
+    return Templates.forQuery(conn, FOR_USERS).execute(Map.of("userIds", userIds.toArray(String[]::new)))
         .map(rows -> {
           Map<String, AutoTopUp> out = new HashMap<>();
           rows.forEach(row -> out.put(row.getString("user_id"), autoTopUp(row)));
@@ -74,7 +74,7 @@ public final class AutoTopUpStore {
   }
 
   public Future<Optional<AutoTopUp>> get(SqlClient client, String userId) {
-    return SqlTemplate.forQuery(client, GET).execute(Map.of("userId", userId))
+    return Templates.forQuery(client, GET).execute(Map.of("userId", userId))
         .map(rows -> first(rows).map(AutoTopUpStore::autoTopUp));
   }
 
@@ -86,7 +86,7 @@ public final class AutoTopUpStore {
     p.put("amount", settings.amount());
     p.put("paymentMethodId", settings.paymentMethodId());
     p.put("now", sql(now));
-    return SqlTemplate.forQuery(conn, PUT).execute(p).map(rows -> autoTopUp(first(rows).orElseThrow()));
+    return Templates.forQuery(conn, PUT).execute(p).map(rows -> autoTopUp(first(rows).orElseThrow()));
   }
 
   /**
@@ -97,20 +97,20 @@ public final class AutoTopUpStore {
     if (userIds.isEmpty()) {
       return Future.succeededFuture();
     }
-    return SqlTemplate.forQuery(conn, STARTED).execute(Map.of("userIds", userIds.toArray(String[]::new),
+    return Templates.forQuery(conn, STARTED).execute(Map.of("userIds", userIds.toArray(String[]::new),
         "operationIds", operationIds.toArray(String[]::new), "now", sql(now), "n", userIds.size())).mapEmpty();
   }
 
   /** The top-up in flight was paid; false when it is not the one in flight (settled already). */
   public Future<Boolean> succeeded(SqlClient conn, String userId, String operationId, Instant now) {
-    return SqlTemplate.forUpdate(conn, SUCCEEDED)
+    return Templates.forUpdate(conn, SUCCEEDED)
         .execute(Map.of("userId", userId, "operationId", operationId, "now", sql(now)))
         .map(r -> r.rowCount() == 1);
   }
 
   /** The top-up in flight failed for good: auto top-up goes off; false when it is not the one in flight. */
   public Future<Boolean> failed(SqlClient conn, String userId, String operationId, String reason, Instant now) {
-    return SqlTemplate.forUpdate(conn, FAILED)
+    return Templates.forUpdate(conn, FAILED)
         .execute(Map.of("userId", userId, "operationId", operationId, "reason", reason, "now", sql(now)))
         .map(r -> r.rowCount() == 1);
   }

@@ -1,6 +1,7 @@
 package io.creditledger.store;
 
 import io.creditledger.db.Rows;
+import io.creditledger.db.Templates;
 import io.creditledger.domain.EventType;
 import io.creditledger.domain.OutboxStatus;
 import io.creditledger.domain.WebhookDelivery;
@@ -11,7 +12,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -192,7 +192,7 @@ public final class EventStore {
     WHERE e.seq = old.seq""";
 
   public Future<Integer> prune(Pool pool, Instant cutoff, int limit) {
-    return SqlTemplate.forUpdate(pool, PRUNE).execute(Map.of("cutoff", sql(cutoff), "limit", limit))
+    return Templates.forUpdate(pool, PRUNE).execute(Map.of("cutoff", sql(cutoff), "limit", limit))
         .map(r -> r.rowCount());
   }
 
@@ -219,11 +219,11 @@ public final class EventStore {
     p.put("userIds", users);
     p.put("data", data);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, APPEND).execute(p).mapEmpty();
+    return Templates.forUpdate(conn, APPEND).execute(p).mapEmpty();
   }
 
   public Future<List<StoredEvent>> dispatch(Pool pool, int limit, Instant now) {
-    return pool.withTransaction(conn -> SqlTemplate.forQuery(conn, DISPATCH)
+    return pool.withTransaction(conn -> Templates.forQuery(conn, DISPATCH)
         .execute(Map.of("limit", limit, "now", sql(now))).map(rows -> {
           List<StoredEvent> out = new ArrayList<>();
           rows.forEach(row -> out.add(event(row)));
@@ -232,7 +232,7 @@ public final class EventStore {
   }
 
   public Future<List<Claimed>> claim(Pool pool, int limit, Instant leaseUntil, Instant now) {
-    return pool.withTransaction(conn -> SqlTemplate.forQuery(conn, CLAIM)
+    return pool.withTransaction(conn -> Templates.forQuery(conn, CLAIM)
         .execute(Map.of("limit", limit, "leaseUntil", sql(leaseUntil), "now", sql(now))).map(rows -> {
           List<Claimed> out = new ArrayList<>();
           rows.forEach(row -> out.add(new Claimed(row.getLong("delivery_id"), row.getInteger("attempts"), event(row),
@@ -242,7 +242,7 @@ public final class EventStore {
   }
 
   public Future<Void> delivered(SqlClient client, long deliveryId, Instant now) {
-    return SqlTemplate.forUpdate(client, DELIVERED).execute(Map.of("id", deliveryId, "now", sql(now))).mapEmpty();
+    return Templates.forUpdate(client, DELIVERED).execute(Map.of("id", deliveryId, "now", sql(now))).mapEmpty();
   }
 
   public Future<Void> failed(SqlClient client, long deliveryId, String error, boolean dead, Instant next,
@@ -253,7 +253,7 @@ public final class EventStore {
     p.put("dead", dead);
     p.put("next", sql(next));
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(client, FAILED).execute(p).mapEmpty();
+    return Templates.forUpdate(client, FAILED).execute(p).mapEmpty();
   }
 
   public Future<List<WebhookDelivery>> deliveries(SqlClient client, OutboxStatus status, long before, int limit) {
@@ -261,12 +261,12 @@ public final class EventStore {
     p.put("status", status == null ? null : status.wire());
     p.put("before", before);
     p.put("limit", limit);
-    return SqlTemplate.forQuery(client, LIST_DELIVERIES).execute(p).map(EventStore::deliveries);
+    return Templates.forQuery(client, LIST_DELIVERIES).execute(p).map(EventStore::deliveries);
   }
 
   /** Puts a delivery that is not delivered back in line now; answers it as it is afterwards, if there is one. */
   public Future<Optional<WebhookDelivery>> retry(Pool pool, long deliveryId, Instant now) {
-    return pool.withTransaction(conn -> SqlTemplate.forQuery(conn, RETRY)
+    return pool.withTransaction(conn -> Templates.forQuery(conn, RETRY)
         .execute(Map.of("id", deliveryId, "now", sql(now)))
         .compose(rows -> conn.query("NOTIFY " + WAKE_CHANNEL).execute()
             .map(v -> deliveries(rows).stream().findFirst())));
@@ -285,14 +285,14 @@ public final class EventStore {
     p.put("secret", endpoint.secret());
     p.put("replaceSecret", replaceSecret);
     p.put("now", sql(now));
-    return SqlTemplate.forQuery(client, PUT_ENDPOINT).execute(p).map(rows -> {
+    return Templates.forQuery(client, PUT_ENDPOINT).execute(p).map(rows -> {
       Row row = first(rows).orElseThrow();
       return new PutEndpoint(endpoint(row), row.getBoolean("inserted"));
     });
   }
 
   public Future<List<WebhookEndpoint>> endpoints(SqlClient client) {
-    return SqlTemplate.forQuery(client, LIST_ENDPOINTS).execute(Map.of()).map(rows -> {
+    return Templates.forQuery(client, LIST_ENDPOINTS).execute(Map.of()).map(rows -> {
       List<WebhookEndpoint> out = new ArrayList<>();
       rows.forEach(row -> out.add(endpoint(row)));
       return out;
@@ -300,7 +300,7 @@ public final class EventStore {
   }
 
   public Future<Optional<WebhookEndpoint>> deleteEndpoint(SqlClient client, String endpointId) {
-    return SqlTemplate.forQuery(client, DELETE_ENDPOINT).execute(Map.of("endpointId", endpointId))
+    return Templates.forQuery(client, DELETE_ENDPOINT).execute(Map.of("endpointId", endpointId))
         .map(rows -> first(rows).map(EventStore::endpoint));
   }
 

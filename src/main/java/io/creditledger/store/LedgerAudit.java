@@ -1,12 +1,12 @@
 package io.creditledger.store;
 
 import io.creditledger.config.LedgerConfig;
+import io.creditledger.db.Templates;
 import io.creditledger.domain.AuditReport;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -183,7 +183,7 @@ public final class LedgerAudit {
     List<String> queries = List.of(JOURNAL, USAGE, DEBT, HOLDS, CAPTURES, MIRROR, OUTBOX);
     List<Future<List<String>>> checks = new ArrayList<>();
     for (String q : queries) {
-      checks.add(SqlTemplate.forQuery(client, q).execute(p).map(rows -> {
+      checks.add(Templates.forQuery(client, q).execute(p).map(rows -> {
         List<String> out = new ArrayList<>();
         for (Row r : rows) {
           out.add(r.getString(0));

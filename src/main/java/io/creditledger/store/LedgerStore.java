@@ -1,6 +1,7 @@
 package io.creditledger.store;
 
 import io.creditledger.db.Rows;
+import io.creditledger.db.Templates;
 import io.creditledger.domain.CloseReason;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.GrantType;
@@ -18,7 +19,6 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.data.Numeric;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -357,13 +357,13 @@ public final class LedgerStore {
 
   /** The user locked, with what is stored under {@code operationId}; empty when there is no such user. */
   public Future<Optional<LockedUser>> lockUserWithOperation(SqlClient conn, String userId, String operationId) {
-    return SqlTemplate.forQuery(conn, LOCK_USER_WITH_OPERATION)
+    return Templates.forQuery(conn, LOCK_USER_WITH_OPERATION)
         .execute(Map.of("userId", userId, "operationId", operationId))
         .map(rows -> first(rows).map(row -> new LockedUser(UserStore.toUser(row), operationOf(row))));
   }
 
   public Future<Optional<StoredOperation>> findOperation(SqlClient conn, String operationId) {
-    return SqlTemplate.forQuery(conn, FIND_OPERATION).execute(Map.of("operationId", operationId))
+    return Templates.forQuery(conn, FIND_OPERATION).execute(Map.of("operationId", operationId))
         .map(rows -> first(rows).flatMap(LedgerStore::operationOf));
   }
 
@@ -401,7 +401,7 @@ public final class LedgerStore {
   }
 
   public Future<List<Grant>> liveGrants(SqlClient conn, String userId, Instant now) {
-    return SqlTemplate.forQuery(conn, LIVE_GRANTS).execute(Map.of("userId", userId, "now", sql(now)))
+    return Templates.forQuery(conn, LIVE_GRANTS).execute(Map.of("userId", userId, "now", sql(now)))
         .map(LedgerStore::grants);
   }
 
@@ -422,7 +422,7 @@ public final class LedgerStore {
     p.put("stripeCustomerId", g.stripeCustomerId());
     p.put("paymentIntentId", g.paymentIntentId());
     p.put("stripeGrantId", g.stripeGrantId());
-    return SqlTemplate.forQuery(conn, INSERT_GRANT).execute(p).map(rows -> grant(rows.iterator().next()));
+    return Templates.forQuery(conn, INSERT_GRANT).execute(p).map(rows -> grant(rows.iterator().next()));
   }
 
   /**
@@ -467,7 +467,7 @@ public final class LedgerStore {
       news[i] = e.getValue().after();
       i++;
     }
-    Future<RowSet<Row>> update = SqlTemplate.forQuery(conn, UPDATE_BALANCES)
+    Future<RowSet<Row>> update = Templates.forQuery(conn, UPDATE_BALANCES)
         .execute(Map.of("ids", ids, "userIds", users, "olds", olds, "news", news, "n", n));
     Map<String, Object> journal = new HashMap<>();
     journal.put("now", sql(now));
@@ -478,7 +478,7 @@ public final class LedgerStore {
     journal.put("deltas", deltas);
     journal.put("afters", afters);
     journal.put("descriptions", descriptions);
-    Future<SqlResult<Void>> insert = SqlTemplate.forUpdate(conn, INSERT_ENTRIES).execute(journal);
+    Future<SqlResult<Void>> insert = Templates.forUpdate(conn, INSERT_ENTRIES).execute(journal);
     return Future.all(update, insert).mapEmpty();
   }
 
@@ -501,12 +501,12 @@ public final class LedgerStore {
     if (operations.isEmpty()) {
       return Future.succeededFuture();
     }
-    return SqlTemplate.forUpdate(conn, INSERT_OPERATIONS).execute(operationParams(operations, now)).mapEmpty();
+    return Templates.forUpdate(conn, INSERT_OPERATIONS).execute(operationParams(operations, now)).mapEmpty();
   }
 
   /** Fails the transaction (LB001) when any of {@code operationIds} is stored. */
   public Future<Void> expectNoOperations(SqlClient conn, Collection<String> operationIds) {
-    return SqlTemplate.forQuery(conn, EXPECT_NO_OPERATIONS)
+    return Templates.forQuery(conn, EXPECT_NO_OPERATIONS)
         .execute(Map.of("operationIds", operationIds.toArray(new String[0]))).mapEmpty();
   }
 
@@ -552,12 +552,12 @@ public final class LedgerStore {
     for (int i = 0; i < users.length; i++) {
       values[i] = amounts.get(users[i]);
     }
-    return SqlTemplate.forUpdate(conn, ADD_USAGES).execute(Map.of("userIds", users, "amounts", values)).mapEmpty();
+    return Templates.forUpdate(conn, ADD_USAGES).execute(Map.of("userIds", users, "amounts", values)).mapEmpty();
   }
 
   /** {@code n} fresh grant ids, for the grants a write batch decides in memory. */
   public Future<List<Long>> allocateGrantIds(SqlClient conn, int n) {
-    return SqlTemplate.forQuery(conn, ALLOCATE_GRANT_IDS).execute(Map.of("n", n)).map(rows -> {
+    return Templates.forQuery(conn, ALLOCATE_GRANT_IDS).execute(Map.of("n", n)).map(rows -> {
       List<Long> ids = new ArrayList<>(n);
       rows.forEach(r -> ids.add(r.getLong(0)));
       return ids;
@@ -608,12 +608,12 @@ public final class LedgerStore {
     p.put("descriptions", descriptions);
     p.put("customers", customers);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, INSERT_GRANTS).execute(p).mapEmpty();
+    return Templates.forUpdate(conn, INSERT_GRANTS).execute(p).mapEmpty();
   }
 
   /** Which of these purchases (by operationId) have refunds waiting for them. */
   public Future<Set<String>> pendingRefundsFor(SqlClient conn, Collection<String> operationIds) {
-    return SqlTemplate.forQuery(conn, PENDING_REFUNDS_FOR)
+    return Templates.forQuery(conn, PENDING_REFUNDS_FOR)
         .execute(Map.of("operationIds", operationIds.toArray(new String[0])))
         .map(rows -> {
           Set<String> out = new HashSet<>();
@@ -629,7 +629,7 @@ public final class LedgerStore {
 
   /** Locks the users that exist among {@code userIds}, in user-id order, and answers them by id. */
   public Future<Map<String, User>> lockUsers(SqlClient conn, Collection<String> userIds) {
-    return SqlTemplate.forQuery(conn, LOCK_USERS).execute(Map.of("userIds", userIds.toArray(new String[0])))
+    return Templates.forQuery(conn, LOCK_USERS).execute(Map.of("userIds", userIds.toArray(new String[0])))
         .map(rows -> {
           Map<String, User> out = new HashMap<>();
           rows.forEach(r -> out.put(r.getString("user_id"), UserStore.toUser(r)));
@@ -639,7 +639,7 @@ public final class LedgerStore {
 
   /** The operations stored under any of {@code operationIds}, by id. */
   public Future<Map<String, StoredOperation>> findOperations(SqlClient conn, Collection<String> operationIds) {
-    return SqlTemplate.forQuery(conn, FIND_OPERATIONS)
+    return Templates.forQuery(conn, FIND_OPERATIONS)
         .execute(Map.of("operationIds", operationIds.toArray(new String[0])))
         .map(rows -> {
           Map<String, StoredOperation> out = new HashMap<>();
@@ -650,7 +650,7 @@ public final class LedgerStore {
 
   /** The live grants (see {@link #liveGrants}) of each of the users, by user id. */
   public Future<Map<String, List<Grant>>> liveGrants(SqlClient conn, Collection<String> userIds, Instant now) {
-    return SqlTemplate.forQuery(conn, LIVE_GRANTS_OF)
+    return Templates.forQuery(conn, LIVE_GRANTS_OF)
         .execute(Map.of("userIds", userIds.toArray(new String[0]), "now", sql(now)))
         .map(rows -> {
           Map<String, List<Grant>> out = new HashMap<>();
@@ -664,7 +664,7 @@ public final class LedgerStore {
 
   /** The users the grants made by {@code operationIds} belong to, by the grants' operationId. */
   public Future<Map<String, String>> grantOwners(SqlClient conn, Collection<String> operationIds) {
-    return SqlTemplate.forQuery(conn, GRANT_OWNERS)
+    return Templates.forQuery(conn, GRANT_OWNERS)
         .execute(Map.of("operationIds", operationIds.toArray(new String[0])))
         .map(rows -> {
           Map<String, String> out = new HashMap<>();
@@ -674,18 +674,18 @@ public final class LedgerStore {
   }
 
   public Future<Optional<Grant>> grantByOperation(SqlClient conn, String operationId) {
-    return SqlTemplate.forQuery(conn, GRANT_BY_OPERATION).execute(Map.of("operationId", operationId))
+    return Templates.forQuery(conn, GRANT_BY_OPERATION).execute(Map.of("operationId", operationId))
         .map(rows -> first(rows).map(LedgerStore::grant));
   }
 
   public Future<Optional<Grant>> grantByPaymentIntent(SqlClient conn, String paymentIntentId) {
-    return SqlTemplate.forQuery(conn, GRANT_BY_PAYMENT_INTENT).execute(Map.of("paymentIntentId", paymentIntentId))
+    return Templates.forQuery(conn, GRANT_BY_PAYMENT_INTENT).execute(Map.of("paymentIntentId", paymentIntentId))
         .map(rows -> first(rows).map(LedgerStore::grant));
   }
 
   /** Credits revoked from the grant so far, also where they rolled over to (refunds are cumulative). */
   public Future<Long> revokedSoFar(SqlClient conn, long grantId) {
-    return SqlTemplate.forQuery(conn, REVOKED_SO_FAR).execute(Map.of("grantId", grantId))
+    return Templates.forQuery(conn, REVOKED_SO_FAR).execute(Map.of("grantId", grantId))
         .map(rows -> rows.iterator().next().getLong("revoked"));
   }
 
@@ -697,7 +697,7 @@ public final class LedgerStore {
     p.put("reason", reason);
     p.put("description", description);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, CLOSE_GRANT).execute(p).mapEmpty();
+    return Templates.forUpdate(conn, CLOSE_GRANT).execute(p).mapEmpty();
   }
 
   /**
@@ -729,16 +729,16 @@ public final class LedgerStore {
     }
     Long[] ids = closed.toArray(new Long[0]);
     return Future.all(
-        SqlTemplate.forUpdate(conn, CLOSE_ROLLED_OVER)
+        Templates.forUpdate(conn, CLOSE_ROLLED_OVER)
             .execute(Map.of("ids", ids, "reasons", reasons.toArray(new String[0]), "now", sql(now))),
-        SqlTemplate.forUpdate(conn, INSERT_ROLLOVER_SOURCES).execute(Map.of(
+        Templates.forUpdate(conn, INSERT_ROLLOVER_SOURCES).execute(Map.of(
             "rolloverGrantIds", into.toArray(new Long[0]), "positions", positions.toArray(new Integer[0]),
             "sources", ids, "credits", credits.toArray(new Long[0])))).mapEmpty();
   }
 
   /** Referrals each of these users took part in, as referrer or as referred (users with none are left out). */
   public Future<Map<String, Long>> referralCounts(SqlClient conn, Collection<String> userIds) {
-    return SqlTemplate.forQuery(conn, REFERRAL_COUNTS_OF)
+    return Templates.forQuery(conn, REFERRAL_COUNTS_OF)
         .execute(Map.of("userIds", userIds.toArray(new String[0])))
         .map(rows -> {
           Map<String, Long> out = new HashMap<>();
@@ -754,13 +754,13 @@ public final class LedgerStore {
     }
     String[] ids = started.stream().map(User::userId).toArray(String[]::new);
     OffsetDateTime[] nexts = started.stream().map(u -> sql(u.nextQuotaReset())).toArray(OffsetDateTime[]::new);
-    return SqlTemplate.forUpdate(conn, FINISH_RESETS).execute(Map.of("userIds", ids, "nexts", nexts, "now", sql(now)))
+    return Templates.forUpdate(conn, FINISH_RESETS).execute(Map.of("userIds", ids, "nexts", nexts, "now", sql(now)))
         .mapEmpty();
   }
 
   /** Credits revoked from this grant itself (journalled on it). */
   public Future<Long> revokedOn(SqlClient conn, long grantId) {
-    return SqlTemplate.forQuery(conn, REVOKED_ON).execute(Map.of("grantId", grantId))
+    return Templates.forQuery(conn, REVOKED_ON).execute(Map.of("grantId", grantId))
         .map(rows -> rows.iterator().next().getLong("revoked"));
   }
 
@@ -778,7 +778,7 @@ public final class LedgerStore {
     p.put("refunded", refunded);
     p.put("eventId", eventId);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, RECORD_PENDING_REFUND).execute(p).mapEmpty();
+    return Templates.forUpdate(conn, RECORD_PENDING_REFUND).execute(p).mapEmpty();
   }
 
   /** Removes and answers the refunds that were waiting for this purchase. */
@@ -786,7 +786,7 @@ public final class LedgerStore {
     Map<String, Object> p = new HashMap<>();
     p.put("paymentIntentId", paymentIntentId);
     p.put("operationId", operationId);
-    return SqlTemplate.forQuery(conn, TAKE_PENDING_REFUNDS).execute(p).map(rows -> {
+    return Templates.forQuery(conn, TAKE_PENDING_REFUNDS).execute(p).map(rows -> {
       List<PendingRefund> out = new ArrayList<>();
       rows.forEach(r -> out.add(new PendingRefund(r.getString("charge_id"), r.getLong("amount"),
           r.getLong("amount_refunded"))));
@@ -799,11 +799,11 @@ public final class LedgerStore {
     Map<String, Object> p = new HashMap<>();
     p.put("grantId", grantId);
     p.put("expiresAt", sql(expiresAt));
-    return SqlTemplate.forUpdate(conn, SET_EXPIRY).execute(p).mapEmpty();
+    return Templates.forUpdate(conn, SET_EXPIRY).execute(p).mapEmpty();
   }
 
   public Future<Optional<Grant>> grantById(SqlClient conn, long grantId) {
-    return SqlTemplate.forQuery(conn, GRANT_BY_ID).execute(Map.of("grantId", grantId))
+    return Templates.forQuery(conn, GRANT_BY_ID).execute(Map.of("grantId", grantId))
         .map(rows -> first(rows).map(LedgerStore::grant));
   }
 
@@ -815,7 +815,7 @@ public final class LedgerStore {
   }
 
   public Future<List<ChainLink>> rolloverChain(SqlClient conn, long grantId) {
-    return SqlTemplate.forQuery(conn, ROLLOVER_CHAIN).execute(Map.of("grantId", grantId)).map(rows -> {
+    return Templates.forQuery(conn, ROLLOVER_CHAIN).execute(Map.of("grantId", grantId)).map(rows -> {
       List<ChainLink> chain = new ArrayList<>();
       int depth = 0;
       for (Row r : rows) {
@@ -833,24 +833,24 @@ public final class LedgerStore {
 
   /** Counts {@code credits} taken back from each of these sources in the rollover it moved into. */
   public Future<Void> addRevoked(SqlClient conn, List<Long> sourceIds, long credits) {
-    return SqlTemplate.forUpdate(conn, ADD_REVOKED)
+    return Templates.forUpdate(conn, ADD_REVOKED)
         .execute(Map.of("sources", sourceIds.toArray(new Long[0]), "credits", credits)).mapEmpty();
   }
 
   /** A rolled-over grant whose credits were all taken back is revoked from now on. */
   public Future<Void> revokeRolledOver(SqlClient conn, Grant grant, String reason, String description) {
-    return SqlTemplate.forUpdate(conn, REVOKE_ROLLED_OVER).execute(Map.of("grantId", grant.grantId(),
+    return Templates.forUpdate(conn, REVOKE_ROLLED_OVER).execute(Map.of("grantId", grant.grantId(),
         "reason", reason, "description", description)).mapEmpty();
   }
 
   public Future<List<Grant>> listGrants(SqlClient conn, String userId, long before, int limit) {
-    return SqlTemplate.forQuery(conn, LIST_GRANTS)
+    return Templates.forQuery(conn, LIST_GRANTS)
         .execute(Map.of("userId", userId, "before", before, "limit", limit))
         .map(LedgerStore::grants);
   }
 
   public Future<List<JournalEntry>> journal(SqlClient conn, String userId, long before, int limit) {
-    return SqlTemplate.forQuery(conn, JOURNAL)
+    return Templates.forQuery(conn, JOURNAL)
         .execute(Map.of("userId", userId, "before", before, "limit", limit))
         .map(rows -> {
           List<JournalEntry> out = new ArrayList<>(rows.size());
@@ -873,7 +873,7 @@ public final class LedgerStore {
   }
 
   public Future<ReferralCounts> referralCounts(SqlClient conn, String referrerId, String referredId) {
-    return SqlTemplate.forQuery(conn, REFERRAL_COUNTS)
+    return Templates.forQuery(conn, REFERRAL_COUNTS)
         .execute(Map.of("referrerId", referrerId, "referredId", referredId))
         .map(rows -> {
           Row r = rows.iterator().next();
@@ -883,7 +883,7 @@ public final class LedgerStore {
 
   public Future<Void> insertReferral(SqlClient conn, String operationId, String referrerId, String referredId,
                                      long credits, Instant now) {
-    return SqlTemplate.forUpdate(conn, INSERT_REFERRAL).execute(Map.of("operationId", operationId,
+    return Templates.forUpdate(conn, INSERT_REFERRAL).execute(Map.of("operationId", operationId,
         "referrerId", referrerId, "referredId", referredId, "credits", credits, "now", sql(now))).mapEmpty();
   }
 

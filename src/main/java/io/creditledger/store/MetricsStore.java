@@ -1,9 +1,9 @@
 package io.creditledger.store;
 
+import io.creditledger.db.Templates;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.Map;
@@ -27,7 +27,7 @@ public final class MetricsStore {
       (SELECT count(*) FROM users WHERE next_quota_reset <= #{now}) AS due""";
 
   public Future<State> state(SqlClient client, Instant now) {
-    return SqlTemplate.forQuery(client, STATE).execute(Map.of("now", sql(now))).map(rows -> {
+    return Templates.forQuery(client, STATE).execute(Map.of("now", sql(now))).map(rows -> {
       Row r = first(rows).orElseThrow();
       return new State(Map.of("pending", r.getLong("pending"), "delivered", r.getLong("delivered"),
           "dead", r.getLong("dead")), Math.max(0, r.getLong("oldest")), r.getLong("due"));

@@ -1,5 +1,6 @@
 package io.creditledger.store;
 
+import io.creditledger.db.Templates;
 import io.creditledger.domain.Accounts;
 import io.creditledger.domain.Org;
 import io.creditledger.domain.OrgMember;
@@ -7,7 +8,6 @@ import io.creditledger.domain.OrgUsage;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -94,11 +94,11 @@ public final class OrgStore {
     p.put("setCreditLimit", u.setCreditLimit());
     p.put("creditLimit", u.creditLimit());
     p.put("now", sql(now));
-    return SqlTemplate.forQuery(client, UPSERT).execute(p).map(rows -> rows.iterator().next().getBoolean("created"));
+    return Templates.forQuery(client, UPSERT).execute(p).map(rows -> rows.iterator().next().getBoolean("created"));
   }
 
   public Future<Optional<Org>> find(SqlClient client, String orgId) {
-    return SqlTemplate.forQuery(client, GET).execute(Map.of("orgId", orgId))
+    return Templates.forQuery(client, GET).execute(Map.of("orgId", orgId))
         .map(rows -> first(rows).map(OrgStore::org));
   }
 
@@ -106,7 +106,7 @@ public final class OrgStore {
   }
 
   public Future<SavedMember> putMember(SqlClient client, OrgMember m) {
-    return SqlTemplate.forQuery(client, PUT_MEMBER).execute(Map.of("orgId", m.orgId(), "userId", m.userId(),
+    return Templates.forQuery(client, PUT_MEMBER).execute(Map.of("orgId", m.orgId(), "userId", m.userId(),
             "role", m.role().wire(), "now", sql(m.addedAt())))
         .map(rows -> {
           Row row = rows.iterator().next();
@@ -115,12 +115,12 @@ public final class OrgStore {
   }
 
   public Future<Optional<OrgMember>> deleteMember(SqlClient client, String orgId, String userId) {
-    return SqlTemplate.forQuery(client, DELETE_MEMBER).execute(Map.of("orgId", orgId, "userId", userId))
+    return Templates.forQuery(client, DELETE_MEMBER).execute(Map.of("orgId", orgId, "userId", userId))
         .map(rows -> first(rows).map(OrgStore::member));
   }
 
   public Future<List<OrgMember>> members(SqlClient client, String orgId) {
-    return SqlTemplate.forQuery(client, MEMBERS).execute(Map.of("orgId", orgId)).map(rows -> {
+    return Templates.forQuery(client, MEMBERS).execute(Map.of("orgId", orgId)).map(rows -> {
       List<OrgMember> out = new ArrayList<>();
       rows.forEach(row -> out.add(member(row)));
       return out;
@@ -135,7 +135,7 @@ public final class OrgStore {
       orgIds.add(org);
       userIds.add(user);
     }));
-    return SqlTemplate.forQuery(client, GATES)
+    return Templates.forQuery(client, GATES)
         .execute(Map.of("orgIds", orgIds.toArray(String[]::new), "userIds", userIds.toArray(String[]::new)))
         .map(rows -> {
           Map<String, Long> limits = new HashMap<>();
@@ -177,12 +177,12 @@ public final class OrgStore {
     p.put("userIds", userIds);
     p.put("credits", credits);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(client, RECORD_USAGE).execute(p).mapEmpty();
+    return Templates.forUpdate(client, RECORD_USAGE).execute(p).mapEmpty();
   }
 
   /** Credits each member consumed from the org's pool in [from, to). */
   public Future<OrgUsage> usage(SqlClient client, String orgId, Instant from, Instant to) {
-    return SqlTemplate.forQuery(client, USAGE).execute(Map.of("orgId", orgId, "from", sql(from), "to", sql(to)))
+    return Templates.forQuery(client, USAGE).execute(Map.of("orgId", orgId, "from", sql(from), "to", sql(to)))
         .map(rows -> {
           List<OrgUsage.Member> members = new ArrayList<>();
           rows.forEach(row -> members.add(new OrgUsage.Member(row.getString("user_id"), row.getLong("credits"))));

@@ -1,6 +1,7 @@
 package io.creditledger.store;
 
 import io.creditledger.db.Rows;
+import io.creditledger.db.Templates;
 import io.creditledger.domain.Grant;
 import io.creditledger.domain.MirrorDrift;
 import io.creditledger.domain.OutboxAction;
@@ -15,7 +16,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -267,7 +267,7 @@ public final class OutboxStore {
     p.put("userId", userId);
     p.put("after", after);
     p.put("limit", limit);
-    return SqlTemplate.forQuery(client, MIRRORED_CUSTOMERS).execute(p).map(rows -> {
+    return Templates.forQuery(client, MIRRORED_CUSTOMERS).execute(p).map(rows -> {
       List<String> out = new ArrayList<>();
       rows.forEach(r -> out.add(r.getString(0)));
       return out;
@@ -275,7 +275,7 @@ public final class OutboxStore {
   }
 
   public Future<List<MirrorDrift.Local>> localMirrors(SqlClient client, String customer) {
-    return SqlTemplate.forQuery(client, LOCAL_MIRRORS).execute(Map.of("customer", customer)).map(rows -> {
+    return Templates.forQuery(client, LOCAL_MIRRORS).execute(Map.of("customer", customer)).map(rows -> {
       List<MirrorDrift.Local> out = new ArrayList<>();
       for (Row r : rows) {
         Set<String> earlier = new HashSet<>();
@@ -290,7 +290,7 @@ public final class OutboxStore {
   }
 
   public Future<String> customerOwner(SqlClient client, String customer) {
-    return SqlTemplate.forQuery(client, CUSTOMER_OWNER).execute(Map.of("customer", customer))
+    return Templates.forQuery(client, CUSTOMER_OWNER).execute(Map.of("customer", customer))
         .map(rows -> rows.iterator().next().getString(0));
   }
 
@@ -303,7 +303,7 @@ public final class OutboxStore {
     p.put("drift", new JsonObject().put("drift", Json.driftReports(run.drift())));
     p.put("startedAt", sql(run.startedAt()));
     p.put("finishedAt", sql(run.finishedAt()));
-    return SqlTemplate.forQuery(client, INSERT_RUN).execute(p).map(rows -> rows.iterator().next().getLong(0));
+    return Templates.forQuery(client, INSERT_RUN).execute(p).map(rows -> rows.iterator().next().getLong(0));
   }
 
   /** The last reconciliation, if one ran. */
@@ -451,7 +451,7 @@ public final class OutboxStore {
     p.put("keys", keys);
     p.put("payloads", payloads);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(conn, ENQUEUE).execute(p).mapEmpty();
+    return Templates.forUpdate(conn, ENQUEUE).execute(p).mapEmpty();
   }
 
   /**
@@ -482,7 +482,7 @@ public final class OutboxStore {
   }
 
   public Future<List<OutboxRow>> claim(Pool pool, String owner, int limit, Instant leaseUntil, Instant now) {
-    return SqlTemplate.forQuery(pool, CLAIM)
+    return Templates.forQuery(pool, CLAIM)
         .execute(Map.of("owner", owner, "limit", limit, "leaseUntil", sql(leaseUntil), "now", sql(now)))
         .map(OutboxStore::rows);
   }
@@ -515,7 +515,7 @@ public final class OutboxStore {
     p.put("stripeIds", stripeIds);
     p.put("effects", effects);
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(client, DELIVERED).execute(p).mapEmpty();
+    return Templates.forUpdate(client, DELIVERED).execute(p).mapEmpty();
   }
 
   /** What a delivered row changes on its grant (see {@link #DELIVERED}). */
@@ -540,12 +540,12 @@ public final class OutboxStore {
     p.put("dead", dead);
     p.put("nextAttemptAt", sql(nextAttemptAt));
     p.put("now", sql(now));
-    return SqlTemplate.forUpdate(client, FAILED).execute(p).map(r -> r.rowCount() == 1);
+    return Templates.forUpdate(client, FAILED).execute(p).map(r -> r.rowCount() == 1);
   }
 
   /** Hands a claimed, unsent row back (Stripe asked us to slow down): no attempt is counted. */
   public Future<Void> release(Pool pool, OutboxRow row, String owner, Instant nextAttemptAt, Instant now) {
-    return SqlTemplate.forUpdate(pool, RELEASE).execute(Map.of("id", row.outboxId(), "owner", owner,
+    return Templates.forUpdate(pool, RELEASE).execute(Map.of("id", row.outboxId(), "owner", owner,
         "nextAttemptAt", sql(nextAttemptAt), "now", sql(now))).mapEmpty();
   }
 
@@ -554,11 +554,11 @@ public final class OutboxStore {
     p.put("status", status == null ? null : status.wire());
     p.put("before", before);
     p.put("limit", limit);
-    return SqlTemplate.forQuery(client, LIST).execute(p).map(OutboxStore::rows);
+    return Templates.forQuery(client, LIST).execute(p).map(OutboxStore::rows);
   }
 
   public Future<Optional<OutboxRow>> find(SqlClient client, long id) {
-    return SqlTemplate.forQuery(client, FIND).execute(Map.of("id", id)).map(rows -> first(rows).map(OutboxStore::row));
+    return Templates.forQuery(client, FIND).execute(Map.of("id", id)).map(rows -> first(rows).map(OutboxStore::row));
   }
 
   /**
@@ -566,14 +566,14 @@ public final class OutboxStore {
    * the row as it is afterwards (unchanged when delivered), if there is one.
    */
   public Future<Optional<OutboxRow>> retry(Pool pool, long id, Instant now) {
-    return pool.withTransaction(conn -> SqlTemplate.forUpdate(conn, RETRY).execute(Map.of("id", id, "now", sql(now)))
+    return pool.withTransaction(conn -> Templates.forUpdate(conn, RETRY).execute(Map.of("id", id, "now", sql(now)))
         .compose(updated -> updated.rowCount() == 0 ? Future.succeededFuture()
             : conn.query("NOTIFY " + WAKE_CHANNEL).execute().mapEmpty())
         .compose(v -> find(conn, id)));
   }
 
   public Future<Integer> prune(Pool pool, Instant cutoff, int limit) {
-    return SqlTemplate.forUpdate(pool, PRUNE).execute(Map.of("cutoff", sql(cutoff), "limit", limit))
+    return Templates.forUpdate(pool, PRUNE).execute(Map.of("cutoff", sql(cutoff), "limit", limit))
         .map(r -> r.rowCount());
   }
 
@@ -582,7 +582,7 @@ public final class OutboxStore {
     if (grantIds.isEmpty()) {
       return Future.succeededFuture(Map.of());
     }
-    return SqlTemplate.forQuery(client, OPEN_ROWS).execute(Map.of("ids", grantIds.toArray(new Long[0])))
+    return Templates.forQuery(client, OPEN_ROWS).execute(Map.of("ids", grantIds.toArray(new Long[0])))
         .map(rows -> {
           Map<Long, Boolean> out = new HashMap<>();
           rows.forEach(r -> out.put(r.getLong("grant_id"), r.getBoolean("dead")));
@@ -597,22 +597,22 @@ public final class OutboxStore {
   public Future<Void> confirmCreate(SqlClient conn, long grantId, Long outboxId, String stripeId, boolean replacement,
                                     Instant now) {
     Future<?> row = outboxId == null ? Future.succeededFuture()
-        : SqlTemplate.forUpdate(conn, CONFIRM_CREATE).execute(Map.of("id", outboxId, "stripeId", stripeId, "now", sql(now)));
+        : Templates.forUpdate(conn, CONFIRM_CREATE).execute(Map.of("id", outboxId, "stripeId", stripeId, "now", sql(now)));
     Future<?> grant = replacement
-        ? SqlTemplate.forUpdate(conn, GRANT_REPLACED_IF_NEWEST).execute(Map.of("grantId", grantId, "stripeId", stripeId,
+        ? Templates.forUpdate(conn, GRANT_REPLACED_IF_NEWEST).execute(Map.of("grantId", grantId, "stripeId", stripeId,
             "id", outboxId))
-        : SqlTemplate.forUpdate(conn, GRANT_CREATED).execute(Map.of("grantId", grantId, "stripeId", stripeId));
+        : Templates.forUpdate(conn, GRANT_CREATED).execute(Map.of("grantId", grantId, "stripeId", stripeId));
     return Future.all(row, grant).mapEmpty();
   }
 
   public Future<Optional<OutboxRow>> findByKey(SqlClient client, String key) {
-    return SqlTemplate.forQuery(client, FIND_BY_KEY).execute(Map.of("key", key))
+    return Templates.forQuery(client, FIND_BY_KEY).execute(Map.of("key", key))
         .map(rows -> first(rows).map(OutboxStore::row));
   }
 
   /** Stripe reported the grant voided. */
   public Future<Void> confirmVoid(SqlClient conn, long grantId, Instant now) {
-    return SqlTemplate.forUpdate(conn, GRANT_VOIDED).execute(Map.of("grantId", grantId, "now", sql(now))).mapEmpty();
+    return Templates.forUpdate(conn, GRANT_VOIDED).execute(Map.of("grantId", grantId, "now", sql(now))).mapEmpty();
   }
 
   private static List<OutboxRow> rows(RowSet<Row> rows) {

@@ -1,10 +1,10 @@
 package io.creditledger.store;
 
+import io.creditledger.db.Templates;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,13 +50,13 @@ public final class ResetClaims {
 
   /** How many times in a row the user's reset has failed. */
   public Future<Integer> failures(Pool pool, String userId) {
-    return SqlTemplate.forQuery(pool, FAILURES).execute(Map.of("userId", userId))
+    return Templates.forQuery(pool, FAILURES).execute(Map.of("userId", userId))
         .map(rows -> rows.size() == 0 ? 0 : rows.iterator().next().getInteger(0));
   }
 
   /** Records a failed reset and holds the claim until {@code retryAt}. */
   public Future<Void> failed(Pool pool, String userId, String error, Instant retryAt) {
-    return SqlTemplate.forUpdate(pool, FAILED).execute(Map.of("userId", userId,
+    return Templates.forUpdate(pool, FAILED).execute(Map.of("userId", userId,
         "error", error.length() > 1000 ? error.substring(0, 1000) : error, "retryAt", Now.sql(retryAt))).mapEmpty();
   }
 
@@ -65,12 +65,12 @@ public final class ResetClaims {
     if (userIds.isEmpty()) {
       return Future.succeededFuture();
     }
-    return SqlTemplate.forUpdate(pool, RELEASE).execute(Map.of("userIds", userIds.toArray(new String[0])))
+    return Templates.forUpdate(pool, RELEASE).execute(Map.of("userIds", userIds.toArray(new String[0])))
         .mapEmpty();
   }
 
   public Future<List<String>> claim(Pool pool, int limit, Instant now, Instant leaseUntil) {
-    return SqlTemplate.forQuery(pool, CLAIM)
+    return Templates.forQuery(pool, CLAIM)
         .execute(Map.of("now", Now.sql(now), "limit", limit, "leaseUntil", Now.sql(leaseUntil)))
         .map(rows -> {
           List<String> ids = new ArrayList<>(rows.size());

@@ -1,9 +1,9 @@
 package io.creditledger.store;
 
+import io.creditledger.db.Templates;
 import io.creditledger.time.Now;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.time.Instant;
 import java.util.Map;
@@ -17,7 +17,7 @@ public final class StripeEvents {
 
   /** True when this is the first time the event is seen (in this transaction's view, after concurrent ones commit). */
   public Future<Boolean> recordFirst(SqlClient conn, String eventId, String type, Instant now) {
-    return SqlTemplate.forUpdate(conn, RECORD).execute(Map.of("id", eventId, "type", type, "now", Now.sql(now)))
+    return Templates.forUpdate(conn, RECORD).execute(Map.of("id", eventId, "type", type, "now", Now.sql(now)))
         .map(r -> r.rowCount() == 1);
   }
 }

@@ -1,12 +1,12 @@
 package io.creditledger.store;
 
+import io.creditledger.db.Templates;
 import io.creditledger.domain.User;
 import io.creditledger.money.CentsPerCredit;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.data.Numeric;
-import io.vertx.sqlclient.templates.SqlTemplate;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -76,7 +76,7 @@ public final class UserStore {
     p.put("referralLimit", u.referralLimit());
     p.put("nextQuotaReset", sql(nextQuotaReset));
     p.put("now", sql(now));
-    return SqlTemplate.forQuery(client, UPSERT).execute(p)
+    return Templates.forQuery(client, UPSERT).execute(p)
         .map(rows -> {
           Row row = rows.iterator().next();
           return new Saved(toUser(row), row.getBoolean("created"));
@@ -89,7 +89,7 @@ public final class UserStore {
 
   /** The user linked to a Stripe customer (the oldest, should several share one). */
   public Future<Optional<User>> findByStripeCustomer(SqlClient client, String customer) {
-    return SqlTemplate.forQuery(client, BY_STRIPE_CUSTOMER).execute(Map.of("customer", customer))
+    return Templates.forQuery(client, BY_STRIPE_CUSTOMER).execute(Map.of("customer", customer))
         .map(rows -> first(rows).map(UserStore::toUser));
   }
 
@@ -99,7 +99,7 @@ public final class UserStore {
   }
 
   private Future<Optional<User>> one(SqlClient client, String sql, String userId) {
-    return SqlTemplate.forQuery(client, sql).execute(Map.of("userId", userId))
+    return Templates.forQuery(client, sql).execute(Map.of("userId", userId))
         .map(rows -> first(rows).map(UserStore::toUser));
   }
 
