@@ -55,6 +55,8 @@ public final class Bench {
   private final Path pgbench;
   private final String runId = Long.toString(System.currentTimeMillis(), 36);
   private final Path runDir;
+  /** the HTTP scenarios' database, settled before each measured phase ({@link #settle}) */
+  private DatabaseUrl httpData;
 
   /** What a run produced: the rows, the Markdown report (facts, table, notes) and the failed checks. */
   public record Report(List<Row> rows, String table, String markdown, List<String> problems) {
@@ -177,6 +179,7 @@ public final class Bench {
 
   private void httpScenarios() throws Exception {
     DatabaseUrl data = db.fresh("api");
+    httpData = data;
     say("Migrating " + data.database() + " and loading " + o.users + " users with a purchase grant of "
         + SEED_CREDITS + " credits each");
     Migrations.apply(data);
@@ -267,6 +270,11 @@ public final class Bench {
       warm = gen.run(source, o.concurrency, o.warmupSeconds, Long.MAX_VALUE);
       settleJit(name, service, gen, source, warm);
     }
+    settle(name);
+    if (warm != null) {
+      // a few seconds back under load after the database's pause, so no answer measured waited through it
+      warm.absorb(gen.run(source, o.concurrency, RESUME_SECONDS, Long.MAX_VALUE));
+    }
     say(name + ": measuring for " + o.durationSeconds + " s with " + o.concurrency + " requests in flight");
     Window w = new Window(service.pid(), db, -1);
     LoadGenerator.Result r = gen.run(source, o.concurrency, o.durationSeconds, Long.MAX_VALUE);
@@ -312,6 +320,23 @@ public final class Bench {
   }
 
   private static final double JIT_SLICE_SECONDS = 5;
+  private static final double RESUME_SECONDS = 3;
+
+  /**
+   * Leaves the database nothing to do in the background for what was written before: {@code VACUUM (ANALYZE)} of
+   * the tables the HTTP scenarios write, then a {@code CHECKPOINT}. Run before each measured phase (the service's
+   * after its warm-up, pgbench's, the open-loop one's before its warm-up), so that none of them pays for the
+   * autovacuum and the checkpoint the phase before it set off. Without it, the anchor ran beside the autovacuum
+   * of the rows the service had just written and the open-loop run beside those of the anchor's (seen:
+   * {@code VACUUM ANALYZE operations} and a checkpoint through the open-loop run, p99 58 ms). What a phase's own
+   * writes set off while it runs is its own cost.
+   */
+  private void settle(String name) {
+    long start = System.nanoTime();
+    Datasets.settle(httpData);
+    say(name + String.format(": database settled (VACUUM ANALYZE, CHECKPOINT) in %.1f s",
+        (System.nanoTime() - start) / 1e9));
+  }
   private static final double JIT_QUIET_SHARE = 0.05;
 
   /**
@@ -323,6 +348,7 @@ public final class Bench {
    */
   private void atRate(String name, Service service, LoadGenerator gen, double perSecond, LoadGenerator.Source source) {
     String label = name + " (" + Math.round(perSecond) + "/s, open loop)";
+    settle(label);
     if (o.warmupSeconds > 0) {
       say(label + ": warming up for " + o.warmupSeconds + " s");
       LoadGenerator.Result warm = gen.runAtRate(source, perSecond, o.warmupSeconds);
@@ -365,6 +391,7 @@ public final class Bench {
       return;
     }
     Row service = rows.get(rows.size() - 1);
+    settle(scenario + " anchor");
     say(scenario + ": pgbench anchor " + script + " for " + Math.max(1, Math.round(o.durationSeconds)) + " s with "
         + o.concurrency + " clients");
     Window w = new Window(idle.forked() ? idle.pid() : -1, db, -1); // the idle service is not "other" CPU

@@ -70,6 +70,28 @@ final class Datasets {
     }
   }
 
+  /**
+   * VACUUM (ANALYZE) of every table with rows, then a CHECKPOINT (see {@code Bench.settle}). Empty tables are left
+   * alone, as {@link #users} leaves them.
+   */
+  static void settle(DatabaseUrl db) {
+    try (Connection c = DbServer.connect(db); Statement s = c.createStatement()) {
+      List<String> filled = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery("SELECT relname FROM pg_class WHERE relkind = 'r' "
+          + "AND relnamespace = 'public'::regnamespace AND pg_relation_size(oid) > 0")) {
+        while (rs.next()) {
+          filled.add(rs.getString(1));
+        }
+      }
+      if (!filled.isEmpty()) {
+        s.execute("VACUUM (ANALYZE) " + String.join(", ", filled));
+      }
+      s.execute("CHECKPOINT");
+    } catch (SQLException e) {
+      throw new IllegalStateException("settling " + db.database() + ": " + e.getMessage(), e);
+    }
+  }
+
   static long count(DatabaseUrl db, String sql) {
     try (Connection c = DbServer.connect(db); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
       rs.next();
