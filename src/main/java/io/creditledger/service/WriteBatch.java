@@ -748,7 +748,8 @@ public final class WriteBatch {
      */
     Future<Void> flush(Supplier<Future<Void>> commit) {
       boolean last = commit != null;
-      if (pending.isEmpty() && !(last && !refusedUnchecked.isEmpty())) {
+      boolean checksRefusals = last && !refusedUnchecked.isEmpty();
+      if (pending.isEmpty() && !checksRefusals) {
         return Future.succeededFuture();
       }
       Pending w = pending;
@@ -768,10 +769,10 @@ public final class WriteBatch {
           autoTopUps.started(conn, w.charges.stream().map(OutboxStore.TopUpCharge::userId).toList(),
               w.charges.stream().map(OutboxStore.TopUpCharge::operationId).toList(), now),
           outbox.enqueueTopUps(conn, w.charges, config.stripe().currency(), now)));
+      if (checksRefusals) {
+        sent.add(store.expectNoOperations(conn, refusedUnchecked));
+      }
       if (last) {
-        if (!refusedUnchecked.isEmpty()) {
-          sent.add(store.expectNoOperations(conn, refusedUnchecked));
-        }
         sent.add(commit.get());
       }
       return Future.all(sent).transform(ar -> ar.succeeded() ? Future.<Void>succeededFuture()
