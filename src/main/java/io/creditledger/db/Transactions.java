@@ -178,22 +178,7 @@ public final class Transactions {
    * once the statements still in flight are answered, and the work's failure is the answer.
    */
   private <T> Future<T> inTransaction(Function<SqlConnection, Future<T>> work) {
-    return pool.getConnection().compose(conn -> {
-      Future<Transaction> begun = conn.begin();
-      Future<T> done;
-      try {
-        done = work.apply(conn);
-      } catch (RuntimeException e) {
-        done = Future.failedFuture(e);
-      }
-      Future<T> result = done;
-      return Future.all(begun, result)
-          .transform(ar -> ar.succeeded()
-              ? begun.result().commit().map(v -> result.result())
-              : conn.transaction().rollback().transform(v -> Future.<T>failedFuture(
-                  result.failed() ? result.cause() : ar.cause())))
-          .onComplete(ar -> conn.close());
-    });
+    return inTransaction(LibraryEnding::new, (conn, commit) -> work.apply(conn));
   }
 
   /**
@@ -203,9 +188,12 @@ public final class Transactions {
    * ended the transaction already), and the work's failure is the answer.
    */
   private <T> Future<T> endingItself(EndsItself<T> work) {
+    return inTransaction(PlainEnding::new, work);
+  }
+
+  private <T> Future<T> inTransaction(Function<SqlConnection, Ending> begin, EndsItself<T> work) {
     return pool.getConnection().compose(conn -> {
-      Ending ending = new Ending(conn);
-      Future<?> begun = conn.query("BEGIN").execute();
+      Ending ending = begin.apply(conn);
       Future<T> done;
       try {
         done = work.apply(conn, ending::commit);
@@ -213,7 +201,7 @@ public final class Transactions {
         done = Future.failedFuture(e);
       }
       Future<T> result = done;
-      return Future.all(begun, result)
+      return Future.all(ending.begun(), result)
           .transform(ar -> ar.succeeded()
               ? ending.commit().map(v -> result.result())
               : ending.rollback().transform(v -> Future.<T>failedFuture(
@@ -222,28 +210,72 @@ public final class Transactions {
     });
   }
 
-  /** The one statement that ends a transaction: the first of COMMIT and ROLLBACK asked for. */
-  private static final class Ending {
-    private final SqlConnection conn;
-    private Future<Void> sent;
+  /** How a transaction on one connection begins and ends. */
+  private interface Ending {
+    Future<?> begun();
 
-    Ending(SqlConnection conn) {
+    Future<Void> commit();
+
+    Future<Void> rollback();
+  }
+
+  /** vertx-sql-client's {@link Transaction}: its COMMIT is sent once every statement before it has answered. */
+  private static final class LibraryEnding implements Ending {
+    private final SqlConnection conn;
+    private final Future<Transaction> begun;
+
+    LibraryEnding(SqlConnection conn) {
       this.conn = conn;
+      this.begun = conn.begin();
     }
 
-    Future<Void> commit() {
+    @Override
+    public Future<?> begun() {
+      return begun;
+    }
+
+    @Override
+    public Future<Void> commit() {
+      return begun.result().commit();
+    }
+
+    @Override
+    public Future<Void> rollback() {
+      return conn.transaction().rollback();
+    }
+  }
+
+  /** Plain BEGIN, then the first of COMMIT and ROLLBACK asked for: a COMMIT goes out as soon as it is asked for. */
+  private static final class PlainEnding implements Ending {
+    private final SqlConnection conn;
+    private final Future<?> begun;
+    private Future<Void> sent;
+
+    PlainEnding(SqlConnection conn) {
+      this.conn = conn;
+      this.begun = conn.query("BEGIN").execute();
+    }
+
+    @Override
+    public Future<?> begun() {
+      return begun;
+    }
+
+    @Override
+    public Future<Void> commit() {
       if (sent == null) {
         sent = conn.query("COMMIT").execute().mapEmpty();
       }
       return sent;
     }
 
-    /** Ends the transaction unless the work sent its COMMIT already; never fails. */
-    Future<Void> rollback() {
+    /** Ends the transaction unless the work sent its COMMIT already. */
+    @Override
+    public Future<Void> rollback() {
       if (sent == null) {
         sent = conn.query("ROLLBACK").execute().mapEmpty();
       }
-      return sent.otherwiseEmpty();
+      return sent;
     }
   }
 
