@@ -320,11 +320,12 @@ public final class Bench {
   }
 
   private static final double JIT_SLICE_SECONDS = 5;
+  private static final double JIT_QUIET_SHARE = 0.05;
   private static final double RESUME_SECONDS = 3;
 
   /**
    * Leaves the database nothing to do in the background for what was written before: {@code VACUUM (ANALYZE)} of
-   * the tables the HTTP scenarios write, then a {@code CHECKPOINT}. Run before each measured phase (the service's
+   * every table with rows, then a {@code CHECKPOINT}. Run before each measured phase (the service's
    * after its warm-up, pgbench's, the open-loop one's before its warm-up), so that none of them pays for the
    * autovacuum and the checkpoint the phase before it set off. Without it, the anchor ran beside the autovacuum
    * of the rows the service had just written and the open-loop run beside those of the anchor's (seen:
@@ -337,7 +338,6 @@ public final class Bench {
     say(name + String.format(": database settled (VACUUM ANALYZE, CHECKPOINT) in %.1f s",
         (System.nanoTime() - start) / 1e9));
   }
-  private static final double JIT_QUIET_SHARE = 0.05;
 
   /**
    * An open-loop run at {@code perSecond} requests a second (the latency an operator sees at a given load, rather
