@@ -272,15 +272,15 @@ public final class ResetService {
     }
 
     /**
-     * One statement per table, pipelined: the new grants first (the journal and the rollover sources refer to them;
-     * one that exists already fails its statement, and with it those after it).
+     * Set-based statements, pipelined: the new grants first (the journal and the rollover sources refer to them;
+     * one that exists already fails its statement, and with it those after it), then the operation records, journal
+     * entries and balances together, then one statement per table.
      */
     Future<Void> write(SqlConnection conn) {
       return Future.all(List.of(
             store.insertGrants(conn, newGrants, now),
-            store.apply(conn, journal, now),
+            store.writeDecided(conn, operations, journal, Map.of(), now),
             store.rollOver(conn, rollovers, now),
-            store.insertOperations(conn, operations, now),
             store.finishResets(conn, started, now),
             outbox.enqueueVoids(conn, voids, now),
             outbox.enqueueCreates(conn, mirrors, config.stripe().currency(), now),

@@ -51,8 +51,8 @@ import java.util.function.Supplier;
  * Writes many balance-changing operations (consumptions, grants, revokes, referrals, resets) in one transaction, the way
  * TigerBeetle batches: every user of the batch is locked in one statement (in user-id order), their live grants are
  * read in the same round trip, consumptions and grants are decided in memory in arrival order ({@link UserBook}; a
- * grant's id is allocated beforehand), and the new grants, journal entries, balances, usage, operation records and
- * outbox rows are written with one set-based statement each. Revokes and referrals (and a purchase a refund waits
+ * grant's id is allocated beforehand), and the new grants, the outbox rows and the rest are written with set-based
+ * statements: one for the operation records, journal entries, balances and usage together, one per table else. Revokes and referrals (and a purchase a refund waits
  * for) run their own statements in the same transaction, each inside a savepoint so that a refused one leaves
  * nothing behind; what was decided before one is written first, and the books of the users it touched are read
  * again after it. Users whose cycle has ended are reset first, together, before anything else touches them.
@@ -120,7 +120,6 @@ public final class WriteBatch {
    */
   public Future<List<Outcome>> run(SqlConnection conn, Supplier<Future<Void>> commit, List<? extends Command> commands,
                                    Instant now, boolean lookUp) {
-    Future<Void> genericPlans = store.useGenericPlans(conn);
     List<String> revoked = revokedGrants(commands);
     Future<Map<String, String>> grantOwners = revoked.isEmpty() ? Future.succeededFuture(Map.of())
         : store.grantOwners(conn, revoked);
@@ -146,7 +145,7 @@ public final class WriteBatch {
       Set<String> capturing = capturingUsers(commands);
       Future<Map<String, Grant>> newest = capturing.isEmpty() ? Future.succeededFuture(Map.of())
           : holdStore.newestGrants(conn, capturing);
-      return Future.all(List.of(genericPlans, locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps,
+      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps,
               gates))
           .compose(read -> resetDue(conn, locked.result(), live.result(), holds.result(), now))
           .compose(books -> {
@@ -740,8 +739,10 @@ public final class WriteBatch {
     }
 
     /**
-     * Writes what was decided since the last flush, one statement per table, all sent together (the new grants
-     * first: the journal and the balances refer to them). Each statement checks itself: an operationId stored
+     * Writes what was decided since the last flush, all sent together (the new grants first: the journal and the
+     * balances refer to them): the operation records, journal entries, balances and usage with one statement (most
+     * batches write nothing else; each statement costs the database about as much as a few consumptions' rows), the
+     * rest with one statement per table. Each statement checks itself: an operationId stored
      * before fails its INSERT, a hold closed or an auto top-up started meanwhile fails its UPDATE, and the batch is
      * then decided again ({@link ReplaysFound}). With {@code commit} (the batch's last flush) the refusals decided
      * without a lookup are checked the same way, and the COMMIT goes right behind, in the same round trip.
@@ -754,14 +755,13 @@ public final class WriteBatch {
       }
       Pending w = pending;
       pending = new Pending();
+      boolean decided = !w.operations.isEmpty() || !w.journal.isEmpty() || !w.usage.isEmpty();
       List<Future<?>> sent = new ArrayList<>(List.of(
           store.insertGrants(conn, w.newGrants, now),
-          store.insertOperations(conn, w.operations, now),
+          decided ? store.writeDecided(conn, w.operations, w.journal, w.usage, now) : Future.succeededFuture(),
           holdStore.insert(conn, w.newHolds, now),
           holdStore.close(conn, w.closedHolds, true),
           holdStore.close(conn, List.copyOf(w.expiredHolds.values()), false),
-          store.apply(conn, w.journal, now),
-          store.addUsages(conn, w.usage),
           orgs.recordUsage(conn, w.spent, now),
           outbox.enqueueUsages(conn, w.reports, now),
           outbox.enqueueCreates(conn, w.mirrors, config.stripe().currency(), now),

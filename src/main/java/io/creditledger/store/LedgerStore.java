@@ -92,14 +92,6 @@ public final class LedgerStore {
       AND (g.balance <> 0 OR (g.closed_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > $2)))
     WHERE u.user_id = $1""".formatted(prefixed("g."));
 
-  /**
-   * A write batch's statements look rows up by key from arrays of ids; a plan made for the values of one batch is no
-   * better than the generic one. Left to choose, PostgreSQL planned some of them again at every execution (the holds
-   * read every time: its custom plan looks cheaper on a table of few rows), about a tenth of the batch's time in the
-   * database. For this transaction only.
-   */
-  private static final String GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
-
   /** The users of a write batch, locked in user-id order (two batches never wait on each other in a circle). */
   private static final String LOCK_USERS = """
     SELECT %s
@@ -128,23 +120,25 @@ public final class LedgerStore {
    * New balances, only where a grant still holds what was read under its user's lock; one that does not fails the
    * statement (LB002: something changed a balance without its user's lock).
    */
-  private static final String UPDATE_BALANCES = """
-    WITH changed AS (
-      UPDATE grants g
-      SET balance = v.new_balance
-      FROM unnest(#{ids}::bigint[], #{userIds}::text[], #{olds}::bigint[], #{news}::bigint[])
-          AS v (grant_id, user_id, old_balance, new_balance)
-      WHERE g.grant_id = v.grant_id
-        AND g.user_id = v.user_id
-        AND g.balance = v.old_balance
-      RETURNING 1)
-    SELECT batch_expect(count(*) = #{n}, 'LB002', 'Grant balances changed outside their users'' locks')
-    FROM changed""";
+  private static final String CHANGE_BALANCES = """
+    UPDATE grants g
+    SET balance = v.new_balance
+    FROM unnest(#{ids}::bigint[], #{balanceUserIds}::text[], #{olds}::bigint[], #{news}::bigint[])
+        AS v (grant_id, user_id, old_balance, new_balance)
+    WHERE g.grant_id = v.grant_id
+      AND g.user_id = v.user_id
+      AND g.balance = v.old_balance
+    RETURNING 1""";
+
+  private static final String EXPECT_CHANGED =
+      "SELECT batch_expect(count(*) = #{n}, 'LB002', 'Grant balances changed outside their users'' locks') FROM changed";
+
+  private static final String UPDATE_BALANCES = "WITH changed AS (" + CHANGE_BALANCES + ")\n" + EXPECT_CHANGED;
 
   private static final String INSERT_ENTRIES = """
     INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, created_at)
     SELECT v.user_id, v.grant_id, v.operation_id, v.kind, v.delta, v.balance_after, v.description, #{now}
-    FROM unnest(#{userIds}::text[], #{grantIds}::bigint[], #{operationIds}::text[], #{kinds}::text[],
+    FROM unnest(#{entryUserIds}::text[], #{grantIds}::bigint[], #{entryOperationIds}::text[], #{entryKinds}::text[],
         #{deltas}::bigint[], #{afters}::bigint[], #{descriptions}::text[])
         WITH ORDINALITY AS v (user_id, grant_id, operation_id, kind, delta, balance_after, description, ord)
     ORDER BY v.ord""";
@@ -193,8 +187,17 @@ public final class LedgerStore {
   private static final String ADD_USAGES = """
     UPDATE users u
     SET usage_this_cycle = u.usage_this_cycle + v.amount
-    FROM unnest(#{userIds}::text[], #{amounts}::bigint[]) AS v (user_id, amount)
+    FROM unnest(#{usageUserIds}::text[], #{amounts}::bigint[]) AS v (user_id, amount)
     WHERE u.user_id = v.user_id""";
+
+  /**
+   * What a write batch decided, in one statement: the operations' records, the journal entries and the grants'
+   * balances ({@link #UPDATE_BALANCES}'s check included), and the usage. A data-modifying WITH runs every part once,
+   * to completion, whether the outer query reads it or not; each part has its own rows, so none needs to see
+   * another's.
+   */
+  private static final String WRITE_DECIDED = "WITH recorded AS (" + INSERT_OPERATIONS + "),\nentries AS ("
+      + INSERT_ENTRIES + "),\nused AS (" + ADD_USAGES + "),\nchanged AS (" + CHANGE_BALANCES + ")\n" + EXPECT_CHANGED;
 
   private static final String GRANT_BY_OPERATION = """
     SELECT %s
@@ -433,10 +436,28 @@ public final class LedgerStore {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
     }
-    Map<Long, String> owners = new HashMap<>();
+    Future<RowSet<Row>> update = Templates.forQuery(conn, UPDATE_BALANCES).execute(balanceParams(batch));
+    Future<SqlResult<Void>> insert = Templates.forUpdate(conn, INSERT_ENTRIES).execute(entryParams(batch, now));
+    return Future.all(update, insert).mapEmpty();
+  }
+
+  /**
+   * Writes what a write batch decided with one statement ({@link #WRITE_DECIDED}): {@code operations}' records, the
+   * {@code journal} and the grants' balances, and the {@code usage} this cycle by user.
+   */
+  public Future<Void> writeDecided(SqlClient conn, List<NewOperation> operations, JournalBatch journal,
+                                   Map<String, Long> usage, Instant now) {
+    Map<String, Object> p = operationParams(operations, now);
+    p.putAll(entryParams(journal, now));
+    p.putAll(balanceParams(journal));
+    p.putAll(usageParams(usage));
+    return Templates.forQuery(conn, WRITE_DECIDED).execute(p).mapEmpty();
+  }
+
+  private static Map<String, Object> entryParams(JournalBatch batch, Instant now) {
     List<JournalBatch.Entry> entries = batch.entries();
     int m = entries.size();
-    String[] entryUsers = new String[m];
+    String[] users = new String[m];
     Long[] grantIds = new Long[m];
     String[] operationIds = new String[m];
     String[] kinds = new String[m];
@@ -445,8 +466,7 @@ public final class LedgerStore {
     String[] descriptions = new String[m];
     for (int k = 0; k < m; k++) {
       JournalBatch.Entry e = entries.get(k);
-      owners.put(e.grantId(), e.userId());
-      entryUsers[k] = e.userId();
+      users[k] = e.userId();
       grantIds[k] = e.grantId();
       operationIds[k] = e.operationId();
       kinds[k] = e.kind().wire();
@@ -454,6 +474,22 @@ public final class LedgerStore {
       afters[k] = e.balanceAfter();
       descriptions[k] = e.description();
     }
+    Map<String, Object> p = new HashMap<>();
+    p.put("now", sql(now));
+    p.put("entryUserIds", users);
+    p.put("grantIds", grantIds);
+    p.put("entryOperationIds", operationIds);
+    p.put("entryKinds", kinds);
+    p.put("deltas", deltas);
+    p.put("afters", afters);
+    p.put("descriptions", descriptions);
+    return p;
+  }
+
+  /** The grants' balances as read and as the batch leaves them, with each grant's owner. */
+  private static Map<String, Object> balanceParams(JournalBatch batch) {
+    Map<Long, String> owners = new HashMap<>();
+    batch.entries().forEach(e -> owners.put(e.grantId(), e.userId()));
     int n = batch.balances().size();
     Long[] ids = new Long[n];
     String[] users = new String[n];
@@ -467,19 +503,7 @@ public final class LedgerStore {
       news[i] = e.getValue().after();
       i++;
     }
-    Future<RowSet<Row>> update = Templates.forQuery(conn, UPDATE_BALANCES)
-        .execute(Map.of("ids", ids, "userIds", users, "olds", olds, "news", news, "n", n));
-    Map<String, Object> journal = new HashMap<>();
-    journal.put("now", sql(now));
-    journal.put("userIds", entryUsers);
-    journal.put("grantIds", grantIds);
-    journal.put("operationIds", operationIds);
-    journal.put("kinds", kinds);
-    journal.put("deltas", deltas);
-    journal.put("afters", afters);
-    journal.put("descriptions", descriptions);
-    Future<SqlResult<Void>> insert = Templates.forUpdate(conn, INSERT_ENTRIES).execute(journal);
-    return Future.all(update, insert).mapEmpty();
+    return Map.of("ids", ids, "balanceUserIds", users, "olds", olds, "news", news, "n", n);
   }
 
   /** An operation to record: what was asked (canonical text) and what was answered. */
@@ -547,12 +571,16 @@ public final class LedgerStore {
     if (amounts.isEmpty()) {
       return Future.succeededFuture();
     }
+    return Templates.forUpdate(conn, ADD_USAGES).execute(usageParams(amounts)).mapEmpty();
+  }
+
+  private static Map<String, Object> usageParams(Map<String, Long> amounts) {
     String[] users = amounts.keySet().toArray(new String[0]);
     Long[] values = new Long[users.length];
     for (int i = 0; i < users.length; i++) {
       values[i] = amounts.get(users[i]);
     }
-    return Templates.forUpdate(conn, ADD_USAGES).execute(Map.of("userIds", users, "amounts", values)).mapEmpty();
+    return Map.of("usageUserIds", users, "amounts", values);
   }
 
   /** {@code n} fresh grant ids, for the grants a write batch decides in memory. */
@@ -620,11 +648,6 @@ public final class LedgerStore {
           rows.forEach(r -> out.add(r.getString(0)));
           return out;
         });
-  }
-
-  /** Makes the rest of the caller's transaction use generic plans (see {@link #GENERIC_PLANS}). */
-  public Future<Void> useGenericPlans(SqlClient conn) {
-    return conn.query(GENERIC_PLANS).execute().mapEmpty();
   }
 
   /** Locks the users that exist among {@code userIds}, in user-id order, and answers them by id. */
