@@ -22,9 +22,10 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code DATABASE_URL} set: that server; databases {@code bench_<pid>_<n>} are created beside the named
  *       one and dropped at the end (unless kept);</li>
- *   <li>otherwise an embedded PostgreSQL (zonky, the version the project bundles) with PostgreSQL's own
- *       durability defaults: zonky turns {@code synchronous_commit} off by default, the harness turns it back
- *       on so a commit costs what it costs in production;</li>
+ *   <li>otherwise an embedded PostgreSQL (zonky, the version the project bundles): zonky turns
+ *       {@code synchronous_commit} off by default, the harness turns it back on; zonky also starts the server with
+ *       {@code -F} (no fsync), which the harness leaves as every session's figures were measured (a commit waits
+ *       for its WAL write, not for a flush to disk; the service and its pgbench anchors alike);</li>
  *   <li>from the smoke test: whatever supplier of fresh databases the test hands in.</li>
  * </ul>
  */
@@ -200,7 +201,8 @@ abstract class DbServer implements AutoCloseable {
     @Override
     String describe() {
       return "embedded PostgreSQL " + version(admin) + " on port " + admin.port()
-          + " (default settings, synchronous_commit on, max_connections 300, wal_init_zero off)";
+          + " (default settings, synchronous_commit on, fsync off as zonky starts it (-F), max_connections 300,"
+          + " wal_init_zero off)";
     }
 
     @Override
