@@ -51,11 +51,12 @@ import java.util.function.Supplier;
  * Writes many balance-changing operations (consumptions, grants, revokes, referrals, resets) in one transaction, the way
  * TigerBeetle batches: every user of the batch is locked in one statement (in user-id order), their live grants are
  * read in the same round trip, consumptions and grants are decided in memory in arrival order ({@link UserBook}; a
- * grant's id is allocated beforehand), and the new grants, the outbox rows and the rest are written with set-based
- * statements: one for the operation records, journal entries, balances and usage together, one per table else. Revokes and referrals (and a purchase a refund waits
- * for) run their own statements in the same transaction, each inside a savepoint so that a refused one leaves
- * nothing behind; what was decided before one is written first, and the books of the users it touched are read
- * again after it. Users whose cycle has ended are reset first, together, before anything else touches them.
+ * grant's id is allocated beforehand), and what was decided is written with set-based statements: the operation
+ * records, journal entries, balances and usage with one, the new grants, holds and outbox rows with one per table.
+ * Revokes and referrals (and a purchase a refund waits for) run their own statements in the same transaction, each
+ * inside a savepoint so that a refused one leaves nothing behind; what was decided before one is written first, and
+ * the books of the users it touched are read again after it. Users whose cycle has ended are reset first, together,
+ * before anything else touches them.
  * Holds are decided in memory too: the batch reads its users' active holds (and the holds its captures and
  * releases name) with the other reads, and a capture or release is written only if its hold is still held (the
  * sweeper may have expired it meanwhile; the batch is then decided again).
@@ -145,8 +146,7 @@ public final class WriteBatch {
       Set<String> capturing = capturingUsers(commands);
       Future<Map<String, Grant>> newest = capturing.isEmpty() ? Future.succeededFuture(Map.of())
           : holdStore.newestGrants(conn, capturing);
-      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps,
-              gates))
+      return Future.all(List.of(locked, stored, live, refundsWaiting, grantIds, holds, newest, topUps, gates))
           .compose(read -> resetDue(conn, locked.result(), live.result(), holds.result(), now))
           .compose(books -> {
             Run run = new Run(conn, now, lookUp, stored.result(), owners, books, refundsWaiting.result(),
@@ -742,9 +742,9 @@ public final class WriteBatch {
      * Writes what was decided since the last flush, all sent together (the new grants first: the journal and the
      * balances refer to them): the operation records, journal entries, balances and usage with one statement (most
      * batches write nothing else; each statement costs the database about as much as a few consumptions' rows), the
-     * rest with one statement per table. Each statement checks itself: an operationId stored
-     * before fails its INSERT, a hold closed or an auto top-up started meanwhile fails its UPDATE, and the batch is
-     * then decided again ({@link ReplaysFound}). With {@code commit} (the batch's last flush) the refusals decided
+     * rest with one statement per table. Each statement checks itself: an operationId stored before fails its
+     * INSERT, a hold closed or an auto top-up started meanwhile fails its UPDATE, and the batch is then decided again
+     * ({@link ReplaysFound}). With {@code commit} (the batch's last flush) the refusals decided
      * without a lookup are checked the same way, and the COMMIT goes right behind, in the same round trip.
      */
     Future<Void> flush(Supplier<Future<Void>> commit) {

@@ -130,8 +130,9 @@ public final class LedgerStore {
       AND g.balance = v.old_balance
     RETURNING 1""";
 
-  private static final String EXPECT_CHANGED =
-      "SELECT batch_expect(count(*) = #{n}, 'LB002', 'Grant balances changed outside their users'' locks') FROM changed";
+  private static final String EXPECT_CHANGED = """
+    SELECT batch_expect(count(*) = #{n}, 'LB002', 'Grant balances changed outside their users'' locks')
+    FROM changed""";
 
   private static final String UPDATE_BALANCES = "WITH changed AS (" + CHANGE_BALANCES + ")\n" + EXPECT_CHANGED;
 
@@ -562,18 +563,7 @@ public final class LedgerStore {
     return p;
   }
 
-  public Future<Void> addUsage(SqlClient conn, String userId, long amount) {
-    return addUsages(conn, Map.of(userId, amount));
-  }
-
-  /** Adds to the users' usage this cycle, with one statement. */
-  public Future<Void> addUsages(SqlClient conn, Map<String, Long> amounts) {
-    if (amounts.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    return Templates.forUpdate(conn, ADD_USAGES).execute(usageParams(amounts)).mapEmpty();
-  }
-
+  /** The users' usage this cycle to add, by user. */
   private static Map<String, Object> usageParams(Map<String, Long> amounts) {
     String[] users = amounts.keySet().toArray(new String[0]);
     Long[] values = new Long[users.length];
