@@ -22,6 +22,7 @@ import io.vertx.sqlclient.SqlConnection;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes a grant inside a transaction that holds the user's lock: the grant and its journal entry, the debt it
@@ -107,16 +108,16 @@ public final class GrantWriter {
         terms.journalSettlement(batch, grant);
         Grant after = grant.withBalance(batch.balanceOf(grant));
         GrantView.Created answer = new GrantView.Created(GrantView.of(after, now), terms.settled());
-        Future<Void> journal = store.apply(conn, batch, now);
-        Future<Void> operation = store.insertOperation(conn, spec.operationId(), user.userId(), OperationKind.GRANT,
-            spec.canonical(user.userId()), 201, Json.created(answer), now);
+        Future<Void> written = store.writeDecided(conn, List.of(new LedgerStore.NewOperation(spec.operationId(),
+            user.userId(), OperationKind.GRANT, spec.canonical(user.userId()), 201, Json.created(answer))), batch,
+            Map.of(), now);
         Future<Void> mirror = grant.mirrored() && spec.stripeGrantId() == null
             ? outbox.enqueueCreate(conn, after, config.stripe().currency(), now) : Future.succeededFuture();
         Future<List<LedgerStore.PendingRefund>> waiting = spec.type() == GrantType.PURCHASE
             ? store.takePendingRefunds(conn, spec.paymentIntentId(), spec.operationId())
             : Future.succeededFuture(List.of());
         Future<Void> announced = events.append(conn, List.of(LedgerEvents.grantCreated(answer)), now);
-        return Future.all(List.of(journal, operation, mirror, waiting, announced))
+        return Future.all(List.of(written, mirror, waiting, announced))
             .compose(done -> refunds.applyPending(conn, after, waiting.result(), now))
             .map(done -> new Written(after, answer));
       });

@@ -755,10 +755,9 @@ public final class WriteBatch {
       }
       Pending w = pending;
       pending = new Pending();
-      boolean decided = !w.operations.isEmpty() || !w.journal.isEmpty() || !w.usage.isEmpty();
       List<Future<?>> sent = new ArrayList<>(List.of(
           store.insertGrants(conn, w.newGrants, now),
-          decided ? store.writeDecided(conn, w.operations, w.journal, w.usage, now) : Future.succeededFuture(),
+          store.writeDecided(conn, w.operations, w.journal, w.usage, now),
           holdStore.insert(conn, w.newHolds, now),
           holdStore.close(conn, w.closedHolds, true),
           holdStore.close(conn, List.copyOf(w.expiredHolds.values()), false),

@@ -16,7 +16,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.data.Numeric;
 
@@ -134,8 +133,6 @@ public final class LedgerStore {
     SELECT batch_expect(count(*) = #{n}, 'LB002', 'Grant balances changed outside their users'' locks')
     FROM changed""";
 
-  private static final String UPDATE_BALANCES = "WITH changed AS (" + CHANGE_BALANCES + ")\n" + EXPECT_CHANGED;
-
   private static final String INSERT_ENTRIES = """
     INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, created_at)
     SELECT v.user_id, v.grant_id, v.operation_id, v.kind, v.delta, v.balance_after, v.description, #{now}
@@ -192,10 +189,10 @@ public final class LedgerStore {
     WHERE u.user_id = v.user_id""";
 
   /**
-   * What a write batch decided, in one statement: the operations' records, the journal entries and the grants'
-   * balances ({@link #UPDATE_BALANCES}'s check included), and the usage. A data-modifying WITH runs every part once,
-   * to completion, whether the outer query reads it or not; each part has its own rows, so none needs to see
-   * another's.
+   * What was decided, in one statement: the operations' records, the journal entries and the grants' balances
+   * (each changed only where it still holds what was read, checked by LB002), and the usage. A data-modifying WITH
+   * runs every part once, to completion, whether the outer query reads it or not; each part has its own rows, so
+   * none needs to see another's.
    */
   private static final String WRITE_DECIDED = "WITH recorded AS (" + INSERT_OPERATIONS + "),\nentries AS ("
       + INSERT_ENTRIES + "),\nused AS (" + ADD_USAGES + "),\nchanged AS (" + CHANGE_BALANCES + ")\n" + EXPECT_CHANGED;
@@ -431,23 +428,22 @@ public final class LedgerStore {
 
   /**
    * Writes a journal batch (of one user or many): the grants' balances (only if they still hold what was read
-   * under the lock) and the journal entries. Both statements are sent at once (pipelined on the connection).
+   * under the lock) and the journal entries, with one statement.
    */
   public Future<Void> apply(SqlClient conn, JournalBatch batch, Instant now) {
-    if (batch.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    Future<RowSet<Row>> update = Templates.forQuery(conn, UPDATE_BALANCES).execute(balanceParams(batch));
-    Future<SqlResult<Void>> insert = Templates.forUpdate(conn, INSERT_ENTRIES).execute(entryParams(batch, now));
-    return Future.all(update, insert).mapEmpty();
+    return writeDecided(conn, List.of(), batch, Map.of(), now);
   }
 
   /**
-   * Writes what a write batch decided with one statement ({@link #WRITE_DECIDED}): {@code operations}' records, the
-   * {@code journal} and the grants' balances, and the {@code usage} this cycle by user.
+   * Writes what was decided with one statement ({@link #WRITE_DECIDED}): {@code operations}' records, the
+   * {@code journal} and the grants' balances, and the {@code usage} this cycle by user. Nothing to write: no
+   * statement.
    */
   public Future<Void> writeDecided(SqlClient conn, List<NewOperation> operations, JournalBatch journal,
                                    Map<String, Long> usage, Instant now) {
+    if (operations.isEmpty() && journal.isEmpty() && usage.isEmpty()) {
+      return Future.succeededFuture();
+    }
     Map<String, Object> p = operationParams(operations, now);
     p.putAll(entryParams(journal, now));
     p.putAll(balanceParams(journal));
