@@ -24,7 +24,8 @@ final class Options {
         --out FILE              also write the results as Markdown to FILE
         --users N               users of the HTTP scenarios (default 10000; smoke 200)
         --reset-users N         due users of reset-backlog (default 100000; smoke 500)
-        --outbox-rows N         outbox rows of outbox-drain (default 5000; smoke 100)
+        --outbox-rows N         measured outbox rows of outbox-drain, after as many warming the relay up
+                                (default 5000; smoke 100)
         --stripe-latency MS     the fake Stripe's answer delay in outbox-drain (default 50)
         --stripe-rps N          STRIPE_MAX_REQUESTS_PER_SECOND in outbox-drain (default 1000)
         --stripe-concurrency N  STRIPE_CONCURRENCY in outbox-drain (default 16)
