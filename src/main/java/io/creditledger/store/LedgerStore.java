@@ -483,17 +483,18 @@ public final class LedgerStore {
     return p;
   }
 
-  /** The grants' balances as read and as the batch leaves them, with each grant's owner. */
+  /** The balances to write (as read and as the batch leaves them), with each grant's owner. */
   private static Map<String, Object> balanceParams(JournalBatch batch) {
     Map<Long, String> owners = new HashMap<>();
     batch.entries().forEach(e -> owners.put(e.grantId(), e.userId()));
-    int n = batch.balances().size();
+    Map<Long, JournalBatch.BalanceChange> changes = batch.balancesToWrite();
+    int n = changes.size();
     Long[] ids = new Long[n];
     String[] users = new String[n];
     Long[] olds = new Long[n];
     Long[] news = new Long[n];
     int i = 0;
-    for (Map.Entry<Long, JournalBatch.BalanceChange> e : batch.balances().entrySet()) {
+    for (Map.Entry<Long, JournalBatch.BalanceChange> e : changes.entrySet()) {
       ids[i] = e.getKey();
       users[i] = owners.get(e.getKey());
       olds[i] = e.getValue().before();
