@@ -55,14 +55,10 @@ public final class JournalBatch {
     return entries;
   }
 
-  /** Grant id → its balance before the batch and after it, in the order the batch first touched them. */
-  public Map<Long, BalanceChange> balances() {
-    return balances;
-  }
-
   /**
-   * The balances to write: those of {@link #balances()} but the grants this batch opened that still hold their
-   * principal (their INSERT wrote it; an UPDATE to the same value would only leave a dead row version behind).
+   * Grant id → its balance before the batch and after it, in the order the batch first touched them, for every grant
+   * the batch touched but those it opened that still hold their principal (their INSERT wrote it; an UPDATE to the
+   * same value would only leave a dead row version behind).
    */
   public Map<Long, BalanceChange> balancesToWrite() {
     if (opened.isEmpty()) {

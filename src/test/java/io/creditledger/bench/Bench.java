@@ -547,7 +547,10 @@ public final class Bench {
             lastSay = System.nanoTime();
           }
         }
-        check(w != null, "outbox-drain: the warm-up's " + n + " rows were not delivered by the deadline");
+        if (w == null) {
+          check(false, "outbox-drain: the warm-up's " + n + " rows were not delivered by the deadline");
+          return;
+        }
         w.stop();
         long delivered = counts[2];
         long dead = counts[1];

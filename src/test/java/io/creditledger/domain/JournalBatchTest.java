@@ -13,7 +13,7 @@ class JournalBatchTest {
     Grant opened = Grants.grant(1, GrantType.FREE, 100);
     batch.open(opened, JournalKind.GRANT, "free");
 
-    assertThat(batch.balances()).containsKey(1L);
+    assertThat(batch.balanceOf(opened)).isEqualTo(100);
     assertThat(batch.balancesToWrite()).isEmpty();
     assertThat(batch.entries()).hasSize(1);
   }
