@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -276,9 +277,11 @@ public final class Bench {
       warm.absorb(gen.run(source, o.concurrency, RESUME_SECONDS, Long.MAX_VALUE));
     }
     say(name + ": measuring for " + o.durationSeconds + " s with " + o.concurrency + " requests in flight");
+    Instant from = Instant.now();
     Window w = new Window(service.pid(), db, -1);
     LoadGenerator.Result r = gen.run(source, o.concurrency, o.durationSeconds, Long.MAX_VALUE);
     w.stop();
+    noteAutovacuums(name, from);
     long answered = r.ok.get() + r.refused402.get();
     Row row = new Row(name, "service", "requests", r.requests(), r.seconds, answered / r.seconds,
         ms(r.latencies.percentileMs(50)), ms(r.latencies.percentileMs(99)), ms(r.latencies.percentileMs(99.9)),
@@ -319,6 +322,18 @@ public final class Bench {
     say(name + ": JIT still compiling after " + o.jitSettleSeconds + " s more warm-up; measuring anyway");
   }
 
+  /**
+   * A note naming the autovacuums and autoanalyzes that finished while {@code name} was measured (since
+   * {@code from}): on two cores, one of them takes a core for a second or more, and the requests queue behind it.
+   */
+  private void noteAutovacuums(String name, Instant from) {
+    List<String> ran = Datasets.autovacuumsBetween(httpData, from, Instant.now());
+    if (!ran.isEmpty()) {
+      notes.add(name + ": PostgreSQL's background work finished inside the measured window: " + String.join(", ", ran)
+          + ".");
+    }
+  }
+
   private static final double JIT_SLICE_SECONDS = 5;
   private static final double JIT_QUIET_SHARE = 0.05;
   private static final double RESUME_SECONDS = 3;
@@ -356,9 +371,11 @@ public final class Bench {
           + warm.errorSummary());
     }
     say(label + ": measuring for " + o.durationSeconds + " s");
+    Instant from = Instant.now();
     Window w = new Window(service.pid(), db, -1);
     LoadGenerator.Result r = gen.runAtRate(source, perSecond, o.durationSeconds);
     w.stop();
+    noteAutovacuums(label, from);
     add(new Row(label, "service", "requests", r.requests(), r.seconds, (r.ok.get() + r.refused402.get()) / r.seconds,
         ms(r.latencies.percentileMs(50)), ms(r.latencies.percentileMs(99)), ms(r.latencies.percentileMs(99.9)),
         r.errorCount(), r.refused402.get(), w.serviceCpuSeconds(), w.peakRssMb(), w.dbCpuSeconds(),

@@ -8,6 +8,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -90,6 +93,30 @@ final class Datasets {
     } catch (SQLException e) {
       throw new IllegalStateException("settling " + db.database() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The autovacuums and autoanalyzes that finished between {@code from} and {@code to} (PostgreSQL keeps the last of
+   * each per table), in time order: "autoanalyze of operations at 12:00:01.2".
+   */
+  static List<String> autovacuumsBetween(DatabaseUrl db, Instant from, Instant to) {
+    List<String> out = new ArrayList<>();
+    try (Connection c = DbServer.connect(db);
+         PreparedStatement ps = c.prepareStatement("SELECT what, relname, to_char(at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS') "
+             + "FROM (SELECT 'autovacuum' AS what, relname, last_autovacuum AS at FROM pg_stat_user_tables "
+             + "UNION ALL SELECT 'autoanalyze', relname, last_autoanalyze FROM pg_stat_user_tables) t "
+             + "WHERE at BETWEEN ? AND ? ORDER BY at")) {
+      ps.setObject(1, OffsetDateTime.ofInstant(from, ZoneOffset.UTC));
+      ps.setObject(2, OffsetDateTime.ofInstant(to, ZoneOffset.UTC));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1) + " of " + rs.getString(2) + " at " + rs.getString(3));
+        }
+      }
+    } catch (SQLException e) {
+      out.add("could not read pg_stat_user_tables: " + e.getMessage());
+    }
+    return out;
   }
 
   static long count(DatabaseUrl db, String sql) {
