@@ -7,8 +7,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -77,13 +81,41 @@ public final class PostgresServer implements AutoCloseable {
 
   /**
    * A service killed with SIGKILL leaves its embedded server running on the data directory, which would stop
-   * the next start. Such a server has no clients left, so it is shut down before starting again.
+   * the next start. Such a server has no clients left, so it is shut down before starting again. Whether it has is
+   * what zonky's {@code epg-lock} says: the process that started the server holds a lock on it for as long as it
+   * lives (the operating system drops it when that process dies, however it dies). A server whose lock is held
+   * belongs to a live process (the service, or a command such as {@code audit} running beside it) and is left
+   * alone: this start fails instead.
    */
   private static void stopOrphanedServer(Path dataDirectory) throws IOException {
     Path pidFile = dataDirectory.resolve("postmaster.pid");
     if (!Files.isRegularFile(pidFile)) {
       return;
     }
+    try (FileChannel lockFile = FileChannel.open(dataDirectory.resolve(EMBEDDED_LOCK_FILE), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE); FileLock lock = tryLock(lockFile)) {
+      if (lock == null) {
+        throw new IllegalStateException("The embedded PostgreSQL in " + dataDirectory + " belongs to another running "
+            + "process (the service?): stop it first, or ask the running service (the HTTP API), or set DATA_DIR "
+            + "elsewhere");
+      }
+      stopServer(pidFile);
+    }
+  }
+
+  /** zonky's lock file in the data directory, held by the process that started the embedded server. */
+  private static final String EMBEDDED_LOCK_FILE = "epg-lock";
+
+  /** The lock, or null when another process (or this one) holds it. */
+  private static FileLock tryLock(FileChannel file) throws IOException {
+    try {
+      return file.tryLock();
+    } catch (OverlappingFileLockException e) {
+      return null;
+    }
+  }
+
+  private static void stopServer(Path pidFile) throws IOException {
     List<String> lines = Files.readAllLines(pidFile);
     if (lines.isEmpty()) {
       return;

@@ -4,6 +4,7 @@ import io.creditledger.CreditLedger;
 import io.creditledger.config.ConfigLoader;
 import io.creditledger.config.LedgerConfig;
 import io.creditledger.support.Api;
+import io.creditledger.support.TestDatabase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,34 @@ class EmbeddedRestartTest {
     }
     assertThat(readString(dataDir.resolve("postgres").resolve("PG_VERSION")).strip())
         .as("the major version the build says it embeds").isEqualTo(PostgresServer.EMBEDDED_MAJOR);
+  }
+
+  /**
+   * The README's {@code java -jar target/credit-ledger.jar audit} run beside the service once took the service's
+   * embedded server for one a killed service had left behind, and stopped it.
+   */
+  @Test
+  void aCommandStartedBesideTheServiceLeavesTheServicesDatabaseRunning(@TempDir Path dataDir) throws Exception {
+    LedgerConfig config = ConfigLoader.load(Map.of("DATA_DIR", dataDir.toString()));
+    try (PostgresServer running = PostgresServer.open(config)) {
+      ProcessBuilder audit = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path"), "io.creditledger.Main", "audit").redirectErrorStream(true);
+      audit.environment().remove("DATABASE_URL");
+      audit.environment().put("DATA_DIR", dataDir.toString());
+      Process process = audit.start();
+      String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(process.exitValue()).as(output).isEqualTo(1);
+      assertThat(output).contains("belongs to another running process").doesNotContain("Stopping an orphaned");
+
+      assertThatThrownBy(() -> PostgresServer.open(config)).as("a second start in the same process")
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("belongs to another running process");
+
+      try (java.sql.Connection c = TestDatabase.connect(running.url());
+           java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+        assertThat(rs.next()).as("the running server still answers").isTrue();
+      }
+    }
   }
 
   @Test
