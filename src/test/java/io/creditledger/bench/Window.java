@@ -1,5 +1,7 @@
 package io.creditledger.bench;
 
+import java.time.Instant;
+
 /**
  * What the machine did during one measured stretch: CPU seconds of the service, of the database server and of
  * this JVM (the load generator, and the fake Stripe where there is one), the service's peak resident memory
@@ -11,6 +13,7 @@ final class Window implements AutoCloseable {
   private volatile long extraPid;
   private final long self = ProcessHandle.current().pid();
   private final long startNanos = System.nanoTime();
+  private final Instant startedAt = Instant.now();
   private final long serviceStart;
   private final long dbStart;
   private final long selfStart;
@@ -26,6 +29,11 @@ final class Window implements AutoCloseable {
   private long selfEnd;
   private long[] hostEnd;
   private long endNanos;
+
+  /** When the window opened (wall clock, for what PostgreSQL timestamps). */
+  Instant startedAt() {
+    return startedAt;
+  }
 
   /**
    * @param servicePid the service process, or -1 when none runs (a pgbench anchor)
