@@ -32,6 +32,12 @@ final class Datasets {
    */
   static void users(DatabaseUrl db, int n, boolean due, boolean stripe, long purchaseCredits, int purchasePriority)
       throws SQLException {
+    users(db, 1, n, due, stripe, purchaseCredits, purchasePriority);
+  }
+
+  /** As {@link #users(DatabaseUrl, int, boolean, boolean, long, int)}, for users {@code u<first> ..} only. */
+  static void users(DatabaseUrl db, int first, int n, boolean due, boolean stripe, long purchaseCredits,
+                    int purchasePriority) throws SQLException {
     String created = due ? "now() - interval '1 month' - interval '1 hour'" : "now() - interval '1 day'";
     try (Connection c = DbServer.connect(db)) {
       c.setAutoCommit(false);
@@ -39,27 +45,33 @@ final class Datasets {
           + "cents_per_credit, billing_anchor_day, next_quota_reset, usage_this_cycle, created_at, updated_at) "
           + "SELECT 'u' || i, 'u' || i || '@bench.invalid', CASE WHEN ? THEN 'cus_bench_' || i END, 1, "
           + "extract(day FROM t.created AT TIME ZONE 'UTC')::smallint, t.created + interval '1 month', 0, "
-          + "t.created, t.created FROM generate_series(1, ?) i, (SELECT " + created + " AS created) t")) {
+          + "t.created, t.created FROM generate_series(?, ?) i, (SELECT " + created + " AS created) t")) {
         ps.setBoolean(1, stripe);
-        ps.setInt(2, n);
+        ps.setInt(2, first);
+        ps.setInt(3, first + n - 1);
         ps.executeUpdate();
       }
       if (purchaseCredits > 0) {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO grants (user_id, operation_id, type, priority, "
             + "principal, balance, cents, cents_per_credit, expires_at, description, created_at, stripe_customer_id) "
             + "SELECT user_id, 'seed/' || user_id, 'purchase', ?, ?, ?, ?, 1, NULL, 'Purchased credits: ' || ?, "
-            + "created_at, stripe_customer_id FROM users")) {
+            + "created_at, stripe_customer_id FROM users WHERE user_id IN (SELECT 'u' || i FROM generate_series(?, ?) i)")) {
           ps.setInt(1, purchasePriority);
           ps.setLong(2, purchaseCredits);
           ps.setLong(3, purchaseCredits);
           ps.setLong(4, purchaseCredits);
           ps.setLong(5, purchaseCredits);
+          ps.setInt(6, first);
+          ps.setInt(7, first + n - 1);
           ps.executeUpdate();
         }
-        try (Statement s = c.createStatement()) {
-          s.executeUpdate("INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, "
-              + "description, created_at) SELECT user_id, grant_id, operation_id, 'grant', principal, principal, "
-              + "description, created_at FROM grants WHERE operation_id LIKE 'seed/%' ORDER BY grant_id");
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO journal (user_id, grant_id, operation_id, kind, "
+            + "delta, balance_after, description, created_at) SELECT user_id, grant_id, operation_id, 'grant', "
+            + "principal, principal, description, created_at FROM grants "
+            + "WHERE operation_id IN (SELECT 'seed/u' || i FROM generate_series(?, ?) i) ORDER BY grant_id")) {
+          ps.setInt(1, first);
+          ps.setInt(2, first + n - 1);
+          ps.executeUpdate();
         }
       }
       c.commit();
