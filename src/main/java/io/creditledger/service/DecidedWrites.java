@@ -39,17 +39,28 @@ class DecidedWrites {
   record Granted(UserBook.GrantDecision decision, LedgerStore.NewOperation recorded) {
   }
 
+  /** A grant asked for by an operation: decided, and recorded under the operation's id with its answer. */
   Granted grant(UserBook book, long grantId, GrantWriter.Spec spec, int priority, GrantValue value,
                 JournalKind opening, Instant now) {
+    UserBook.GrantDecision decision = open(book, grantId, spec, priority, value, opening, now);
     String userId = book.user().userId();
+    return new Granted(decision, record(spec.operationId(), userId, OperationKind.GRANT, spec.canonical(userId), 201,
+        Json.created(decision.answer())));
+  }
+
+  /**
+   * A grant decided in memory, journalled and to be inserted (and mirrored) with the batch, without an operation
+   * record: for the grants a reset opens, which the reset's own record answers for.
+   */
+  UserBook.GrantDecision open(UserBook book, long grantId, GrantWriter.Spec spec, int priority, GrantValue value,
+                              JournalKind opening, Instant now) {
     UserBook.GrantDecision decision = book.grant(grantId, spec.operationId(), spec.type(), priority, spec.amount(),
         spec.description(), spec.expiresAt(), value, opening, now, journal);
     newGrants.add(decision.inserted());
     if (decision.after().mirrored()) {
       mirrors.add(decision.after());
     }
-    return new Granted(decision, record(spec.operationId(), userId, OperationKind.GRANT, spec.canonical(userId), 201,
-        Json.created(decision.answer())));
+    return decision;
   }
 
   LedgerStore.NewOperation record(String operationId, String userId, OperationKind kind, String request, int status,

@@ -266,9 +266,13 @@ public final class ResetService {
       return new Done(book, outcome);
     }
 
-    /** One of the new cycle's grants, decided in memory like any grant of a write batch. */
+    /**
+     * One of the new cycle's grants, decided in memory like any grant of a write batch. It has no operation record
+     * of its own: its operationId is derived from the user and the cycle (no client can send one), the grant row
+     * keeps it unique, and the reset's record lists it.
+     */
     Grant grant(UserBook book, long grantId, GrantWriter.Spec spec, GrantValue value, JournalKind opening) {
-      return grant(book, grantId, spec, config.priorityOf(spec.type()), value, opening, now).decision().inserted();
+      return open(book, grantId, spec, config.priorityOf(spec.type()), value, opening, now).inserted();
     }
 
     /**

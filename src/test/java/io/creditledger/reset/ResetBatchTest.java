@@ -1,5 +1,6 @@
 package io.creditledger.reset;
 
+import io.creditledger.domain.CycleGrants;
 import io.creditledger.support.Api;
 import io.creditledger.support.TestApp;
 import io.creditledger.support.TestAppExtension;
@@ -76,6 +77,13 @@ class ResetBatchTest {
       assertThat(balance.getLong("netBalance")).as(id).isEqualTo(inDebt(i) ? 80 : purchase(i) + 100);
       assertThat(app.number("SELECT count(*) FROM operations WHERE operation_id = 'reset/" + id + "/" + boundary + "'"))
           .as(id + ": the reset is recorded under its boundary").isEqualTo(1);
+      assertThat(app.number("SELECT count(*) FROM operations o JOIN grants g ON g.operation_id = o.operation_id "
+          + "WHERE g.user_id = '" + id + "' AND g.type IN ('rollover', 'free') AND g.created_at > '" + boundary + "'"))
+          .as(id + ": the grants the reset opened have no records of their own; the reset's answers for them")
+          .isZero();
+      assertThat(app.number("SELECT count(*) FROM grants WHERE user_id = '" + id + "' AND operation_id = '"
+          + CycleGrants.free(id, boundary.atOffset(ZoneOffset.UTC).plusMonths(1).toInstant()) + "'"))
+          .as(id + ": the new free grant").isEqualTo(1);
       // sign-up's free grant, the purchase, then the reset's: the purchase voided and the rollover created (when
       // anything rolled over) and the new free grant
       assertThat(app.number("SELECT count(*) FROM stripe_outbox WHERE user_id = '" + id + "' "
