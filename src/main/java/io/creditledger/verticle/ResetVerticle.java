@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Schedules resets: every {@code RESET_SCAN_INTERVAL} (and when an operator asks through
  * {@code POST /v1/admin/resets/run}) it claims due users in batches and asks the ledger to reset each one
  * ({@code ledger.resets.apply}; the ledger's writer resets the users in flight together, one transaction per write
- * batch), {@code RESET_CONCURRENCY} at a time with a pause between batches, until no user is due. Several instances share the work through the claims.
+ * batch), {@code RESET_CONCURRENCY} at a time, claiming the next batch before the lanes run dry, until no user is
+ * due. Several instances share the work through the claims.
  */
 public final class ResetVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ResetVerticle.class);
@@ -109,76 +110,134 @@ public final class ResetVerticle extends VerticleBase {
   }
 
   /**
-   * Resets due users batch by batch until none is left to claim; answers what this drain did. A user whose
-   * reset fails keeps its claim for a growing while, so the drain passes over it and ends.
+   * Resets due users until none is left to claim; answers what this drain did. A user whose reset fails keeps its
+   * claim for a growing while, so the drain passes over it and ends.
    */
   private Future<Run> drain() {
-    Run run = new Run(new AtomicInteger(), new ConcurrentHashMap<>());
     long started = System.nanoTime();
-    return nextBatch(run).map(v -> {
-      if (run.reset().get() > 0 || !run.failed().isEmpty()) {
+    Drain drain = new Drain();
+    return drain.start().map(v -> {
+      if (drain.run.reset().get() > 0 || !drain.run.failed().isEmpty()) {
         meters.resetRun(Duration.ofNanos(System.nanoTime() - started));
       }
-      return run;
-    });
-  }
-
-  private Future<Void> nextBatch(Run count) {
-    if (stopped) {
-      return Future.succeededFuture();
-    }
-    Instant now = Now.of(config.clock());
-    return claims.claim(pool, settings.batchSize(), now, now.plus(settings.claimLease())).compose(users -> {
-      if (users.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      return resetAll(users, count).compose(v -> {
-        long pause = settings.batchPause().toMillis();
-        return pause > 0 ? vertx.timer(pause).compose(t -> nextBatch(count)) : nextBatch(count);
-      });
+      return drain.run;
     });
   }
 
   /**
-   * Resets the claimed users, {@code RESET_CONCURRENCY} at a time (the ledger writes the resets in flight together,
-   * in one transaction per batch), then gives up the claims of those it reset with one statement.
+   * One drain of the backlog: claimed users wait in a queue and {@code RESET_CONCURRENCY} lanes send their resets
+   * to the ledger, one at a time each. The next batch is claimed while the lanes still have a round of users ahead
+   * of them, so they never stand idle between batches; consecutive claims are at least {@code RESET_BATCH_PAUSE}
+   * apart, which caps a drain at {@code RESET_BATCH_SIZE} users per pause. The claims of users reset are given up
+   * {@code RESET_BATCH_SIZE} at a time, and the rest when the drain ends. Runs on this verticle's event loop.
    */
-  private Future<Void> resetAll(List<String> users, Run count) {
-    Queue<String> queue = new ArrayDeque<>(users);
-    List<String> done = new ArrayList<>(users.size());
-    Promise<Void> finished = Promise.promise();
-    int lanes = Math.min(settings.concurrency(), users.size());
-    AtomicInteger running = new AtomicInteger(lanes);
-    for (int i = 0; i < lanes; i++) {
-      lane(queue, count, done, running, finished);
-    }
-    return finished.future().compose(v -> claims.release(pool, done))
-        .recover(e -> {
-          log.warn("Releasing the claims of {} reset users failed (they pass when the lease runs out): {}",
-              done.size(), e.toString());
-          return Future.succeededFuture();
-        });
-  }
+  private final class Drain {
+    final Run run = new Run(new AtomicInteger(), new ConcurrentHashMap<>());
+    final Promise<Void> finished = Promise.promise();
+    final Queue<String> queue = new ArrayDeque<>();
+    /** users reset whose claims are still to be given up */
+    List<String> done = new ArrayList<>();
+    Future<Void> releasing = Future.succeededFuture();
+    int lanes;
+    boolean claiming;
+    /** the pause after the last claim has not run out yet */
+    boolean resting;
+    /** the last claim found nobody left to claim, or failed */
+    boolean exhausted;
+    Throwable claimFailure;
 
-  private void lane(Queue<String> queue, Run count, List<String> done, AtomicInteger running,
-                    Promise<Void> finished) {
-    String userId = queue.poll();
-    if (userId == null || stopped) {
-      if (running.decrementAndGet() == 0) {
-        finished.tryComplete();
-      }
-      return;
+    Future<Void> start() {
+      claim();
+      return finished.future();
     }
-    ledger.applyReset(userId)
-        .compose(outcome -> {
-          if (outcome.reset()) {
-            count.reset().incrementAndGet();
+
+    /** Claims the next batch when the queue is down to less than a round and the pause has run out. */
+    void claimIfLow() {
+      if (!claiming && !resting && !exhausted && !stopped && queue.size() < settings.concurrency()) {
+        claim();
+      }
+    }
+
+    void claim() {
+      claiming = true;
+      Instant now = Now.of(config.clock());
+      claims.claim(pool, settings.batchSize(), now, now.plus(settings.claimLease())).onComplete(ar -> {
+        claiming = false;
+        if (ar.failed()) {
+          claimFailure = ar.cause();
+          exhausted = true;
+        } else if (ar.result().isEmpty()) {
+          exhausted = true;
+        } else {
+          queue.addAll(ar.result());
+          long pause = settings.batchPause().toMillis();
+          if (pause > 0) {
+            resting = true;
+            vertx.setTimer(pause, t -> {
+              resting = false;
+              claimIfLow();
+            });
           }
-          done.add(userId);
-          return Future.<Void>succeededFuture();
-        }, failure -> failed(userId, failure, count))
-        .onFailure(e -> log.warn("Recording the reset of {} failed: {}", userId, e.toString()))
-        .onComplete(ar -> lane(queue, count, done, running, finished));
+          fill();
+        }
+        finishIfDone();
+      });
+    }
+
+    /** Starts lanes until {@code RESET_CONCURRENCY} run or the queue is empty. */
+    void fill() {
+      while (lanes < settings.concurrency() && !queue.isEmpty() && !stopped) {
+        lanes++;
+        reset(queue.poll());
+      }
+      claimIfLow();
+    }
+
+    void reset(String userId) {
+      ledger.applyReset(userId)
+          .compose(outcome -> {
+            if (outcome.reset()) {
+              run.reset().incrementAndGet();
+            }
+            done.add(userId);
+            if (done.size() >= settings.batchSize()) {
+              release();
+            }
+            return Future.<Void>succeededFuture();
+          }, failure -> failed(userId, failure, run))
+          .onFailure(e -> log.warn("Recording the reset of {} failed: {}", userId, e.toString()))
+          .onComplete(ar -> {
+            lanes--;
+            fill();
+            finishIfDone();
+          });
+    }
+
+    /** Gives up the claims of the users reset so far (after any release still running). */
+    void release() {
+      List<String> users = done;
+      done = new ArrayList<>();
+      releasing = releasing.compose(v -> claims.release(pool, users)).recover(e -> {
+        log.warn("Releasing the claims of {} reset users failed (they pass when the lease runs out): {}",
+            users.size(), e.toString());
+        return Future.succeededFuture();
+      });
+    }
+
+    /** Ends the drain once no reset is in flight and nothing is left to send or to claim. */
+    void finishIfDone() {
+      if (lanes > 0 || claiming || !(stopped || exhausted && queue.isEmpty())) {
+        return;
+      }
+      release();
+      releasing.onComplete(v -> {
+        if (claimFailure != null) {
+          finished.tryFail(claimFailure);
+        } else {
+          finished.tryComplete();
+        }
+      });
+    }
   }
 
   /**

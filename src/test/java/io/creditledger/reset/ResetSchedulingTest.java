@@ -59,4 +59,26 @@ class ResetSchedulingTest {
           + "AND expires_at = '2026-03-15T10:00:00Z'")).isEqualTo(users);
     }
   }
+  @Test
+  void aDrainGivesUpEveryClaimAndClaimsNoFasterThanThePauseAllows() throws Exception {
+    // batches of 4 for 3 lanes: 40 users take 10 claims, so 9 pauses of 150 ms lie between the first and the last
+    Map<String, String> settings = Map.of("RESET_SCAN_INTERVAL", "PT1H", "RESET_BATCH_SIZE", "4",
+        "RESET_CONCURRENCY", "3", "RESET_BATCH_PAUSE", "PT0.15S", "FREE_GRANT_CREDITS", "10");
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-15T10:00:00Z"));
+    try (TestApp app = TestApp.start(settings, TestDatabase.fresh(), clock)) {
+      int users = 40;
+      for (int i = 0; i < users; i++) {
+        app.user("t-pace-" + i);
+      }
+      clock.set(Instant.parse("2026-02-15T10:00:00Z"));
+      long started = System.nanoTime();
+      int reset = new LedgerClient(app.vertx).runDueResets(60_000).toCompletionStage().toCompletableFuture().get();
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      assertThat(reset).isEqualTo(users);
+      assertThat(took).as("ten claims, each at least 150 ms after the one before").isGreaterThan(Duration.ofMillis(1350));
+      assertThat(app.number("SELECT count(*) FROM operations WHERE kind = 'reset'")).isEqualTo(users);
+      assertThat(app.number("SELECT count(*) FROM reset_claims WHERE claimed_until <> '-infinity'"))
+          .as("every claim given up once its user was reset").isZero();
+    }
+  }
 }
