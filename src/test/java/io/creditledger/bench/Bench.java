@@ -362,17 +362,20 @@ public final class Bench {
    * than at saturation): a row of its own, latencies measured from each request's scheduled send time. It warms up
    * at the same rate first, like the closed-loop runs: it follows a pgbench anchor that left the service idle, and
    * without a warm-up the service answered its first two seconds at 7 ms a request instead of 2, and the backlog
-   * that built up then (up to 120 ms behind schedule) was the p99.
+   * that built up then (up to 120 ms behind schedule) was the p99. The database is settled after the warm-up, right
+   * before the window, as for the closed-loop runs: settled before it, the warm-up's writes set off autoanalyzes of
+   * operations, journal and users and an autovacuum of users that finished in the window's first second (seen at
+   * 05:30 on 2026-11-27, p99 66 ms).
    */
   private void atRate(String name, Service service, LoadGenerator gen, double perSecond, LoadGenerator.Source source) {
     String label = name + " (" + Math.round(perSecond) + "/s, open loop)";
-    settle(label);
     if (o.warmupSeconds > 0) {
       say(label + ": warming up for " + o.warmupSeconds + " s");
       LoadGenerator.Result warm = gen.runAtRate(source, perSecond, o.warmupSeconds);
       check(warm.errorCount() == 0, label + " warm-up: " + warm.errorCount() + " unexpected errors: "
           + warm.errorSummary());
     }
+    settle(label);
     say(label + ": measuring for " + o.durationSeconds + " s");
     Window w = new Window(service.pid(), db, -1);
     LoadGenerator.Result r = gen.runAtRate(source, perSecond, o.durationSeconds);
@@ -383,6 +386,11 @@ public final class Bench {
         r.errorCount(), r.refused402.get(), w.serviceCpuSeconds(), w.peakRssMb(), w.dbCpuSeconds(),
         service.forked() ? w.selfCpuSeconds() : Double.NaN, w.otherCpuSeconds(), w.hostBusyPercent(), ""));
     check(r.errorCount() == 0, label + ": " + r.errorCount() + " unexpected errors: " + r.errorSummary());
+    notes.add(String.format(Locale.ROOT, "%s: of each request's latency, the generator sent it %.2f ms after its "
+        + "scheduled time at p99 (%.2f ms at most), and it waited %.2f ms at p99 (%.2f ms at most) for one of the "
+        + "%d connections; the rest is the round trip.", label, ms(r.sendLags.percentileMs(99)),
+        ms(r.sendLags.percentileMs(100)), ms(r.connectionWaits.percentileMs(99)),
+        ms(r.connectionWaits.percentileMs(100)), gen.connections()));
   }
 
   private void checkCommitted(String name, Outcome r, long inDatabase, String what) {

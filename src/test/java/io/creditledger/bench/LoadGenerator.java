@@ -50,6 +50,10 @@ final class LoadGenerator implements AutoCloseable {
 
   static final class Result {
     final Latencies latencies = new Latencies();
+    /** per request: how late the generator got round to sending it (open loop: after its scheduled time) */
+    final Latencies sendLags = new Latencies();
+    /** per request: from sending it to a pooled connection taking it (waits while every connection is busy) */
+    final Latencies connectionWaits = new Latencies();
     final AtomicLong ok = new AtomicLong();
     final AtomicLong refused402 = new AtomicLong();
     final Map<String, Long> errors = new TreeMap<>();
@@ -95,18 +99,25 @@ final class LoadGenerator implements AutoCloseable {
   private final Vertx vertx;
   private final HttpClientAgent client;
   private final Context context;
+  private final int connections;
   private final String host;
   private final int port;
 
   LoadGenerator(String host, int port, int maxConcurrency) {
     this.host = host;
     this.port = port;
+    this.connections = Math.max(1, maxConcurrency);
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
     this.client = vertx.createHttpClient(
         new HttpClientOptions().setKeepAlive(true).setPipelining(false).setTcpNoDelay(true)
             .setMaxInitialLineLength(8192),
-        new PoolOptions().setHttp1MaxSize(Math.max(1, maxConcurrency)).setMaxWaitQueueSize(-1));
+        new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
     this.context = vertx.getOrCreateContext();
+  }
+
+  /** How many connections requests share: the most that can be in flight at once. */
+  int connections() {
+    return connections;
   }
 
   /**
@@ -209,8 +220,13 @@ final class LoadGenerator implements AutoCloseable {
     if (r.body() != null) {
       options.putHeader("Content-Type", "application/json");
     }
+    long sending = System.nanoTime();
+    result.sendLags.record((sending - sentNanos) / 1000);
     client.request(options)
-        .compose(req -> r.body() == null ? req.send() : req.send(Buffer.buffer(r.body())))
+        .compose(req -> {
+          result.connectionWaits.record((System.nanoTime() - sending) / 1000);
+          return r.body() == null ? req.send() : req.send(Buffer.buffer(r.body()));
+        })
         .compose(resp -> resp.body().map(body -> {
           int status = resp.statusCode();
           long micros = (System.nanoTime() - sentNanos) / 1000;
