@@ -20,6 +20,8 @@ final class Options {
         --jit-settle SECONDS    then more warm-up, 5 s at a time, until the service's JIT compiler threads use under
                                 5%% of a core, for at most this long (default 180; 0: no more; smoke 0)
         --concurrency N         requests in flight, and pgbench clients (default 32; smoke 8)
+        --open-loop-connections N  connections of the open-loop run at half load, enough that requests due on
+                                schedule do not wait for one (default 4 x --concurrency)
         --scenarios a,b,c       any of %s (default: all, in that order)
         --out FILE              also write the results as Markdown to FILE
         --users N               users of the HTTP scenarios (default 10000; smoke 200)
@@ -44,6 +46,8 @@ final class Options {
   double warmupSeconds = 20;
   double jitSettleSeconds = 180;
   int concurrency = 32;
+  /** 0: four times {@link #concurrency} */
+  int openLoopConnections;
   List<String> scenarios = new ArrayList<>(SCENARIOS);
   Path out;
   int users = 10_000;
@@ -87,6 +91,7 @@ final class Options {
         case "--warmup" -> o.warmupSeconds = nonNegative(a, args, ++i);
         case "--jit-settle" -> o.jitSettleSeconds = nonNegative(a, args, ++i);
         case "--concurrency" -> o.concurrency = (int) positive(a, args, ++i);
+        case "--open-loop-connections" -> o.openLoopConnections = (int) positive(a, args, ++i);
         case "--scenarios" -> o.scenarios = scenarios(value(a, args, ++i));
         case "--out" -> o.out = Path.of(value(a, args, ++i));
         case "--users" -> o.users = (int) positive(a, args, ++i);
@@ -162,12 +167,16 @@ final class Options {
     }
   }
 
+  int openLoopConnections() {
+    return openLoopConnections > 0 ? openLoopConnections : 4 * concurrency;
+  }
+
   boolean wants(String scenario) {
     return scenarios.contains(scenario);
   }
 
   String describe() {
-    return "concurrency " + concurrency + ", " + durationSeconds + " s measured after " + warmupSeconds
+    return "concurrency " + concurrency + " (open loop: " + openLoopConnections() + " connections), " + durationSeconds + " s measured after " + warmupSeconds
         + " s warm-up per HTTP scenario" + (jitSettleSeconds > 0 ? " (then until the JIT is quiet, at most "
         + jitSettleSeconds + " s more)" : "") + ", " + users + " users, " + resetUsers + " due users, " + outboxRows
         + " outbox rows" + (smoke ? " (smoke)" : "") + (inProcess ? ", service in-process" : ", service forked")
