@@ -226,7 +226,7 @@ public final class ResetVerticle extends VerticleBase {
 
     /** Ends the drain once no reset is in flight and nothing is left to send or to claim. */
     void finishIfDone() {
-      if (lanes > 0 || claiming || !(stopped || exhausted && queue.isEmpty())) {
+      if (lanes > 0 || claiming || !(stopped || (exhausted && queue.isEmpty()))) {
         return;
       }
       release();

@@ -52,10 +52,16 @@ final class Datasets {
         ps.executeUpdate();
       }
       if (purchaseCredits > 0) {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO grants (user_id, operation_id, type, priority, "
-            + "principal, balance, cents, cents_per_credit, expires_at, description, created_at, stripe_customer_id) "
-            + "SELECT user_id, 'seed/' || user_id, 'purchase', ?, ?, ?, ?, 1, NULL, 'Purchased credits: ' || ?, "
-            + "created_at, stripe_customer_id FROM users WHERE user_id IN (SELECT 'u' || i FROM generate_series(?, ?) i)")) {
+        // each new grant with its opening entry, in one statement
+        try (PreparedStatement ps = c.prepareStatement("WITH g AS (INSERT INTO grants (user_id, operation_id, type, "
+            + "priority, principal, balance, cents, cents_per_credit, expires_at, description, created_at, "
+            + "stripe_customer_id) SELECT user_id, 'seed/' || user_id, 'purchase', ?, ?, ?, ?, 1, NULL, "
+            + "'Purchased credits: ' || ?, created_at, stripe_customer_id FROM users "
+            + "WHERE user_id IN (SELECT 'u' || i FROM generate_series(?, ?) i) "
+            + "RETURNING user_id, grant_id, operation_id, principal, description, created_at) "
+            + "INSERT INTO journal (user_id, grant_id, operation_id, kind, delta, balance_after, description, "
+            + "created_at) SELECT user_id, grant_id, operation_id, 'grant', principal, principal, description, "
+            + "created_at FROM g ORDER BY grant_id")) {
           ps.setInt(1, purchasePriority);
           ps.setLong(2, purchaseCredits);
           ps.setLong(3, purchaseCredits);
@@ -63,14 +69,6 @@ final class Datasets {
           ps.setLong(5, purchaseCredits);
           ps.setInt(6, first);
           ps.setInt(7, first + n - 1);
-          ps.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO journal (user_id, grant_id, operation_id, kind, "
-            + "delta, balance_after, description, created_at) SELECT user_id, grant_id, operation_id, 'grant', "
-            + "principal, principal, description, created_at FROM grants "
-            + "WHERE operation_id IN (SELECT 'seed/u' || i FROM generate_series(?, ?) i) ORDER BY grant_id")) {
-          ps.setInt(1, first);
-          ps.setInt(2, first + n - 1);
           ps.executeUpdate();
         }
       }

@@ -176,7 +176,8 @@ final class Options {
   }
 
   String describe() {
-    return "concurrency " + concurrency + " (open loop: " + openLoopConnections() + " connections), " + durationSeconds + " s measured after " + warmupSeconds
+    return "concurrency " + concurrency + " (open loop: " + openLoopConnections() + " connections), "
+        + durationSeconds + " s measured after " + warmupSeconds
         + " s warm-up per HTTP scenario" + (jitSettleSeconds > 0 ? " (then until the JIT is quiet, at most "
         + jitSettleSeconds + " s more)" : "") + ", " + users + " users, " + resetUsers + " due users, " + outboxRows
         + " outbox rows" + (smoke ? " (smoke)" : "") + (inProcess ? ", service in-process" : ", service forked")
